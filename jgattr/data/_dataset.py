@@ -1,0 +1,195 @@
+"""The :class:`Dataset` container, the data errors and the graph helpers shared by the loaders.
+
+Every loader ends in :func:`make_dataset`: an undirected graph stored as both directions (no self
+loops, no duplicates, sorted by ``(receiver, sender)``), ``float32`` node features, ``int32``
+labels with ``-1`` for unlabeled nodes and boolean split masks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jraph
+import numpy as np
+
+
+class DataError(ValueError):
+    """A dataset file is missing, unreadable, unsafe or holds invalid values.
+
+    The message names the file or field, the offending value and what to do about it.
+    """
+
+
+class UnsafePickleError(DataError):
+    """A pickle asked for a global outside the small allow-list of the Planetoid files."""
+
+
+class ChecksumError(DataError):
+    """A data file's SHA-256 does not match the published one."""
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Dataset:
+    """A node-classification dataset: one graph, labels and a train/val/test split.
+
+    Attributes:
+      name: ``"cora"``, ``"citeseer"``, ``"pubmed"``, ``"pubmed-structure"`` or ``"npz:<stem>"``.
+      graph: a single ``jraph.GraphsTuple`` of numpy arrays: ``nodes`` float32 ``[N, F]``,
+        ``senders`` / ``receivers`` int32 ``[E]`` (each undirected edge in both directions, no self
+        loops, no duplicates, sorted by ``(receiver, sender)``), ``n_node`` int32 ``[1]`` = ``[N]``,
+        ``n_edge`` int32 ``[1]`` = ``[E]``, ``edges`` and ``globals`` ``None``.
+      labels: int32 ``[N]``, class ids in ``[0, num_classes)``; ``-1`` marks unlabeled nodes.
+      train_mask: bool ``[N]``.
+      val_mask: bool ``[N]``.
+      test_mask: bool ``[N]``.
+      num_classes: number of classes ``C``.
+
+    Example:
+      >>> from jgattr.data import load_dataset
+      >>> ds = load_dataset("cora")
+      >>> ds.num_nodes, ds.num_edges, ds.num_features, ds.num_classes
+      (2708, 10556, 1433, 7)
+    """
+
+    name: str
+    graph: jraph.GraphsTuple
+    labels: np.ndarray
+    train_mask: np.ndarray
+    val_mask: np.ndarray
+    test_mask: np.ndarray
+    num_classes: int
+
+    def __post_init__(self) -> None:
+        _check_graph(self.name, self.graph)
+        n = self.num_nodes
+        _check_array(self.name, "labels", self.labels, np.int32, (n,))
+        for field in ("train_mask", "val_mask", "test_mask"):
+            _check_array(self.name, field, getattr(self, field), np.bool_, (n,))
+        if isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int | np.integer):
+            raise DataError(f"{self.name}: num_classes must be an int, got {self.num_classes!r}")
+        if self.num_classes < 1:
+            raise DataError(f"{self.name}: num_classes must be >= 1, got {self.num_classes}")
+
+    @property
+    def num_nodes(self) -> int:
+        """Number of nodes ``N``."""
+        return int(self.graph.nodes.shape[0])
+
+    @property
+    def num_features(self) -> int:
+        """Feature width ``F``."""
+        return int(self.graph.nodes.shape[1])
+
+    @property
+    def num_edges(self) -> int:
+        """Number of directed edges ``E`` (twice the number of undirected edges)."""
+        return int(self.graph.senders.shape[0])
+
+
+def _check_array(name: str, field: str, value: object, dtype: type, shape: tuple[int, ...]) -> None:
+    if not isinstance(value, np.ndarray):
+        raise DataError(f"{name}: {field} must be a numpy array, got {type(value).__name__}")
+    if value.dtype != dtype or value.shape != shape:
+        raise DataError(
+            f"{name}: {field} must be {np.dtype(dtype).name} {list(shape)}, "
+            f"got {value.dtype} {list(value.shape)}"
+        )
+
+
+def _check_graph(name: str, graph: object) -> None:
+    if not isinstance(graph, jraph.GraphsTuple):
+        raise DataError(f"{name}: graph must be a jraph.GraphsTuple, got {type(graph).__name__}")
+    nodes = graph.nodes
+    if not isinstance(nodes, np.ndarray) or nodes.dtype != np.float32 or nodes.ndim != 2:
+        got = f"{nodes.dtype} {list(nodes.shape)}" if isinstance(nodes, np.ndarray) else nodes
+        raise DataError(f"{name}: graph.nodes must be float32 [N, F], got {got}")
+    n_edges = np.shape(graph.senders)[0] if np.ndim(graph.senders) == 1 else -1
+    for field in ("senders", "receivers"):
+        _check_array(name, f"graph.{field}", getattr(graph, field), np.int32, (n_edges,))
+    _check_array(name, "graph.n_node", graph.n_node, np.int32, (1,))
+    _check_array(name, "graph.n_edge", graph.n_edge, np.int32, (1,))
+    if int(graph.n_node[0]) != nodes.shape[0] or int(graph.n_edge[0]) != n_edges:
+        raise DataError(
+            f"{name}: graph.n_node={graph.n_node} / n_edge={graph.n_edge} disagree with "
+            f"nodes [{nodes.shape[0]}, ...] / senders [{n_edges}]"
+        )
+
+
+def undirected_edges(
+    senders: np.ndarray, receivers: np.ndarray, num_nodes: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both directions of every edge, without self loops or duplicates.
+
+    Args:
+      senders: int ``[E_in]`` node ids in ``[0, num_nodes)``.
+      receivers: int ``[E_in]`` node ids in ``[0, num_nodes)``.
+      num_nodes: ``N``.
+
+    Returns:
+      ``(senders, receivers)``, int32 ``[E]``, sorted by ``(receiver, sender)``.
+    """
+    s = np.concatenate([senders, receivers]).astype(np.int64)
+    r = np.concatenate([receivers, senders]).astype(np.int64)
+    keep = s != r
+    keys = np.unique(r[keep] * num_nodes + s[keep])
+    return (keys % num_nodes).astype(np.int32), (keys // num_nodes).astype(np.int32)
+
+
+def row_normalize(features: np.ndarray) -> np.ndarray:
+    """Divide each row by its sum; all-zero rows stay zero.
+
+    Args:
+      features: float ``[N, F]`` with non-negative entries.
+
+    Returns:
+      float32 ``[N, F]`` whose rows sum to 1 (or 0).
+    """
+    sums = features.sum(axis=1, dtype=np.float64, keepdims=True)
+    scale = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums != 0)
+    return np.asarray(features, dtype=np.float32) * scale.astype(np.float32)
+
+
+def make_dataset(
+    name: str,
+    *,
+    features: np.ndarray,
+    senders: np.ndarray,
+    receivers: np.ndarray,
+    labels: np.ndarray,
+    masks: tuple[np.ndarray, np.ndarray, np.ndarray],
+    num_classes: int,
+) -> Dataset:
+    """Wrap validated numpy arrays into a :class:`Dataset`.
+
+    Args:
+      name: the dataset name.
+      features: float ``[N, F]``.
+      senders: int ``[E]``, already undirected, deduplicated and sorted (see
+        :func:`undirected_edges`).
+      receivers: int ``[E]``.
+      labels: int ``[N]``, ``-1`` for unlabeled nodes.
+      masks: ``(train, val, test)``, each bool ``[N]``.
+      num_classes: ``C``.
+
+    Returns:
+      The :class:`Dataset`.
+    """
+    graph = jraph.GraphsTuple(
+        nodes=np.ascontiguousarray(features, dtype=np.float32),
+        edges=None,
+        senders=np.asarray(senders, dtype=np.int32),
+        receivers=np.asarray(receivers, dtype=np.int32),
+        n_node=np.array([features.shape[0]], dtype=np.int32),
+        n_edge=np.array([len(senders)], dtype=np.int32),
+        globals=None,
+    )
+    train, val, test = (np.asarray(m, dtype=bool) for m in masks)
+    return Dataset(
+        name=name,
+        graph=graph,
+        labels=np.asarray(labels, dtype=np.int32),
+        train_mask=train,
+        val_mask=val,
+        test_mask=test,
+        num_classes=int(num_classes),
+    )

@@ -1,0 +1,225 @@
+"""User graphs from a ``.npz`` archive (``numpy.savez``), validated field by field.
+
+Fields:
+
+* ``edge_index``: int ``[2, E]``, directed pairs ``sender -> receiver``. The graph is treated as
+  undirected: both directions are kept, self loops and duplicates dropped.
+* ``features``: float ``[N, F]`` (bool and int are accepted and cast to float32), all finite.
+* ``labels``: int ``[N]``, class ids in ``[0, num_classes)``; ``-1`` marks an unlabeled node.
+* ``train_mask``, ``val_mask``, ``test_mask`` (optional): bool ``[N]`` (or 0/1 ints); a missing
+  mask selects no node. Masks may not select unlabeled nodes.
+* ``num_classes`` (optional): int scalar; defaults to ``max(labels) + 1``.
+
+The archive is read with ``allow_pickle=False``: object arrays (pickled Python objects) are refused.
+
+Example:
+  >>> import numpy as np
+  >>> np.savez("tri.npz", edge_index=np.array([[0, 1, 2], [1, 2, 0]]),
+  ...          features=np.eye(3, dtype=np.float32), labels=np.array([0, 1, -1]),
+  ...          train_mask=np.array([True, True, False]))
+  >>> load_npz("tri.npz").num_edges
+  6
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from jgattr.data._dataset import DataError, Dataset, make_dataset, row_normalize, undirected_edges
+
+REQUIRED_FIELDS = ("edge_index", "features", "labels")
+MASK_FIELDS = ("train_mask", "val_mask", "test_mask")
+OPTIONAL_FIELDS = (*MASK_FIELDS, "num_classes")
+
+
+def _open(path: Path) -> np.lib.npyio.NpzFile:
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except ValueError as err:
+        if "pickle" in str(err):
+            raise DataError(
+                f"{path}: holds pickled Python objects, which are refused for safety; save the "
+                "arrays with numpy.savez as numeric arrays"
+            ) from None
+        raise DataError(f"{path}: not a readable .npz archive ({err})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
+        raise DataError(f"{path}: not a readable .npz archive ({err})") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise DataError(
+            f"{path}: a single .npy array, not a .npz archive; save the fields "
+            f"{', '.join(REQUIRED_FIELDS)} with numpy.savez"
+        )
+    return archive
+
+
+def _read_fields(path: Path) -> dict[str, np.ndarray]:
+    """Every field of the archive, after checking the field names."""
+    with _open(path) as archive:
+        names = set(archive.files)
+        unknown = sorted(names - set(REQUIRED_FIELDS) - set(OPTIONAL_FIELDS))
+        missing = [f for f in REQUIRED_FIELDS if f not in names]
+        if missing or unknown:
+            raise DataError(
+                f"{path}: missing required field(s) {missing}, unknown field(s) {unknown}; "
+                f"expected {list(REQUIRED_FIELDS)} and optionally {list(OPTIONAL_FIELDS)}"
+            )
+        return {name: _read_field(archive, name, path) for name in sorted(names)}
+
+
+def _read_field(archive: np.lib.npyio.NpzFile, name: str, path: Path) -> np.ndarray:
+    try:
+        return archive[name]
+    except ValueError as err:
+        if "pickle" in str(err):
+            raise DataError(
+                f"{path}: field {name!r} is an object array (pickled Python objects), which is "
+                "refused for safety; store it as a numeric array"
+            ) from None
+        raise DataError(f"{path}: field {name!r} cannot be read ({err})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
+        raise DataError(f"{path}: field {name!r} cannot be read ({err})") from None
+
+
+def _require_kind(value: np.ndarray, kinds: str, field: str, what: str, path: Path) -> None:
+    if value.dtype.kind not in kinds:
+        raise DataError(f"{path}: field {field!r} must hold {what}, got dtype {value.dtype}")
+
+
+def _features(value: np.ndarray, path: Path) -> np.ndarray:
+    """float32 ``[N, F]``; refuses non-numeric dtypes, wrong rank and NaN/inf."""
+    _require_kind(value, "biuf", "features", "real numbers", path)
+    if value.ndim != 2 or value.shape[0] == 0:
+        raise DataError(f"{path}: field 'features' must be [N, F] with N >= 1, got {value.shape}")
+    features = value.astype(np.float32)
+    bad_rows = np.flatnonzero(~np.isfinite(features).all(axis=1))
+    if bad_rows.size:
+        raise DataError(
+            f"{path}: field 'features' has NaN or inf (or values beyond float32) in "
+            f"{bad_rows.size} of {len(features)} rows, e.g. row {bad_rows[0]}; replace them "
+            "(e.g. with 0) before saving"
+        )
+    return features
+
+
+def _out_of_range(values: np.ndarray, low: int, high: int) -> tuple[int, int | None]:
+    """How many of ``values`` lie outside ``[low, high)`` and the position of the first."""
+    bad = (values < low) | (values >= high)
+    count = int(bad.sum())
+    return count, (int(np.argmax(bad)) if count else None)
+
+
+def _edge_index(value: np.ndarray, num_nodes: int, path: Path) -> np.ndarray:
+    """int64 ``[2, E]`` with ids in ``[0, N)``."""
+    _require_kind(value, "iu", "edge_index", "integer node ids", path)
+    if value.ndim != 2 or value.shape[0] != 2:
+        hint = " (transpose it: edge_index.T)" if value.ndim == 2 and value.shape[1] == 2 else ""
+        raise DataError(f"{path}: field 'edge_index' must be [2, E], got {value.shape}{hint}")
+    edges = value.astype(np.int64)
+    count, first = _out_of_range(edges.ravel(), 0, num_nodes)
+    if count:
+        row, col = divmod(first, edges.shape[1])
+        raise DataError(
+            f"{path}: field 'edge_index' has {count} node ids outside [0, {num_nodes}) "
+            f"(N = features rows), e.g. edge_index[{row}, {col}] = {edges[row, col]}"
+        )
+    return edges
+
+
+def _labels(value: np.ndarray, num_nodes: int, path: Path) -> np.ndarray:
+    """int32 ``[N]``, ``>= -1``."""
+    _require_kind(value, "iu", "labels", "integer class ids (-1 = unlabeled)", path)
+    if value.shape != (num_nodes,):
+        raise DataError(f"{path}: field 'labels' must be [N] = [{num_nodes}], got {value.shape}")
+    labels = value.astype(np.int64)
+    count, first = _out_of_range(labels, -1, np.iinfo(np.int32).max)
+    if count:
+        raise DataError(
+            f"{path}: field 'labels' has {count} values below -1 or beyond int32, e.g. "
+            f"labels[{first}] = {labels[first]}; use -1 for unlabeled nodes"
+        )
+    return labels.astype(np.int32)
+
+
+def _num_classes(fields: dict[str, np.ndarray], labels: np.ndarray, path: Path) -> int:
+    """``num_classes`` if given (int scalar >= 1), else ``max(labels) + 1``; labels must fit."""
+    if "num_classes" in fields:
+        value = fields["num_classes"]
+        if value.dtype.kind not in "iu" or value.ndim != 0 or int(value) < 1:
+            raise DataError(
+                f"{path}: field 'num_classes' must be an integer scalar >= 1, got "
+                f"{value.dtype} {value.shape} {value.ravel()[:3]}"
+            )
+        num_classes = int(value)
+    elif (labels >= 0).any():
+        num_classes = int(labels.max()) + 1
+    else:
+        raise DataError(f"{path}: field 'labels' is all -1; store 'num_classes' in the archive")
+    count, first = _out_of_range(labels, -1, num_classes)
+    if count:
+        raise DataError(
+            f"{path}: field 'labels' has {count} values >= num_classes = {num_classes}, e.g. "
+            f"labels[{first}] = {labels[first]}"
+        )
+    return num_classes
+
+
+def _mask(fields: dict[str, np.ndarray], field: str, labels: np.ndarray, path: Path) -> np.ndarray:
+    """bool ``[N]``; all False when absent; may not select unlabeled nodes."""
+    if field not in fields:
+        return np.zeros(labels.shape, dtype=bool)
+    value = fields[field]
+    if value.dtype.kind not in "biu" or (
+        value.dtype.kind != "b" and not np.isin(value, (0, 1)).all()
+    ):
+        raise DataError(f"{path}: field {field!r} must be bool (or 0/1), got dtype {value.dtype}")
+    if value.shape != labels.shape:
+        raise DataError(f"{path}: field {field!r} must be [N] = [{len(labels)}], got {value.shape}")
+    mask = value.astype(bool)
+    unlabeled = np.flatnonzero(mask & (labels < 0))
+    if unlabeled.size:
+        raise DataError(
+            f"{path}: field {field!r} selects {unlabeled.size} unlabeled nodes (label -1), e.g. "
+            f"node {unlabeled[0]}; give them a label or drop them from the mask"
+        )
+    return mask
+
+
+def load_npz(path: str | os.PathLike, *, normalize_features: bool = False) -> Dataset:
+    """Load a user graph from a ``.npz`` archive (fields: see :mod:`jgattr.data._npz`).
+
+    Args:
+      path: the archive; the dataset is named ``f"npz:{stem}"``.
+      normalize_features: divide each feature row by its sum (zero rows stay zero).
+
+    Returns:
+      The :class:`Dataset`, with the graph made undirected (both directions, no self loops, no
+      duplicates, sorted by ``(receiver, sender)``).
+
+    Raises:
+      DataError: the file is unreadable or pickled, or a field is missing, unknown, of the wrong
+        dtype or shape, or out of range; the message names the field.
+    """
+    path = Path(path)
+    fields = _read_fields(path)
+    features = _features(fields["features"], path)
+    num_nodes = features.shape[0]
+    edges = _edge_index(fields["edge_index"], num_nodes, path)
+    labels = _labels(fields["labels"], num_nodes, path)
+    num_classes = _num_classes(fields, labels, path)
+    masks = tuple(_mask(fields, field, labels, path) for field in MASK_FIELDS)
+    senders, receivers = undirected_edges(edges[0], edges[1], num_nodes)
+    return make_dataset(
+        f"npz:{path.stem}",
+        features=row_normalize(features) if normalize_features else features,
+        senders=senders,
+        receivers=receivers,
+        labels=labels,
+        masks=masks,  # type: ignore[arg-type]
+        num_classes=num_classes,
+    )

@@ -1,0 +1,555 @@
+"""Tests for ``jgattr.data``: Planetoid assembly, lookup/download/cache, checksums, the restricted
+unpickler, ``pubmed-structure`` and ``.npz`` validation.
+
+The raw Planetoid files come from ``$JGATTR_DATA_DIR`` (CI) or ``../shared/data/planetoid``. Every
+test gets its own ``XDG_CACHE_HOME`` and a ``JGATTR_DATA_URL`` pointing nowhere, so the real cache
+and the network are never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import pickletools
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import jgattr.data
+from jgattr.data import (
+    DATASETS,
+    ChecksumError,
+    DataError,
+    Dataset,
+    UnsafePickleError,
+    cache_dir,
+    load_dataset,
+    load_npz,
+    resolve_data_dir,
+)
+from jgattr.data._fetch import SHA256
+from jgattr.data._safe_pickle import load_dense, load_sparse, safe_loads
+
+PLANETOID_DIR = Path(
+    os.environ.get("JGATTR_DATA_DIR")
+    or Path(__file__).resolve().parents[2] / "shared" / "data" / "planetoid"
+)
+PARTS = ("x", "y", "tx", "ty", "allx", "ally", "graph", "test.index")
+CORA_FILES = [f"ind.cora.{p}" for p in PARTS]
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A private cache, no ambient data dir, and a download URL that leads nowhere."""
+    cache_home = tmp_path / "xdg-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
+    monkeypatch.delenv("JGATTR_DATA_DIR", raising=False)
+    monkeypatch.setenv("JGATTR_DATA_URL", (tmp_path / "no-mirror").as_uri())
+    return cache_home / "jgattr" / "planetoid"
+
+
+@pytest.fixture
+def planetoid_dir() -> Path:
+    if not (PLANETOID_DIR / "ind.cora.x").is_file():
+        pytest.fail(f"Planetoid files not found in {PLANETOID_DIR}; set JGATTR_DATA_DIR")
+    return PLANETOID_DIR
+
+
+def _copy(src: Path, dst: Path, names: list[str]) -> Path:
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.copyfile(src / name, dst / name)
+    return dst
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _array_data_offset(pickle_bytes: bytes) -> int:
+    """Byte offset of the largest BINSTRING payload (the array data) in a protocol-2 pickle."""
+    strings = [
+        (len(arg), pos)
+        for op, arg, pos in pickletools.genops(pickle_bytes)
+        if op.name == "BINSTRING"
+    ]
+    _, pos = max(strings)
+    return pos + 5  # opcode byte + 4-byte length
+
+
+def _assert_clean_graph(ds: Dataset) -> None:
+    g = ds.graph
+    s, r = g.senders.astype(np.int64), g.receivers.astype(np.int64)
+    assert g.nodes.dtype == np.float32 and g.senders.dtype == np.int32
+    assert g.edges is None and g.globals is None
+    assert g.n_node.tolist() == [ds.num_nodes] and g.n_edge.tolist() == [ds.num_edges]
+    assert not np.any(s == r), "self loops"
+    keys = r * ds.num_nodes + s
+    assert np.all(np.diff(keys) > 0), "not sorted by (receiver, sender) or duplicated"
+    assert np.array_equal(np.sort(s * ds.num_nodes + r), keys), "not symmetric"
+    assert s.min() >= 0 and max(s.max(), r.max()) < ds.num_nodes
+
+
+# --- public surface ----------------------------------------------------------------------------
+
+
+def test_public_surface() -> None:
+    assert sorted(jgattr.data.__all__) == sorted(
+        [
+            "DATASETS",
+            "ChecksumError",
+            "DataError",
+            "Dataset",
+            "UnsafePickleError",
+            "cache_dir",
+            "load_dataset",
+            "load_npz",
+            "resolve_data_dir",
+        ]
+    )
+    assert DATASETS == ("cora", "citeseer", "pubmed", "pubmed-structure")
+    assert issubclass(UnsafePickleError, DataError) and issubclass(ChecksumError, DataError)
+    assert issubclass(DataError, ValueError)
+    assert len(SHA256) == 24 and "ind.pubmed.allx" in SHA256
+
+
+# --- Planetoid from a local directory ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "n", "e", "f", "c", "split"),
+    [
+        ("cora", 2708, 10556, 1433, 7, (140, 500, 1000)),
+        ("citeseer", 3327, 9104, 3703, 6, (120, 500, 1000)),
+    ],
+)
+def test_planetoid_counts(planetoid_dir: Path, name, n, e, f, c, split) -> None:
+    ds = load_dataset(name, data_dir=planetoid_dir)
+    assert ds.name == name
+    assert (ds.num_nodes, ds.num_edges, ds.num_features, ds.num_classes) == (n, e, f, c)
+    assert ds.graph.nodes.shape == (n, f)
+    sizes = tuple(int(m.sum()) for m in (ds.train_mask, ds.val_mask, ds.test_mask))
+    assert sizes == split
+    assert np.flatnonzero(ds.train_mask).tolist() == list(range(split[0]))
+    assert np.flatnonzero(ds.val_mask).tolist() == list(range(split[0], split[0] + 500))
+    assert not np.any((ds.train_mask & ds.val_mask) | (ds.val_mask & ds.test_mask))
+    _assert_clean_graph(ds)
+    sums = ds.graph.nodes.sum(axis=1)
+    assert np.all(np.isclose(sums, 1.0, atol=1e-5) | (sums == 0))
+    for mask in (ds.train_mask, ds.val_mask, ds.test_mask):
+        assert ds.labels[mask].min() >= 0 and ds.labels[mask].max() < c
+
+
+def test_cora_matches_raw_files(planetoid_dir: Path) -> None:
+    """Test rows follow test.index order, as in the reference ``utils.load_data``."""
+    ds = load_dataset("cora", data_dir=planetoid_dir, normalize_features=False)
+    tx = load_sparse((planetoid_dir / "ind.cora.tx").read_bytes(), source="tx").toarray()
+    ty = load_dense((planetoid_dir / "ind.cora.ty").read_bytes(), source="ty")
+    x = load_sparse((planetoid_dir / "ind.cora.x").read_bytes(), source="x").toarray()
+    order = np.loadtxt(planetoid_dir / "ind.cora.test.index", dtype=np.int64)
+    assert np.array_equal(ds.graph.nodes[order], tx)
+    assert np.array_equal(ds.labels[order], ty.argmax(axis=1))
+    assert np.array_equal(ds.graph.nodes[:140], x)
+    assert set(np.unique(ds.graph.nodes).tolist()) == {0.0, 1.0}
+    assert int(ds.graph.nodes.sum()) == 49216
+    assert np.bincount(ds.labels).tolist() == [351, 217, 418, 818, 426, 298, 180]
+
+
+def test_citeseer_unlabeled_nodes(planetoid_dir: Path) -> None:
+    ds = load_dataset("citeseer", data_dir=planetoid_dir)
+    unlabeled = ds.labels == -1
+    assert int(unlabeled.sum()) == 15
+    assert not np.any(unlabeled & (ds.train_mask | ds.val_mask | ds.test_mask))
+    assert np.all(ds.graph.nodes[unlabeled].sum(axis=1) == 0)  # the zero rows of tx_extended
+    order = np.loadtxt(planetoid_dir / "ind.citeseer.test.index", dtype=np.int64)
+    gaps = sorted(set(range(order.min(), order.max() + 1)) - set(order.tolist()))
+    assert np.flatnonzero(unlabeled).tolist() == gaps
+
+
+def test_name_is_case_insensitive_and_env_dir(
+    planetoid_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JGATTR_DATA_DIR", str(planetoid_dir))
+    ds = load_dataset(" CoRa ")
+    assert ds.name == "cora" and ds.num_nodes == 2708
+
+
+def test_unknown_name_lists_datasets() -> None:
+    with pytest.raises(DataError, match="unknown dataset 'karate'") as info:
+        load_dataset("karate")
+    for name in DATASETS:
+        assert name in str(info.value)
+
+
+def test_resolve_data_dir_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "c"))
+    assert cache_dir() == tmp_path / "c" / "jgattr" / "planetoid"
+    assert resolve_data_dir() == cache_dir()
+    monkeypatch.setenv("JGATTR_DATA_DIR", str(tmp_path / "env"))
+    assert resolve_data_dir() == tmp_path / "env"
+    assert resolve_data_dir(tmp_path / "arg") == tmp_path / "arg"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_dir() == tmp_path / "home" / ".cache" / "jgattr" / "planetoid"
+
+
+# --- download and cache ------------------------------------------------------------------------
+
+
+def test_download_then_cache_hit(
+    planetoid_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _isolated: Path
+) -> None:
+    mirror = _copy(planetoid_dir, tmp_path / "mirror", CORA_FILES)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("JGATTR_DATA_URL", mirror.as_uri())
+    first = load_dataset("cora", data_dir=empty)
+    assert sorted(p.name for p in _isolated.iterdir()) == sorted(CORA_FILES)  # no *.part left
+    for name in CORA_FILES:
+        assert _sha256(_isolated / name) == SHA256[name]
+    assert list(empty.iterdir()) == []
+
+    monkeypatch.setenv("JGATTR_DATA_URL", (tmp_path / "gone").as_uri())
+    second = load_dataset("cora", data_dir=empty)
+    assert second.num_edges == first.num_edges == 10556
+    assert np.array_equal(second.graph.nodes, first.graph.nodes)
+
+
+def test_download_with_wrong_hash_leaves_nothing(
+    planetoid_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _isolated: Path
+) -> None:
+    mirror = _copy(planetoid_dir, tmp_path / "mirror", CORA_FILES)
+    (mirror / "ind.cora.x").write_bytes(b"<html>captive portal</html>")
+    monkeypatch.setenv("JGATTR_DATA_URL", mirror.as_uri())
+    with pytest.raises(ChecksumError, match=r"ind\.cora\.x.*expected 23cfa55d") as info:
+        load_dataset("cora", data_dir=tmp_path / "empty")
+    assert SHA256["ind.cora.x"] in str(info.value)
+    assert list(_isolated.iterdir()) == []
+
+
+# --- checksums ---------------------------------------------------------------------------------
+
+
+def _corrupt(path: Path, offset: int, value: int) -> None:
+    data = bytearray(path.read_bytes())
+    assert data[offset] != value
+    data[offset] = value
+    path.write_bytes(bytes(data))
+
+
+def test_checksum_mismatch_in_y(planetoid_dir: Path, tmp_path: Path) -> None:
+    data_dir = _copy(planetoid_dir, tmp_path / "data", CORA_FILES)
+    y = data_dir / "ind.cora.y"
+    _corrupt(y, _array_data_offset(y.read_bytes()), 1)  # y[0, 0]: 0 -> 1, still unpickles
+    with pytest.raises(ChecksumError) as info:
+        load_dataset("cora", data_dir=data_dir)
+    message = str(info.value)
+    assert str(y) in message and SHA256[y.name] in message and _sha256(y) in message
+    assert "verify_checksums=False" in message and "--no-verify-checksums" in message
+    ds = load_dataset("cora", data_dir=data_dir, verify_checksums=False)
+    # The reference code uses y only for len(y) (the train split); labels come from ally/ty.
+    assert int(ds.train_mask.sum()) == 140 and ds.num_nodes == 2708
+
+
+def test_checksum_opt_out_loads_the_altered_data(planetoid_dir: Path, tmp_path: Path) -> None:
+    clean = load_dataset("cora", data_dir=planetoid_dir)
+    data_dir = _copy(planetoid_dir, tmp_path / "data", CORA_FILES)
+    ally = data_dir / "ind.cora.ally"
+    label = int(clean.labels[0])
+    _corrupt(ally, _array_data_offset(ally.read_bytes()) + 4 * label, 0)  # node 0: one-hot -> 0
+    with pytest.raises(ChecksumError, match=r"ind\.cora\.ally"):
+        load_dataset("cora", data_dir=data_dir)
+    ds = load_dataset("cora", data_dir=data_dir, verify_checksums=False)
+    assert ds.labels[0] == -1
+    assert np.array_equal(ds.labels[1:], clean.labels[1:])
+
+
+# --- missing files -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("download", [False, True])
+def test_missing_files_one_error(tmp_path: Path, download: bool, _isolated: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError) as info:
+        load_dataset("citeseer", data_dir=empty, download=download)
+    message = str(info.value)
+    assert type(info.value) is DataError
+    assert str(empty) in message and str(_isolated) in message
+    for part in PARTS:
+        assert f"ind.citeseer.{part}" in message
+    assert "JGATTR_DATA_DIR" in message and "--data-dir" in message
+    assert ("download=False" in message) != download
+    assert ("no-mirror" in message) == download  # the URL that failed is named
+
+
+def test_only_missing_files_are_named(planetoid_dir: Path, tmp_path: Path) -> None:
+    data_dir = _copy(planetoid_dir, tmp_path / "data", CORA_FILES[:5])
+    with pytest.raises(DataError) as info:
+        load_dataset("cora", data_dir=data_dir, download=False)
+    message = str(info.value)
+    assert "3 Planetoid file(s) not found: ind.cora.ally, ind.cora.graph, ind.cora.test.index" in (
+        message
+    )
+    assert "ind.cora.x" not in message
+
+
+@pytest.mark.parametrize("download", [False, True])
+def test_pubmed_without_allx_suggests_structure(planetoid_dir: Path, download: bool) -> None:
+    with pytest.raises(DataError) as info:
+        load_dataset("pubmed", data_dir=planetoid_dir, download=download)
+    message = str(info.value)
+    assert "1 Planetoid file(s) not found: ind.pubmed.allx." in message
+    assert "pubmed-structure" in message and str(planetoid_dir) in message
+
+
+# --- restricted unpickler ----------------------------------------------------------------------
+
+
+class _Exploit:
+    def __init__(self, command: str) -> None:
+        self.command = command
+
+    def __reduce__(self):
+        return (os.system, (self.command,))
+
+
+def test_hostile_graph_pickle_is_refused(planetoid_dir: Path, tmp_path: Path) -> None:
+    data_dir = _copy(planetoid_dir, tmp_path / "data", CORA_FILES)
+    marker = tmp_path / "pwned"
+    hostile = pickle.dumps(_Exploit(f"touch {marker}"), protocol=2)
+    (data_dir / "ind.cora.graph").write_bytes(hostile)
+
+    with pytest.raises(ChecksumError, match=r"ind\.cora\.graph"):
+        load_dataset("cora", data_dir=data_dir)
+    assert not marker.exists()
+
+    with pytest.raises(UnsafePickleError) as info:
+        load_dataset("cora", data_dir=data_dir, verify_checksums=False)
+    assert not marker.exists()
+    message = str(info.value)
+    assert str(data_dir / "ind.cora.graph") in message
+    assert f"{os.system.__module__}.system" in message  # posix.system on Linux
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        ("os", "system"),
+        ("posix", "system"),
+        ("__builtin__", "eval"),
+        ("builtins", "eval"),
+        ("builtins", "getattr"),
+        ("subprocess", "Popen"),
+        ("numpy", "load"),
+        ("scipy.sparse.csr", "csc_matrix"),
+    ],
+)
+def test_refused_globals(module: str, name: str) -> None:
+    payload = f"c{module}\n{name}\n(S'echo hi'\ntR.".encode()
+    with pytest.raises(UnsafePickleError, match=rf"evil\.bin: refused .*{module}\.{name}"):
+        safe_loads(payload, source="evil.bin")
+
+
+def test_reconstructor_admits_only_known_classes() -> None:
+    payload = b"ccopy_reg\n_reconstructor\n(c__builtin__\nlist\nc__builtin__\nobject\nNtR."
+    with pytest.raises(UnsafePickleError, match="_reconstructor"):
+        safe_loads(payload, source="evil.bin")
+
+
+def test_wrong_part_type_and_garbage(planetoid_dir: Path) -> None:
+    y_bytes = (planetoid_dir / "ind.cora.y").read_bytes()
+    with pytest.raises(DataError, match=r"x\.bin: expected a csr_matrix, got ndarray"):
+        load_sparse(y_bytes, source="x.bin")
+    with pytest.raises(DataError, match=r"y\.bin: not a readable Planetoid pickle"):
+        load_dense(y_bytes[:100], source="y.bin")
+
+
+# --- pubmed-structure --------------------------------------------------------------------------
+
+
+def test_pubmed_structure(planetoid_dir: Path) -> None:
+    ds = load_dataset("pubmed-structure", data_dir=planetoid_dir)
+    assert ds.name == "pubmed-structure"
+    assert (ds.num_nodes, ds.num_edges, ds.num_features, ds.num_classes) == (19717, 88648, 500, 3)
+    sizes = [int(m.sum()) for m in (ds.train_mask, ds.val_mask, ds.test_mask)]
+    assert sizes == [60, 500, 1000]
+    assert ds.labels.min() == 0 and np.bincount(ds.labels).tolist() == [4103, 7739, 7875]
+    _assert_clean_graph(ds)
+
+    def normalized(part: str) -> np.ndarray:
+        rows = load_sparse((planetoid_dir / part).read_bytes(), source=part).toarray()
+        return (rows / rows.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    order = np.loadtxt(planetoid_dir / "ind.pubmed.test.index", dtype=np.int64)
+    np.testing.assert_allclose(ds.graph.nodes[order], normalized("ind.pubmed.tx"), rtol=1e-6)
+    np.testing.assert_allclose(ds.graph.nodes[:60], normalized("ind.pubmed.x"), rtol=1e-6)
+
+    stand_in = ~(ds.train_mask | ds.test_mask)
+    assert int(stand_in.sum()) == 19717 - 1060
+    nnz = (ds.graph.nodes[stand_in] != 0).sum(axis=1)
+    assert nnz.min() >= 40 and nnz.max() <= 60 and abs(nnz.mean() - 50) < 2
+    assert np.all(ds.graph.nodes >= 0)
+    np.testing.assert_allclose(ds.graph.nodes.sum(axis=1), 1.0, rtol=1e-5)
+
+    again = load_dataset("pubmed-structure", data_dir=planetoid_dir)
+    assert np.array_equal(again.graph.nodes, ds.graph.nodes)
+    assert np.array_equal(again.graph.senders, ds.graph.senders)
+
+
+def test_pubmed_structure_stand_in_values_match_real_scale(planetoid_dir: Path) -> None:
+    ds = load_dataset("pubmed-structure", data_dir=planetoid_dir, normalize_features=False)
+    real = ds.train_mask | ds.test_mask
+    fake_values = ds.graph.nodes[~real][ds.graph.nodes[~real] != 0]
+    real_values = ds.graph.nodes[real][ds.graph.nodes[real] != 0]
+    assert fake_values.min() > 0
+    assert abs(fake_values.mean() / real_values.mean() - 1) < 0.05
+    assert abs(fake_values.std() / real_values.std() - 1) < 0.1
+
+
+# --- .npz user graphs --------------------------------------------------------------------------
+
+
+def _tiny_fields() -> dict[str, np.ndarray]:
+    return {
+        # 0-1 twice, 1-0 (reverse duplicate), self loop 2-2, 2-3 one direction
+        "edge_index": np.array([[0, 0, 1, 2, 2], [1, 1, 0, 2, 3]], dtype=np.int64),
+        "features": np.array([[1, 3], [0, 0], [2, 2], [5, 0]], dtype=np.float64),
+        "labels": np.array([0, 2, -1, 1]),
+        "train_mask": np.array([True, True, False, False]),
+        "test_mask": np.array([0, 0, 0, 1], dtype=np.uint8),
+    }
+
+
+def _save(tmp_path: Path, name: str = "tiny", **fields: np.ndarray) -> Path:
+    path = tmp_path / f"{name}.npz"
+    np.savez(path, **fields)
+    return path
+
+
+def test_npz_round_trip(tmp_path: Path) -> None:
+    path = _save(tmp_path, **_tiny_fields())
+    ds = load_npz(path)
+    assert ds.name == "npz:tiny" and ds.num_classes == 3
+    assert (ds.num_nodes, ds.num_edges, ds.num_features) == (4, 4, 2)
+    assert ds.graph.senders.tolist() == [1, 0, 3, 2]
+    assert ds.graph.receivers.tolist() == [0, 1, 2, 3]
+    _assert_clean_graph(ds)
+    assert ds.labels.dtype == np.int32 and ds.labels.tolist() == [0, 2, -1, 1]
+    assert ds.train_mask.tolist() == [True, True, False, False]
+    assert ds.val_mask.tolist() == [False] * 4
+    assert ds.test_mask.tolist() == [False, False, False, True]
+    np.testing.assert_array_equal(ds.graph.nodes, [[1, 3], [0, 0], [2, 2], [5, 0]])
+
+    normalized = load_dataset(str(path))  # dispatch by suffix; load_dataset normalizes
+    np.testing.assert_allclose(normalized.graph.nodes, [[0.25, 0.75], [0, 0], [0.5, 0.5], [1, 0]])
+    assert load_dataset(path, normalize_features=False).name == "npz:tiny"  # a PathLike too
+    explicit = load_npz(path, normalize_features=True)
+    np.testing.assert_array_equal(explicit.graph.nodes, normalized.graph.nodes)
+
+
+def test_npz_num_classes_field(tmp_path: Path) -> None:
+    ds = load_npz(_save(tmp_path, **_tiny_fields(), num_classes=np.int64(5)))
+    assert ds.num_classes == 5
+    with pytest.raises(
+        DataError, match=r"'labels' has 1 values >= num_classes = 2.*labels\[1\] = 2"
+    ):
+        load_npz(_save(tmp_path, **_tiny_fields(), num_classes=np.int64(2)))
+
+
+def _npz_error(tmp_path: Path, **changes: np.ndarray | None) -> str:
+    fields = _tiny_fields()
+    for key, value in changes.items():
+        if value is None:
+            del fields[key]
+        else:
+            fields[key] = value
+    with pytest.raises(DataError) as info:
+        load_npz(_save(tmp_path, **fields))
+    return str(info.value)
+
+
+def test_npz_missing_field(tmp_path: Path) -> None:
+    message = _npz_error(tmp_path, labels=None)
+    assert "missing required field(s) ['labels']" in message
+
+
+def test_npz_unknown_field(tmp_path: Path) -> None:
+    message = _npz_error(tmp_path, train_masks=np.zeros(4, dtype=bool))
+    assert "unknown field(s) ['train_masks']" in message
+
+
+def test_npz_edge_index_shape(tmp_path: Path) -> None:
+    message = _npz_error(tmp_path, edge_index=np.array([[0, 1], [1, 2], [2, 3]]))
+    assert "'edge_index' must be [2, E], got (3, 2)" in message and "transpose" in message
+
+
+def test_npz_edge_index_dtype(tmp_path: Path) -> None:
+    message = _npz_error(tmp_path, edge_index=np.array([[0.0, 1.0], [1.0, 2.0]]))
+    assert "'edge_index' must hold integer node ids, got dtype float64" in message
+
+
+def test_npz_edge_index_out_of_range(tmp_path: Path) -> None:
+    message = _npz_error(tmp_path, edge_index=np.array([[0, 4, 1], [1, 2, -1]]))
+    assert "'edge_index' has 2 node ids outside [0, 4)" in message
+    assert "edge_index[0, 1] = 4" in message
+
+
+def test_npz_nan_features(tmp_path: Path) -> None:
+    features = np.array([[1, np.nan], [0, 0], [np.inf, 2], [5, 0]])
+    message = _npz_error(tmp_path, features=features)
+    assert "'features' has NaN or inf" in message and "2 of 4 rows, e.g. row 0" in message
+
+
+def test_npz_labels(tmp_path: Path) -> None:
+    assert "'labels' must be [N] = [4], got (3,)" in _npz_error(tmp_path, labels=np.zeros(3, int))
+    message = _npz_error(tmp_path, labels=np.array([0, 1, 0.5, 1]))
+    assert "'labels' must hold integer class ids" in message
+    message = _npz_error(tmp_path, labels=np.array([0, 1, -2, 1]))
+    assert "'labels' has 1 values below -1" in message
+
+
+def test_npz_bad_mask_shape(tmp_path: Path) -> None:
+    message = _npz_error(tmp_path, val_mask=np.zeros(5, dtype=bool))
+    assert "'val_mask' must be [N] = [4], got (5,)" in message
+    message = _npz_error(tmp_path, train_mask=np.array([0, 2, 0, 0]))
+    assert "'train_mask' must be bool (or 0/1)" in message
+
+
+def test_npz_mask_selects_unlabeled(tmp_path: Path) -> None:
+    message = _npz_error(tmp_path, test_mask=np.array([False, False, True, False]))
+    assert "'test_mask' selects 1 unlabeled nodes (label -1), e.g. node 2" in message
+
+
+def test_npz_object_array_refused(tmp_path: Path) -> None:
+    labels = np.array([0, 1, None, 1], dtype=object)
+    message = _npz_error(tmp_path, labels=labels)
+    assert "field 'labels' is an object array" in message and "refused" in message
+
+
+def test_npz_not_an_archive(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="no such file"):
+        load_npz(tmp_path / "absent.npz")
+    pickled = tmp_path / "pickled.npz"
+    pickled.write_bytes(pickle.dumps({"labels": [1, 2]}))
+    with pytest.raises(DataError, match="pickled Python objects"):
+        load_npz(pickled)
+
+
+# --- Dataset validation ------------------------------------------------------------------------
+
+
+def test_dataset_post_init_checks(tmp_path: Path) -> None:
+    ds = load_npz(_save(tmp_path, **_tiny_fields()))
+    fields = {f: getattr(ds, f) for f in ds.__dataclass_fields__}
+    with pytest.raises(DataError, match=r"labels must be int32 \[4\], got int64 \[4\]"):
+        Dataset(**{**fields, "labels": ds.labels.astype(np.int64)})
+    with pytest.raises(DataError, match=r"train_mask must be bool \[4\], got bool \[3\]"):
+        Dataset(**{**fields, "train_mask": ds.train_mask[:3]})
+    with pytest.raises(DataError, match=r"graph\.nodes must be float32"):
+        Dataset(**{**fields, "graph": ds.graph._replace(nodes=ds.graph.nodes.astype(np.float64))})
+    with pytest.raises(DataError, match="num_classes must be >= 1"):
+        Dataset(**{**fields, "num_classes": 0})
