@@ -1,0 +1,105 @@
+"""Run configuration: a TOML file read into frozen dataclasses, one table per section.
+
+Unknown tables or keys and values of the wrong type are errors that name the file, the key and
+what is expected, so a typo never silently falls back to a default.
+"""
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from jgattr._training import TrainConfig
+from jgattr.models import ModelConfig
+
+
+class ConfigError(ValueError):
+    """A configuration file is missing, unreadable or holds an invalid value."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """The ``[data]`` table.
+
+    Attributes:
+      name: a dataset name (``cora``, ``citeseer``, ``pubmed``, ``pubmed-structure``) or a path to
+        a ``.npz`` graph.
+      normalize_features: row-normalize features (Kipf & Welling).
+      verify_checksums: refuse Planetoid files whose SHA-256 does not match.
+    """
+
+    name: str = "cora"
+    normalize_features: bool = True
+    verify_checksums: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """A whole run: ``[data]``, ``[model]``, ``[train]``."""
+
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+
+def _accepts(annotation: Any, value: Any) -> bool:
+    if annotation is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return any(_accepts(arg, value) for arg in typing.get_args(annotation))
+    if annotation is type(None):
+        return value is None
+    origin = typing.get_origin(annotation)
+    if origin in (tuple, list):
+        return isinstance(value, list | tuple)
+    return isinstance(value, annotation)
+
+
+def _section(cls: type, table: Any, where: str) -> Any:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table, got {table!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    for key, value in table.items():
+        if key not in fields:
+            raise ConfigError(f"{where}.{key} is not a known key; valid keys: {sorted(fields)}")
+        if not _accepts(hints[key], value):
+            raise ConfigError(f"{where}.{key} must be of type {hints[key]}, got {value!r}")
+    values = {key: tuple(v) if isinstance(v, list) else v for key, v in table.items()}
+    try:
+        return cls(**values)
+    except ValueError as err:
+        raise ConfigError(f"{where}: {err}") from err
+
+
+def config_from_dict(raw: dict[str, Any], *, source: str = "config") -> Config:
+    """Build a :class:`Config` from nested dictionaries (the parsed TOML)."""
+    sections = {f.name: f.type for f in dataclasses.fields(Config)}
+    hints = typing.get_type_hints(Config)
+    unknown = sorted(set(raw) - set(sections))
+    if unknown:
+        raise ConfigError(f"{source}: unknown table(s) {unknown}; valid tables: {sorted(sections)}")
+    return Config(**{name: _section(hints[name], raw[name], f"{source} [{name}]") for name in raw})
+
+
+def load_config(path: str | os.PathLike) -> Config:
+    """Read a TOML config file (see ``configs/`` and the README's config reference)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist; see configs/ for examples")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"config file {path} is not valid TOML: {err}") from err
+    return config_from_dict(raw, source=str(path))
+
+
+def replace(config: Config, section: str, **changes: Any) -> Config:
+    """A copy of ``config`` with fields of one section changed (used for CLI overrides)."""
+    updated = dataclasses.replace(getattr(config, section), **changes)
+    return dataclasses.replace(config, **{section: updated})

@@ -1,0 +1,202 @@
+"""Training a node classifier with optax: jitted full-batch steps, Kipf & Welling early stopping."""
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import jraph
+import numpy as np
+import optax
+
+from jgattr._types import Array, Params
+from jgattr.models import gcn_normalize, init_params
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Optimization hyperparameters, as in the ``[train]`` table of a config file.
+
+    Defaults are Kipf & Welling's: Adam with lr 0.01, L2 weight decay 5e-4 on the first layer's
+    kernel (``weight_decay * ||W¹||² / 2`` added to the loss), at most 200 epochs, and early
+    stopping when the validation loss exceeds the mean of the previous ``early_stopping`` epochs.
+    The parameters returned are those of the epoch with the lowest validation loss.
+
+    Attributes:
+      learning_rate: Adam step size (> 0).
+      weight_decay: L2 coefficient on the first layer's kernel (>= 0).
+      epochs: maximum number of epochs (>= 1).
+      early_stopping: window of the early-stopping rule; 0 turns it off.
+      restore_best: return the parameters of the epoch with the lowest validation loss
+        instead of the last epoch's.
+      seed: seed of the parameter initialization and dropout.
+    """
+
+    learning_rate: float = 0.01
+    weight_decay: float = 5e-4
+    epochs: int = 200
+    early_stopping: int = 10
+    restore_best: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.learning_rate <= 0:
+            raise ValueError(f"train.learning_rate must be > 0, got {self.learning_rate}")
+        if self.weight_decay < 0:
+            raise ValueError(f"train.weight_decay must be >= 0, got {self.weight_decay}")
+        if self.epochs < 1:
+            raise ValueError(f"train.epochs must be >= 1, got {self.epochs}")
+        if self.early_stopping < 0:
+            raise ValueError(f"train.early_stopping must be >= 0, got {self.early_stopping}")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train` returns.
+
+    Attributes:
+      params: trained parameters.
+      epochs: epochs actually run.
+      accuracy: ``{"train": ..., "val": ..., "test": ...}`` with dropout off.
+      history: per-epoch ``train_loss``, ``val_loss``, ``val_accuracy``.
+      seconds: wall time of the whole training, compilation included.
+    """
+
+    params: Params
+    epochs: int
+    accuracy: dict[str, float]
+    history: dict[str, list[float]]
+    seconds: float
+
+
+def _masked_cross_entropy(logits: Array, labels: Array, mask: Array) -> Array:
+    safe_labels = jnp.where(mask, labels, 0)
+    losses = optax.softmax_cross_entropy_with_integer_labels(logits, safe_labels)
+    return jnp.sum(jnp.where(mask, losses, 0.0)) / jnp.maximum(jnp.sum(mask), 1)
+
+
+def _masked_accuracy(logits: Array, labels: Array, mask: Array) -> Array:
+    correct = (jnp.argmax(logits, axis=-1) == labels) & mask
+    return jnp.sum(correct) / jnp.maximum(jnp.sum(mask), 1)
+
+
+def _first_kernel_l2(params: Params) -> Array:
+    first = params[sorted(params)[0]]
+    return 0.5 * jnp.sum(jnp.square(first["kernel"]))
+
+
+def _sparse_dropout(x: Array, nonzero: tuple[Array, Array], rate: float, key: Array) -> Array:
+    """Dropout of the non-zero entries of ``x [N, F]`` only (``nonzero``: their row and column ids).
+
+    Equal in distribution to dense dropout (zeros stay zero) at the cost of ``nnz`` random draws
+    instead of ``N * F``: on Cora 49k instead of 3.9M.
+    """
+    rows, cols = nonzero
+    keep = jax.random.bernoulli(key, 1.0 - rate, rows.shape)
+    values = jnp.where(keep, x[rows, cols] / (1.0 - rate), 0.0)
+    return jnp.zeros_like(x).at[rows, cols].set(values)
+
+
+def _make_steps(model: nn.Module, optimizer: optax.GradientTransformation, weight_decay: float):
+    rate = getattr(model, "dropout_rate", 0.0)
+    inner = model.clone(input_dropout=False) if hasattr(model, "input_dropout") else model
+
+    def loss_fn(params, graph, labels, mask, key, nonzero):
+        input_key, dropout_key = jax.random.split(key)
+        if inner is not model and rate > 0:
+            graph = graph._replace(nodes=_sparse_dropout(graph.nodes, nonzero, rate, input_key))
+        logits = inner.apply(
+            {"params": params}, graph, deterministic=False, rngs={"dropout": dropout_key}
+        )
+        return _masked_cross_entropy(logits, labels, mask) + weight_decay * _first_kernel_l2(params)
+
+    @jax.jit
+    def train_step(params, opt_state, graph, labels, mask, key, nonzero):
+        loss, grads = jax.value_and_grad(loss_fn)(params, graph, labels, mask, key, nonzero)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, loss
+
+    @jax.jit
+    def evaluate(params, graph, labels, masks):
+        logits = model.apply({"params": params}, graph, deterministic=True)
+        return {
+            name: (_masked_cross_entropy(logits, labels, m), _masked_accuracy(logits, labels, m))
+            for name, m in masks.items()
+        }
+
+    return train_step, evaluate
+
+
+def _should_stop(val_losses: list[float], window: int) -> bool:
+    """Kipf & Welling: stop once the last val loss exceeds the mean of the ``window`` before it."""
+    if window == 0 or len(val_losses) <= window:
+        return False
+    return val_losses[-1] > float(np.mean(val_losses[-(window + 1) : -1]))
+
+
+def train(
+    model: nn.Module,
+    dataset: Any,
+    config: TrainConfig = TrainConfig(),
+    *,
+    key: jax.Array,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+) -> TrainResult:
+    """Train ``model`` full-batch on ``dataset``'s training nodes.
+
+    Args:
+      model: a Flax module ``(graph, *, deterministic) -> logits [N, C]``.
+      dataset: a :class:`jgattr.data.Dataset` (graph, labels ``[N]``, boolean split masks ``[N]``).
+      config: optimization hyperparameters.
+      key: PRNG key for initialization and dropout.
+      on_epoch: optional callback ``(epoch, metrics)`` after every epoch.
+
+    Returns:
+      A :class:`TrainResult`; its parameters are those of the epoch with the lowest validation
+      loss (``config.restore_best``, default) or of the last epoch run.
+
+    Example:
+      >>> result = train(GCN(num_classes=7), load_dataset("cora"), key=jax.random.key(0))
+    """
+    start = time.perf_counter()
+    graph = normalized_graph(dataset)
+    labels = jnp.asarray(dataset.labels)
+    masks = {
+        name: jnp.asarray(getattr(dataset, f"{name}_mask")) for name in ("train", "val", "test")
+    }
+    nonzero = tuple(jnp.asarray(i, jnp.int32) for i in np.nonzero(np.asarray(dataset.graph.nodes)))
+    init_key, dropout_key = jax.random.split(key)
+    params = init_params(model, graph, key=init_key)
+    optimizer = optax.adam(config.learning_rate)
+    opt_state = optimizer.init(params)
+    train_step, evaluate = _make_steps(model, optimizer, config.weight_decay)
+    history: dict[str, list[float]] = {"train_loss": [], "val_loss": [], "val_accuracy": []}
+    epoch, best_params, best_loss = 0, params, float("inf")
+    for epoch in range(1, config.epochs + 1):
+        step_key = jax.random.fold_in(dropout_key, epoch)
+        params, opt_state, loss = train_step(
+            params, opt_state, graph, labels, masks["train"], step_key, nonzero
+        )
+        metrics = evaluate(params, graph, labels, {"val": masks["val"]})
+        history["train_loss"].append(float(loss))
+        history["val_loss"].append(float(metrics["val"][0]))
+        history["val_accuracy"].append(float(metrics["val"][1]))
+        if history["val_loss"][-1] < best_loss:
+            best_params, best_loss = params, history["val_loss"][-1]
+        if on_epoch is not None:
+            on_epoch(epoch, {name: values[-1] for name, values in history.items()})
+        if _should_stop(history["val_loss"], config.early_stopping):
+            break
+    if config.restore_best:
+        params = best_params
+    final = evaluate(params, graph, labels, masks)
+    accuracy = {name: float(acc) for name, (_, acc) in final.items()}
+    return TrainResult(params, epoch, accuracy, history, time.perf_counter() - start)
+
+
+def normalized_graph(dataset: Any) -> jraph.GraphsTuple:
+    """``dataset.graph`` with self loops and GCN weights, as device arrays."""
+    return jax.tree.map(jnp.asarray, gcn_normalize(dataset.graph))
