@@ -1,0 +1,749 @@
+"""The attribution engine: every target of a graph explained in one jit-compiled, sharded run.
+
+Work follows each target's K-hop computation graph. The host extracts all computation graphs
+at once (:mod:`._subgraphs`), splits the targets into chunks under a memory budget, and pads
+each chunk with jraph to a few bucketed sizes. Chunks of one bucket run in rounds of one chunk
+per device: ``shard_map`` over a ``targets`` mesh axis, ``vmap`` over the chunks a device holds.
+Each chunk runs one method either on the general path (autodiff of the model on the chunk's
+disjoint union) or, for walk-sum methods on the built-in GCN, on the exact fast path (one
+linear backward pass in P-space with the method's masks and top vectors).
+"""
+
+import dataclasses
+import functools
+import hashlib
+import json
+import resource
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import jraph
+import numpy as np
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from jgattr._io import atomic_write_json
+from jgattr._types import ApplyFn, Array, Params
+from jgattr.attribution._methods import (
+    GCNForward,
+    Method,
+    UnionModel,
+    get_method,
+)
+from jgattr.attribution._results import Attributions, concatenate
+from jgattr.attribution._subgraphs import InEdges, Union, computation_graphs
+from jgattr.models import GCN, gcn_convolutions, gcn_normalize, make_apply_fn
+
+TARGET_SETS = ("train", "val", "test", "all")
+CLASS_CHOICES = ("predicted", "true", "all")
+PATHS = ("auto", "fast", "general")
+_AXIS = "targets"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Explainable:
+    """A model as the engine sees it.
+
+    Attributes:
+      apply: pure ``(params, graph) -> logits [N, C]`` over a normalized graph.
+      num_layers: K, the number of message-passing rounds (the receptive field in hops).
+      convolutions: optional ``(params, graph) -> (conv_1, ..., conv_K)`` with each
+        ``conv_l: h ↦ pre-activation`` and ReLU between consecutive ones; needed by the
+        layer-wise (LID) methods on the general path.
+      is_gcn: the built-in GCN, eligible for the exact walk-sum fast path.
+    """
+
+    apply: ApplyFn
+    num_layers: int
+    convolutions: Callable[[Params, jraph.GraphsTuple], tuple[Callable, ...]] | None = None
+    is_gcn: bool = False
+
+
+@functools.lru_cache(maxsize=64)
+def _gcn_explainable(num_classes: int, hidden_size: int, num_layers: int) -> Explainable:
+    model = GCN(num_classes=num_classes, hidden_size=hidden_size, num_layers=num_layers)
+    return Explainable(
+        make_apply_fn(model), num_layers, functools.partial(gcn_convolutions, model), is_gcn=True
+    )
+
+
+def as_explainable(model: Any) -> Explainable:
+    """An :class:`Explainable` for a built-in :class:`~jgattr.models.GCN` or an Explainable."""
+    if isinstance(model, Explainable):
+        return model
+    if isinstance(model, GCN):
+        return _gcn_explainable(model.num_classes, model.hidden_size, model.num_layers)
+    raise TypeError(
+        "model must be a jgattr GCN or an Explainable(apply, num_layers) wrapping a pure "
+        f"(params, graph) -> logits function, got {type(model).__name__}"
+    )
+
+
+# ------------------------------------------------------------------------------- inputs
+
+
+def _normalized(data: Any) -> tuple[jraph.GraphsTuple, dict[str, np.ndarray], np.ndarray | None]:
+    """(normalized graph on the host, split masks, labels) of a Dataset or a GraphsTuple."""
+    if isinstance(data, jraph.GraphsTuple):
+        graph = data if data.edges is not None else gcn_normalize(data)
+        masks, labels = {}, None
+    else:
+        graph = gcn_normalize(data.graph)
+        masks = {name: np.asarray(getattr(data, f"{name}_mask")) for name in TARGET_SETS[:3]}
+        labels = np.asarray(data.labels)
+    graph = jax.tree.map(np.asarray, graph)
+    _validate_graph(graph)
+    return graph, masks, labels
+
+
+def _validate_graph(graph: jraph.GraphsTuple) -> None:
+    nodes = graph.nodes
+    if nodes.ndim != 2:
+        raise ValueError(f"graph.nodes must be [N, F], got shape {nodes.shape}")
+    if not np.all(np.isfinite(nodes)):
+        rows = np.unique(np.nonzero(~np.isfinite(nodes))[0])
+        raise ValueError(
+            f"graph.nodes has non-finite features in {rows.size} rows "
+            f"(first: {rows[:5].tolist()}); clean or impute them before explaining"
+        )
+    n, e = nodes.shape[0], graph.senders.shape[0]
+    if graph.receivers.shape != (e,) or np.asarray(graph.edges).shape[0] != e:
+        raise ValueError(
+            "graph.senders, graph.receivers and graph.edges must have the same length, got "
+            f"{graph.senders.shape}, {graph.receivers.shape}, {np.asarray(graph.edges).shape}"
+        )
+    for name in ("senders", "receivers"):
+        ids = getattr(graph, name)
+        if e and (ids.min() < 0 or ids.max() >= n):
+            raise ValueError(
+                f"graph.{name} must hold node ids in [0, {n}), found {ids.min()}..{ids.max()}"
+            )
+    if not np.all(np.bincount(graph.receivers[graph.senders == graph.receivers], minlength=n) >= 1):
+        raise ValueError(
+            "the normalized graph needs a self loop on every node (gcn_normalize adds them); "
+            "pass a graph with edges=None to have it normalized"
+        )
+
+
+def _resolve_targets(spec: Any, num_nodes: int, masks: dict[str, np.ndarray]) -> np.ndarray:
+    if isinstance(spec, str):
+        if spec == "all":
+            return np.arange(num_nodes, dtype=np.int32)
+        if spec not in TARGET_SETS:
+            raise ValueError(
+                f"targets must be one of {list(TARGET_SETS)} or node ids, got {spec!r}"
+            )
+        if spec not in masks:
+            raise ValueError(f"targets={spec!r} needs a Dataset with split masks; pass node ids")
+        return np.flatnonzero(masks[spec]).astype(np.int32)
+    ids = np.asarray(spec)
+    if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(
+            f"targets must be a 1-D array of integer node ids, got {ids.dtype} {ids.shape}"
+        )
+    bad = ids[(ids < 0) | (ids >= num_nodes)]
+    if bad.size:
+        raise ValueError(
+            f"targets must be node ids in [0, {num_nodes}), got {bad.size} outside it "
+            f"(e.g. {int(bad[0])})"
+        )
+    return ids.astype(np.int32)
+
+
+def _resolve_classes(
+    spec: Any, nodes: np.ndarray, num_classes: int, predicted: np.ndarray, labels: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(target nodes, classes), with ``"all"`` expanding every node into one target per class."""
+    if isinstance(spec, str):
+        if spec == "predicted":
+            return nodes, predicted[nodes].astype(np.int32)
+        if spec == "all":
+            return np.repeat(nodes, num_classes), np.tile(
+                np.arange(num_classes, dtype=np.int32), nodes.size
+            )
+        if spec == "true":
+            if labels is None:
+                raise ValueError("classes='true' needs a Dataset with labels")
+            classes = labels[nodes]
+            if np.any(classes < 0):
+                raise ValueError(
+                    f"classes='true': {int(np.sum(classes < 0))} targets have no label "
+                    f"(e.g. node {int(nodes[classes < 0][0])}); pick labelled targets"
+                )
+            return nodes, classes.astype(np.int32)
+        raise ValueError(
+            f"classes must be one of {list(CLASS_CHOICES)}, an int or an array, got {spec!r}"
+        )
+    classes = np.broadcast_to(np.asarray(spec), nodes.shape)
+    if not np.issubdtype(classes.dtype, np.integer) or np.any(
+        (classes < 0) | (classes >= num_classes)
+    ):
+        raise ValueError(f"classes must be integers in [0, {num_classes}), got {spec!r}")
+    return nodes, classes.astype(np.int32)
+
+
+# ------------------------------------------------------------------------------ planning
+
+
+@dataclasses.dataclass(frozen=True)
+class _Chunk:
+    start: int  # first target
+    stop: int  # one past the last target
+    bucket: tuple[int, int, int]  # padded (copies, edges, targets)
+
+
+def _bucket(size: int, minimum: int = 16) -> int:
+    """Round up to 2^k or 1.5 * 2^k, so chunks share a few compiled shapes."""
+    size = max(size, minimum)
+    power = 1 << (size - 1).bit_length()
+    return power * 3 // 4 if power * 3 // 4 >= size else power
+
+
+def _plan(union: Union, bytes_per_copy: float, bytes_per_edge: float, budget: float, devices: int):
+    copies = np.diff(union.node_offsets)
+    edges = np.diff(union.edge_offsets)
+    cost = copies * bytes_per_copy + edges * bytes_per_edge
+    total = float(cost.sum())
+    capacity = max(min(budget, total / devices), 1.0)
+    before = np.cumsum(cost) - cost
+    chunk_of = (before // capacity).astype(np.int64)
+    starts = np.flatnonzero(np.diff(chunk_of, prepend=-1))
+    stops = np.append(starts[1:], union.num_targets)
+    chunks = []
+    for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+        n = int(union.node_offsets[stop] - union.node_offsets[start])
+        e = int(union.edge_offsets[stop] - union.edge_offsets[start])
+        chunks.append(
+            _Chunk(start, stop, (_bucket(n + 1), _bucket(e), _bucket(stop - start + 1, 4)))
+        )
+    return chunks
+
+
+def _chunk_arrays(union: Union, chunk: _Chunk, per_target: dict[str, np.ndarray]) -> dict:
+    """Padded device inputs of one chunk (jraph padding, one graph per target)."""
+    s, t = chunk.start, chunk.stop
+    n0, n1 = union.node_offsets[s], union.node_offsets[t]
+    e0, e1 = union.edge_offsets[s], union.edge_offsets[t]
+    graph = jraph.GraphsTuple(
+        nodes=union.copy_node[n0:n1],
+        edges=union.edge_id[e0:e1],
+        senders=union.edge_sender[e0:e1] - n0,
+        receivers=union.edge_receiver[e0:e1] - n0,
+        n_node=np.diff(union.node_offsets[s : t + 1]).astype(np.int32),
+        n_edge=np.diff(union.edge_offsets[s : t + 1]).astype(np.int32),
+        globals=None,
+    )
+    n_node, n_edge, n_graph = chunk.bucket
+    padded = jraph.pad_with_graphs(graph, n_node, n_edge, n_graph)
+    first_padding_copy = n1 - n0
+    pad_targets = n_graph - (t - s)
+    arrays = {
+        "copy_node": np.asarray(padded.nodes, np.int32),
+        "copy_target": np.repeat(np.arange(n_graph, dtype=np.int32), np.asarray(padded.n_node)),
+        "edge_id": np.asarray(padded.edges, np.int32),
+        "edge_mask": np.asarray(jraph.get_edge_padding_mask(padded)),
+        "senders": np.asarray(padded.senders, np.int32),
+        "receivers": np.asarray(padded.receivers, np.int32),
+        "n_node": np.asarray(padded.n_node, np.int32),
+        "n_edge": np.asarray(padded.n_edge, np.int32),
+        "target_copy": np.concatenate(
+            [union.target_copy[s:t] - n0, np.full(pad_targets, first_padding_copy, np.int32)]
+        ).astype(np.int32),
+    }
+    for name, values in per_target.items():
+        pad = np.zeros((pad_targets, *values.shape[1:]), values.dtype)
+        arrays[name] = np.concatenate([values[s:t], pad])
+    return arrays
+
+
+# --------------------------------------------------------------------------- chunk kernels
+
+
+def _segment_totals(per_copy: Array, chunk: dict) -> Array:
+    return jax.ops.segment_sum(
+        per_copy, chunk["copy_target"], num_segments=chunk["target_copy"].shape[0]
+    )
+
+
+def _relu_layers(convolutions: tuple[Callable, ...]) -> tuple[Callable, ...]:
+    last = len(convolutions) - 1
+    return tuple(
+        conv if index == last else (lambda h, conv=conv: jax.nn.relu(conv(h)))
+        for index, conv in enumerate(convolutions)
+    )
+
+
+def _general_chunk(method: Method, model: Explainable, feature_level: bool):
+    """General path on one padded chunk: autodiff of the model on the chunk's disjoint union."""
+
+    def run(params, x, x_ref, weights, chunk):
+        union = jraph.GraphsTuple(
+            nodes=x[chunk["copy_node"]],
+            edges=weights[chunk["edge_id"]] * chunk["edge_mask"].astype(weights.dtype),
+            senders=chunk["senders"],
+            receivers=chunk["receivers"],
+            n_node=chunk["n_node"],
+            n_edge=chunk["n_edge"],
+            globals=None,
+        )
+        target_copy = chunk["target_copy"]
+        logits = lambda h: model.apply(params, union._replace(nodes=h))[target_copy]
+        layers = None
+        if model.convolutions is not None:
+            layers = _relu_layers(model.convolutions(params, union))
+        contribution = method.attribute(
+            UnionModel(logits, layers, target_copy),
+            union.nodes,
+            x_ref[chunk["copy_node"]],
+            chunk["classes"],
+        )
+        node_relevance = contribution.relevance.sum(axis=-1)
+        totals = [_segment_totals(node_relevance, chunk)]
+        totals += [_segment_totals(h, chunk) for h in contribution.hidden]
+        return {
+            "values": contribution.relevance if feature_level else node_relevance,
+            "expected": contribution.expected,
+            "layer_totals": _pad_layers(jnp.stack(totals, axis=-1), model.num_layers),
+        }
+
+    return run
+
+
+def _pad_layers(totals: Array, num_layers: int) -> Array:
+    missing = num_layers - totals.shape[-1]
+    return jnp.pad(totals, ((0, 0), (0, missing)), constant_values=jnp.nan)
+
+
+def _fast_chunk(num_layers: int):
+    """Fast path on one padded chunk: the GCN's linear backward pass with fixed masks, in P-space.
+
+    For conv ``l`` (0-based, ``Z = Â H Wˡ + b``) with ``g = ∂/∂Z`` on every copy: ``a = Âᵀ g``
+    (messages sent back along each edge); at the input layer ``a = ∂/∂P`` and the relevance of a
+    copy is ``Σ_h a ⊙ ΔP``; otherwise ``∂/∂Hˡ = a Wˡᵀ``, masked by the layer's ReLU Jacobian.
+    """
+
+    def run(weights, kernels, masks, increment, hidden_increments, chunk):
+        node = chunk["copy_node"]
+        edge_weights = weights[chunk["edge_id"]] * chunk["edge_mask"].astype(weights.dtype)
+        top = chunk["top"]
+        g = jnp.zeros((node.shape[0], top.shape[-1]), top.dtype).at[chunk["target_copy"]].add(top)
+        hidden_totals = []
+        for layer in range(num_layers - 1, -1, -1):
+            messages = edge_weights[:, None] * g[chunk["receivers"]]
+            a = jax.ops.segment_sum(messages, chunk["senders"], num_segments=node.shape[0])
+            if layer == 0:
+                break
+            grad_hidden = a @ kernels[layer].T
+            increment_l = hidden_increments[layer - 1][node]
+            hidden_totals.append(_segment_totals(jnp.sum(grad_hidden * increment_l, -1), chunk))
+            g = grad_hidden * masks[layer - 1][node]
+        values = jnp.sum(a * increment[node], axis=-1)
+        totals = [_segment_totals(values, chunk), *reversed(hidden_totals)]
+        return {
+            "values": values,
+            "expected": chunk["expected"],
+            "layer_totals": jnp.stack(totals, axis=-1),
+        }
+
+    return run
+
+
+def _gcn_forward(model: Explainable):
+    """Whole-graph forward at X and X̂: pre-activations of every layer and P = X W¹."""
+
+    def forward(params, graph, x, x_ref) -> GCNForward:
+        convolutions = model.convolutions(params, graph)
+        first_kernel = params["conv_0"]["kernel"]
+
+        def pre_activations(h):
+            pre = []
+            for index, conv in enumerate(convolutions):
+                pre.append(conv(h))
+                h = jax.nn.relu(pre[-1]) if index < len(convolutions) - 1 else pre[-1]
+            return tuple(pre)
+
+        return GCNForward(
+            pre_activations(x), pre_activations(x_ref), x @ first_kernel, x_ref @ first_kernel
+        )
+
+    return forward
+
+
+# ------------------------------------------------------------------------------ execution
+
+_EXECUTABLES: dict[Any, Any] = {}
+
+
+def compilation_count() -> int:
+    """How many chunk programs the engine has compiled in this process (for tests)."""
+    return len(_EXECUTABLES)
+
+
+def _signature(args) -> tuple:
+    leaves, treedef = jax.tree.flatten(args)
+    return treedef, tuple((leaf.shape, str(leaf.dtype), str(leaf.sharding)) for leaf in leaves)
+
+
+def _run_sharded(key: Any, chunk_fn: Callable, mesh: Mesh, replicated: tuple, stacked: dict):
+    """Run ``chunk_fn(*replicated, chunk)`` on each chunk of ``stacked`` (leading axis: chunks)."""
+    args = (*replicated, stacked)
+    cache_key = (key, _signature(args))
+    compile_seconds = 0.0
+    if cache_key not in _EXECUTABLES:
+        specs = (*(P() for _ in replicated), P(_AXIS))
+        in_axes = (*(None for _ in replicated), 0)
+        mapped = jax.shard_map(
+            jax.vmap(chunk_fn, in_axes=in_axes), mesh=mesh, in_specs=specs, out_specs=P(_AXIS)
+        )
+        start = time.perf_counter()
+        _EXECUTABLES[cache_key] = jax.jit(mapped).lower(*args).compile()
+        compile_seconds = time.perf_counter() - start
+    outputs = _EXECUTABLES[cache_key](*args)
+    return jax.tree.map(np.asarray, outputs), compile_seconds
+
+
+def _put(tree, mesh: Mesh, spec: P):
+    return jax.device_put(tree, NamedSharding(mesh, spec))
+
+
+def _rounds(chunks: list[_Chunk], devices: int) -> list[list[_Chunk]]:
+    """Group chunks of one bucket into rounds of ``devices`` (the last one padded by repeats)."""
+    by_bucket: dict[tuple, list[_Chunk]] = {}
+    for chunk in chunks:
+        by_bucket.setdefault(chunk.bucket, []).append(chunk)
+    rounds = []
+    for group in by_bucket.values():
+        for i in range(0, len(group), devices):
+            members = group[i : i + devices]
+            rounds.append(members + [members[-1]] * (devices - len(members)))
+    return rounds
+
+
+def _fingerprint(*parts: Any) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            digest.update(np.ascontiguousarray(part).tobytes())
+            digest.update(str((part.shape, part.dtype)).encode())
+        else:
+            digest.update(repr(part).encode())
+    return digest.hexdigest()
+
+
+class _Resume:
+    """Finished rounds of one method on disk, so an interrupted run resumes where it stopped."""
+
+    def __init__(self, folder: Path | None, fingerprint: str):
+        self.folder = folder
+        if folder is None:
+            return
+        manifest = folder / "manifest.json"
+        if (
+            manifest.is_file()
+            and json.loads(manifest.read_text()).get("fingerprint") != fingerprint
+        ):
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(manifest, {"fingerprint": fingerprint})
+
+    def load(self, index: int) -> dict[str, np.ndarray] | None:
+        if self.folder is None or not (self.folder / f"round_{index:06d}.npz").is_file():
+            return None
+        try:
+            with np.load(self.folder / f"round_{index:06d}.npz", allow_pickle=False) as data:
+                return {name: data[name] for name in data.files}
+        except (OSError, ValueError):
+            return None
+
+    def store(self, index: int, outputs: dict[str, np.ndarray]) -> None:
+        if self.folder is None:
+            return
+        import io
+
+        from jgattr._io import atomic_write_bytes
+
+        buffer = io.BytesIO()
+        np.savez(buffer, **outputs)
+        atomic_write_bytes(self.folder / f"round_{index:06d}.npz", buffer.getvalue())
+
+    def finish(self) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _progress(total: int, enabled: bool | None, description: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total,
+        desc=description,
+        unit="round",
+        disable=enabled is False or (enabled is None and not sys.stderr.isatty()),
+        leave=False,
+    )
+
+
+# ------------------------------------------------------------------------------ the API
+
+
+@dataclasses.dataclass(frozen=True)
+class _Problem:
+    """Everything shared by the methods of one :func:`explain` call."""
+
+    model: Explainable
+    params: Params
+    graph: jraph.GraphsTuple  # host arrays, normalized
+    graph_device: jraph.GraphsTuple
+    union: Union
+    nodes: np.ndarray  # [T]
+    classes: np.ndarray  # [T]
+    logits: np.ndarray  # [T] logit of each target's class
+    mesh: Mesh
+    budget_bytes: float
+
+
+@functools.lru_cache(maxsize=8)
+def _in_edges_cached(fingerprint: str, senders: bytes, receivers: bytes, n: int) -> InEdges:
+    del fingerprint
+    graph = jraph.GraphsTuple(
+        nodes=None,
+        edges=None,
+        senders=np.frombuffer(senders, np.int32),
+        receivers=np.frombuffer(receivers, np.int32),
+        n_node=np.array([n]),
+        n_edge=None,
+        globals=None,
+    )
+    return InEdges.of(graph)
+
+
+def _in_edges(graph: jraph.GraphsTuple) -> InEdges:
+    senders = np.ascontiguousarray(graph.senders, np.int32).tobytes()
+    receivers = np.ascontiguousarray(graph.receivers, np.int32).tobytes()
+    key = hashlib.sha256(senders + receivers).hexdigest()
+    return _in_edges_cached(key, senders, receivers, int(graph.nodes.shape[0]))
+
+
+@functools.lru_cache(maxsize=64)
+def _jitted_forward(model: Explainable):
+    return jax.jit(_gcn_forward(model))
+
+
+@functools.lru_cache(maxsize=256)
+def _jitted_linearize(method: Method):
+    return jax.jit(method.linearize)
+
+
+def _uses_fast_path(method: Method, problem: _Problem, path: str, feature_level: bool) -> bool:
+    available = problem.model.is_gcn and method.has_fast_path(problem.model.num_layers)
+    if path == "fast" and (not available or feature_level):
+        raise ValueError(
+            f"path='fast' is not available for {method.name} {dict(method.hyperparameters)} "
+            f"with K={problem.model.num_layers}"
+            + (" and feature_level=True" if feature_level else "")
+            + "; use path='auto' or 'general'"
+        )
+    if method.needs_layers and problem.model.convolutions is None and not available:
+        raise ValueError(
+            f"{method.name} needs a model with layers: give Explainable(convolutions=...)"
+        )
+    return available and path != "general" and not feature_level
+
+
+def _fast_inputs(method: Method, problem: _Problem, x_ref: np.ndarray):
+    params, graph = problem.params, problem.graph_device
+    forward = _jitted_forward(problem.model)(params, graph, graph.nodes, jnp.asarray(x_ref))
+    linear = _jitted_linearize(method)(
+        forward, jnp.asarray(problem.nodes), jnp.asarray(problem.classes)
+    )
+    kernels = tuple(params[f"conv_{i}"]["kernel"] for i in range(problem.model.num_layers))
+    replicated = (graph.edges, kernels, linear.masks, linear.increment, linear.hidden_increments)
+    per_target = {"top": np.asarray(linear.top), "expected": np.asarray(linear.expected)}
+    width = max(int(k.shape[1]) for k in kernels)
+    itemsize = np.dtype(graph.nodes.dtype).itemsize
+    costs = (itemsize * (4 * width + 2), itemsize * 3 * width)
+    return (
+        ("fast", problem.model.num_layers),
+        _fast_chunk(problem.model.num_layers),
+        replicated,
+        per_target,
+        costs,
+    )
+
+
+def _general_inputs(method: Method, problem: _Problem, x_ref: np.ndarray, feature_level: bool):
+    graph = problem.graph_device
+    replicated = (problem.params, graph.nodes, jnp.asarray(x_ref), graph.edges)
+    features = int(graph.nodes.shape[1])
+    itemsize = np.dtype(graph.nodes.dtype).itemsize
+    steps = method.evaluations
+    costs = (itemsize * features * (4 + 3 * steps), itemsize * 64 * (1 + steps))
+    key = ("general", method, problem.model, feature_level)
+    chunk_fn = _general_chunk(method, problem.model, feature_level)
+    return key, chunk_fn, replicated, {"classes": problem.classes}, costs
+
+
+def _unpad(union: Union, chunk: _Chunk, outputs: dict[str, np.ndarray], row: int, problem) -> dict:
+    s, t = chunk.start, chunk.stop
+    n0, n1 = union.node_offsets[s], union.node_offsets[t]
+    return {
+        "sizes": np.diff(union.node_offsets[s : t + 1]),
+        "targets": problem.nodes[s:t],
+        "classes": problem.classes[s:t],
+        "logits": problem.logits[s:t],
+        "sources": union.copy_node[n0:n1],
+        "values": outputs["values"][row, : n1 - n0],
+        "expected": outputs["expected"][row, : t - s],
+        "layer_totals": outputs["layer_totals"][row, : t - s],
+    }
+
+
+def _explain_one(method, problem: _Problem, path, feature_level, out_dir, progress) -> Attributions:
+    start = time.perf_counter()
+    x_ref = method.reference(problem.graph.nodes)
+    fast = _uses_fast_path(method, problem, path, feature_level)
+    if fast:
+        key, chunk_fn, replicated, per_target, costs = _fast_inputs(method, problem, x_ref)
+    else:
+        key, chunk_fn, replicated, per_target, costs = _general_inputs(
+            method, problem, x_ref, feature_level
+        )
+    devices = problem.mesh.devices.size
+    chunks = _plan(problem.union, *costs, problem.budget_bytes, devices)
+    rounds = _rounds(chunks, devices)
+    replicated = _put(replicated, problem.mesh, P())
+    tag = f"{method.name}-{_fingerprint(method.hyperparameters)[:12]}"
+    resume = _Resume(
+        None if out_dir is None else Path(out_dir) / "parts" / tag,
+        _fingerprint(
+            method,
+            fast,
+            problem.nodes,
+            problem.classes,
+            problem.graph.nodes,
+            x_ref,
+            [c.bucket for c in chunks],
+            *jax.tree.leaves(jax.tree.map(np.asarray, problem.params)),
+        ),
+    )
+    parts, compile_seconds = {}, 0.0
+    with _progress(len(rounds), progress, method.name) as bar:
+        for index, members in enumerate(rounds):
+            outputs = resume.load(index)
+            if outputs is None:
+                arrays = [_chunk_arrays(problem.union, chunk, per_target) for chunk in members]
+                stacked = {name: np.stack([a[name] for a in arrays]) for name in arrays[0]}
+                outputs, seconds = _run_sharded(
+                    key, chunk_fn, problem.mesh, replicated, _put(stacked, problem.mesh, P(_AXIS))
+                )
+                compile_seconds += seconds
+                resume.store(index, outputs)
+            for row, chunk in enumerate(members):
+                parts.setdefault(chunk.start, _unpad(problem.union, chunk, outputs, row, problem))
+            bar.update(1)
+    total = time.perf_counter() - start
+    result = concatenate(method.name, [parts[s] for s in sorted(parts)], {})
+    delta = np.abs(result.delta[np.isfinite(result.delta)])
+    stats = {
+        "method": method.name,
+        "hyperparameters": {k: v for k, v in method.hyperparameters},
+        "path": "fast" if fast else "general",
+        "targets": result.num_targets,
+        "pairs": int(result.sources.shape[0]),
+        "seconds": round(total, 4),
+        "compile_seconds": round(compile_seconds, 4),
+        "chunks": len(chunks),
+        "rounds": len(rounds),
+        "devices": devices,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "max_abs_delta": float(delta.max()) if delta.size else None,
+        "mean_abs_delta": float(delta.mean()) if delta.size else None,
+    }
+    resume.finish()
+    return dataclasses.replace(result, stats=stats)
+
+
+def explain(
+    model: Any,
+    params: Params,
+    data: Any,
+    *,
+    methods: Sequence[str | Method] = ("nam",),
+    targets: Any = "test",
+    classes: Any = "predicted",
+    path: str = "auto",
+    memory_budget_mb: float = 1024.0,
+    feature_level: bool = False,
+    out_dir: str | Path | None = None,
+    progress: bool | None = None,
+    devices: Sequence[jax.Device] | None = None,
+) -> dict[str, Attributions]:
+    """Attributions of every target for each method, in one jit-compiled, sharded run per method.
+
+    Args:
+      model: a :class:`~jgattr.models.GCN` or an :class:`Explainable`.
+      params: the model's parameters.
+      data: a :class:`~jgattr.data.Dataset`, or a ``jraph.GraphsTuple`` (normalized by
+        :func:`~jgattr.models.gcn_normalize` when its ``edges`` is ``None``).
+      methods: names (``nam``, ``ig``, ``sig-lid-ig``, … see :data:`METHODS`) or
+        :class:`Method` objects from the factories.
+      targets: ``"test"``, ``"val"``, ``"train"``, ``"all"`` or an int array of node ids ``[T]``.
+      classes: ``"predicted"``, ``"true"``, ``"all"`` (one target per class), an int, or ``[T]``.
+      path: ``"auto"`` (the exact GCN fast path where it exists), ``"fast"`` or ``"general"``.
+      memory_budget_mb: device memory one chunk may use; chunks are planned to fit.
+      feature_level: node x feature relevance ``[nnz, F]`` (general path; small target sets).
+      out_dir: if given, finished rounds are kept under ``out_dir/parts`` so that an interrupted
+        run resumes where it stopped.
+      progress: show a progress bar (default: only on a terminal).
+      devices: devices to shard targets over (default: all of ``jax.devices()``).
+
+    Returns:
+      ``{method name: Attributions}``.
+
+    Example:
+      >>> results = explain(model, params, dataset, methods=["nam", "ig", "sig-lid-ig"])
+      >>> sources, values = results["nam"].for_target(0)
+    """
+    if path not in PATHS:
+        raise ValueError(f"path must be one of {list(PATHS)}, got {path!r}")
+    if memory_budget_mb <= 0:
+        raise ValueError(f"memory_budget_mb must be > 0, got {memory_budget_mb}")
+    resolved = [get_method(m) for m in methods]
+    names = [m.name for m in resolved]
+    if len(set(names)) != len(names):
+        raise ValueError(f"methods must be distinct, got {names}")
+    explainable = as_explainable(model)
+    graph, masks, labels = _normalized(data)
+    graph_device = jax.tree.map(jnp.asarray, graph)
+    all_logits = np.asarray(jax.jit(explainable.apply)(params, graph_device))
+    nodes = _resolve_targets(targets, graph.nodes.shape[0], masks)
+    nodes, target_classes = _resolve_classes(
+        classes, nodes, all_logits.shape[1], all_logits.argmax(axis=1), labels
+    )
+    prep_start = time.perf_counter()
+    union = computation_graphs(_in_edges(graph), nodes, explainable.num_layers)
+    prep_seconds = time.perf_counter() - prep_start
+    problem = _Problem(
+        explainable,
+        params,
+        graph,
+        graph_device,
+        union,
+        nodes,
+        target_classes,
+        all_logits[nodes, target_classes],
+        Mesh(np.array(devices or jax.devices()), (_AXIS,)),
+        memory_budget_mb * 2**20,
+    )
+    results = {}
+    for method in resolved:
+        result = _explain_one(method, problem, path, feature_level, out_dir, progress)
+        result.stats["prep_seconds"] = round(prep_seconds, 4)
+        results[method.name] = result
+    return results

@@ -1,0 +1,135 @@
+"""Sharding over devices, result files, and resuming an interrupted run."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jgattr.attribution import Attributions, _engine, explain
+from tests.attribution_helpers import NUM_NODES, random_gcn, random_graph
+from tests.conftest import REPO
+
+TARGETS = np.arange(NUM_NODES)
+
+SHARDED_SCRIPT = textwrap.dedent(
+    """
+    import jax, numpy as np, jax.numpy as jnp
+    assert jax.device_count() == 8, jax.devices()
+    from jgattr.attribution import explain
+    from tests.attribution_helpers import random_gcn, random_graph
+    graph = random_graph(seed=3, dtype=np.float32)
+    targets = np.arange(16)
+    for num_layers, path in [(2, "fast"), (2, "general"), (3, "fast")]:
+        model, params = random_gcn(num_layers, graph, seed=2, dtype=jnp.float32)
+        methods = ["nam", "ig", "sig_lid_ig"] if path == "fast" else ["nam", "saliency", "ig"]
+        kwargs = dict(methods=methods, targets=targets, path="auto" if path == "fast" else path)
+        sharded = explain(model, params, graph, **kwargs)
+        single = explain(model, params, graph, devices=jax.devices()[:1], **kwargs)
+        for name in sharded:
+            assert sharded[name].stats["devices"] == 8 and single[name].stats["devices"] == 1
+            assert sharded[name].stats["chunks"] >= 8, sharded[name].stats
+            np.testing.assert_array_equal(sharded[name].sources, single[name].sources)
+            np.testing.assert_allclose(
+                sharded[name].values, single[name].values, rtol=1e-6, atol=1e-7
+            )
+    print("SHARDED-OK")
+    """
+)
+
+
+def test_sharded_equals_unsharded_on_8_fake_cpu_devices():
+    env = dict(os.environ)
+    env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=8"
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    result = subprocess.run(
+        [sys.executable, "-c", SHARDED_SCRIPT],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "SHARDED-OK" in result.stdout
+
+
+def _problem():
+    graph = random_graph(seed=6, dtype=np.float32)
+    model, params = random_gcn(2, graph, seed=6, dtype=jnp.float32)
+    return model, params, graph
+
+
+def test_attributions_save_and_load(tmp_path):
+    model, params, graph = _problem()
+    result = explain(model, params, graph, methods=["ig"], targets=TARGETS)["integrated_gradients"]
+    path = result.save(tmp_path / "ig.npz")
+    loaded = Attributions.load(path)
+    for name in (
+        "targets",
+        "classes",
+        "logits",
+        "offsets",
+        "sources",
+        "values",
+        "expected",
+        "layer_totals",
+    ):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(result, name))
+    assert loaded.method == "integrated_gradients" and loaded.stats == result.stats
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_loading_a_bad_result_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a readable jgattr attribution file"):
+        Attributions.load(bad)
+
+
+def test_interrupted_run_resumes_from_finished_rounds(tmp_path, monkeypatch):
+    model, params, graph = _problem()
+    kwargs = dict(methods=["ig"], targets=TARGETS, path="general", memory_budget_mb=0.002)
+    complete = explain(model, params, graph, **kwargs)["integrated_gradients"]
+    rounds = complete.stats["rounds"]
+    assert rounds >= 6
+
+    calls = []
+    original = _engine._run_sharded
+
+    def interrupted(*args, **kw):
+        if len(calls) == rounds // 2:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return original(*args, **kw)
+
+    monkeypatch.setattr(_engine, "_run_sharded", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        explain(model, params, graph, out_dir=tmp_path, **kwargs)
+    assert len(list((tmp_path / "parts").rglob("round_*.npz"))) == rounds // 2
+
+    calls.clear()
+    monkeypatch.setattr(
+        _engine, "_run_sharded", lambda *a, **k: (calls.append(1), original(*a, **k))[1]
+    )
+    resumed = explain(model, params, graph, out_dir=tmp_path, **kwargs)["integrated_gradients"]
+    assert len(calls) == rounds - rounds // 2  # only the unfinished rounds ran
+    np.testing.assert_array_equal(resumed.values, complete.values)
+    assert not (tmp_path / "parts").exists() or not list((tmp_path / "parts").rglob("*.npz"))
+
+
+def test_changed_inputs_do_not_reuse_stale_rounds(tmp_path):
+    model, params, graph = _problem()
+    kwargs = dict(methods=["nam"], targets=TARGETS, memory_budget_mb=0.002, out_dir=tmp_path)
+    explain(model, params, graph, **kwargs)
+    other = explain(
+        model, {k: v for k, v in params.items()}, graph._replace(nodes=graph.nodes * 2), **kwargs
+    )
+    fresh = explain(
+        model, params, graph._replace(nodes=graph.nodes * 2), methods=["nam"], targets=TARGETS
+    )
+    np.testing.assert_allclose(other["nam"].values, fresh["nam"].values, rtol=1e-6)
