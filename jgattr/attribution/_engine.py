@@ -17,9 +17,10 @@ import resource
 import shutil
 import sys
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -86,6 +87,40 @@ def as_explainable(model: Any) -> Explainable:
 
 
 # ------------------------------------------------------------------------------- inputs
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Graph:
+    """A normalized host graph with its cached in-edges and computation graphs (per K, targets)."""
+
+    graph: jraph.GraphsTuple
+    masks: dict[str, np.ndarray]
+    labels: np.ndarray | None
+    unions: dict = dataclasses.field(default_factory=dict)
+
+    @functools.cached_property
+    def in_edges(self) -> InEdges:
+        return InEdges.of(self.graph)
+
+    def union(self, nodes: np.ndarray, num_hops: int) -> Union:
+        key = (num_hops, nodes.tobytes())
+        if key not in self.unions:
+            if len(self.unions) >= 8:
+                self.unions.pop(next(iter(self.unions)))
+            self.unions[key] = computation_graphs(self.in_edges, nodes, num_hops)
+        return self.unions[key]
+
+
+_PREPARED: "weakref.WeakKeyDictionary[Any, _Graph]" = weakref.WeakKeyDictionary()
+
+
+def _prepared(data: Any) -> _Graph:
+    """The normalized graph of ``data``, cached per Dataset object (datasets are immutable)."""
+    if isinstance(data, jraph.GraphsTuple):
+        return _Graph(*_normalized(data))
+    if data not in _PREPARED:
+        _PREPARED[data] = _Graph(*_normalized(data))
+    return _PREPARED[data]
 
 
 def _normalized(data: Any) -> tuple[jraph.GraphsTuple, dict[str, np.ndarray], np.ndarray | None]:
@@ -225,8 +260,8 @@ def _plan(union: Union, bytes_per_copy: float, bytes_per_edge: float, budget: fl
     return chunks
 
 
-def _chunk_arrays(union: Union, chunk: _Chunk, per_target: dict[str, np.ndarray]) -> dict:
-    """Padded device inputs of one chunk (jraph padding, one graph per target)."""
+def _chunk_structure(union: Union, chunk: _Chunk) -> dict[str, np.ndarray]:
+    """Padded structure of one chunk's union (jraph padding, one graph per target)."""
     s, t = chunk.start, chunk.stop
     n0, n1 = union.node_offsets[s], union.node_offsets[t]
     e0, e1 = union.edge_offsets[s], union.edge_offsets[t]
@@ -241,25 +276,48 @@ def _chunk_arrays(union: Union, chunk: _Chunk, per_target: dict[str, np.ndarray]
     )
     n_node, n_edge, n_graph = chunk.bucket
     padded = jraph.pad_with_graphs(graph, n_node, n_edge, n_graph)
-    first_padding_copy = n1 - n0
     pad_targets = n_graph - (t - s)
-    arrays = {
+    return {
         "copy_node": np.asarray(padded.nodes, np.int32),
         "copy_target": np.repeat(np.arange(n_graph, dtype=np.int32), np.asarray(padded.n_node)),
         "edge_id": np.asarray(padded.edges, np.int32),
-        "edge_mask": np.asarray(jraph.get_edge_padding_mask(padded)),
+        "edge_mask": np.arange(n_edge) < e1 - e0,  # jraph puts padding edges last
         "senders": np.asarray(padded.senders, np.int32),
         "receivers": np.asarray(padded.receivers, np.int32),
         "n_node": np.asarray(padded.n_node, np.int32),
         "n_edge": np.asarray(padded.n_edge, np.int32),
         "target_copy": np.concatenate(
-            [union.target_copy[s:t] - n0, np.full(pad_targets, first_padding_copy, np.int32)]
+            # padding targets point at the first padding copy, outside every real target
+            [union.target_copy[s:t] - n0, np.full(pad_targets, n1 - n0, np.int32)]
         ).astype(np.int32),
     }
-    for name, values in per_target.items():
-        pad = np.zeros((pad_targets, *values.shape[1:]), values.dtype)
-        arrays[name] = np.concatenate([values[s:t], pad])
-    return arrays
+
+
+def _chunk_targets(chunk: _Chunk, per_target: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per-target inputs of one chunk (classes, top vectors...), zero-padded to its bucket."""
+    pad = chunk.bucket[2] - (chunk.stop - chunk.start)
+    return {
+        name: np.concatenate(
+            [values[chunk.start : chunk.stop], np.zeros((pad, *values.shape[1:]), values.dtype)]
+        )
+        for name, values in per_target.items()
+    }
+
+
+def _stack(dicts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {name: np.stack([d[name] for d in dicts]) for name in dicts[0]}
+
+
+def _round_structure(union: Union, members: list[_Chunk], mesh: Mesh) -> dict:
+    """The stacked, sharded structure of one round, kept on the devices for later methods."""
+    key = (tuple((c.start, c.stop, c.bucket) for c in members), mesh.device_ids.tobytes())
+    cache = union.device_cache
+    if key not in cache:
+        if len(cache) >= 64:
+            cache.pop(next(iter(cache)))
+        arrays = _stack([_chunk_structure(union, chunk) for chunk in members])
+        cache[key] = _put(arrays, mesh, P(_AXIS))
+    return cache[key]
 
 
 # --------------------------------------------------------------------------- chunk kernels
@@ -320,30 +378,64 @@ def _pad_layers(totals: Array, num_layers: int) -> Array:
     return jnp.pad(totals, ((0, 0), (0, missing)), constant_values=jnp.nan)
 
 
-def _fast_chunk(num_layers: int):
-    """Fast path on one padded chunk: the GCN's linear backward pass with fixed masks, in P-space.
+class _WalkTables(NamedTuple):
+    """Whole-graph tables that make the fast path's widest steps C-wide (MATH.md's ``Q_c``).
 
-    For conv ``l`` (0-based, ``Z = Â H Wˡ + b``) with ``g = ∂/∂Z`` on every copy: ``a = Âᵀ g``
-    (messages sent back along each edge); at the input layer ``a = ∂/∂P`` and the relevance of a
-    copy is ``Σ_h a ⊙ ΔP``; otherwise ``∂/∂Hˡ = a Wˡᵀ``, masked by the layer's ReLU Jacobian.
+    Attributes:
+      kernels: ``(W_0, ..., W_{K-1})`` of the convolutions (0-based).
+      masks: ReLU Jacobians of ``Z¹..Zᴷ⁻¹``, ``[N, H_l]``.
+      hidden_projections: ``ΔHˡ W_l`` for ``l = 1..K-1``, ``[N, out_l]``: with them the
+        relevance of hidden layer l is ``Σ a ⊙ ΔHˡ W_l`` (no ``[S, H]`` product needed).
+      edge_table: for K >= 2, ``Q[e] = (M¹[j] ⊙ ΔP[φ]) W_1`` per graph edge ``e = φ → j``,
+        ``[E, out_1]``, so the input relevance is one ``out_1``-wide dot product per walk;
+        for K = 1 the P-space increment ``ΔP`` ``[N, C]`` itself.
     """
 
-    def run(weights, kernels, masks, increment, hidden_increments, chunk):
-        node = chunk["copy_node"]
+    kernels: tuple[Array, ...]
+    masks: tuple[Array, ...]
+    hidden_projections: tuple[Array, ...]
+    edge_table: Array
+
+
+def _walk_tables(linear, kernels: tuple[Array, ...], graph: jraph.GraphsTuple) -> _WalkTables:
+    projections = tuple(
+        increment @ kernels[layer + 1] for layer, increment in enumerate(linear.hidden_increments)
+    )
+    if len(kernels) == 1:
+        return _WalkTables(kernels, linear.masks, projections, linear.increment)
+    masked = linear.masks[0][graph.receivers] * linear.increment[graph.senders]
+    return _WalkTables(kernels, linear.masks, projections, masked @ kernels[1])
+
+
+def _fast_chunk(num_layers: int):
+    """Fast path on one padded chunk: the GCN's linear backward pass with fixed masks.
+
+    With ``g = ∂/∂Z`` of conv ``c`` (0-based, ``Z = Â H W_c + b``) on every copy,
+    ``a = Âᵀ g`` (messages sent back along each union edge) is ``∂/∂(H W_c)``; the relevance of
+    hidden layer ``c`` is ``Σ a ⊙ (ΔHᶜ W_c)``, and ``g ← (a W_cᵀ) ⊙ Mᶜ`` goes one layer down.
+    At conv 1 each union edge ``φ → j`` (graph edge ``e``) gives ``w_e ⟨a[j], Q[e]⟩`` to copy φ.
+    """
+
+    def run(weights, tables: _WalkTables, chunk):
+        node, senders, receivers = chunk["copy_node"], chunk["senders"], chunk["receivers"]
         edge_weights = weights[chunk["edge_id"]] * chunk["edge_mask"].astype(weights.dtype)
         top = chunk["top"]
         g = jnp.zeros((node.shape[0], top.shape[-1]), top.dtype).at[chunk["target_copy"]].add(top)
         hidden_totals = []
-        for layer in range(num_layers - 1, -1, -1):
-            messages = edge_weights[:, None] * g[chunk["receivers"]]
-            a = jax.ops.segment_sum(messages, chunk["senders"], num_segments=node.shape[0])
-            if layer == 0:
+        for conv in range(num_layers - 1, -1, -1):
+            messages = edge_weights[:, None] * g[receivers]
+            a = jax.ops.segment_sum(messages, senders, num_segments=node.shape[0])
+            if conv == 0:  # K = 1: a = ∂/∂P
+                values = jnp.sum(a * tables.edge_table[node], axis=-1)
                 break
-            grad_hidden = a @ kernels[layer].T
-            increment_l = hidden_increments[layer - 1][node]
-            hidden_totals.append(_segment_totals(jnp.sum(grad_hidden * increment_l, -1), chunk))
-            g = grad_hidden * masks[layer - 1][node]
-        values = jnp.sum(a * increment[node], axis=-1)
+            projection = tables.hidden_projections[conv - 1][node]
+            hidden_totals.append(_segment_totals(jnp.sum(a * projection, axis=-1), chunk))
+            if conv == 1:
+                table = tables.edge_table[chunk["edge_id"]]
+                per_walk = edge_weights * jnp.sum(a[receivers] * table, axis=-1)
+                values = jax.ops.segment_sum(per_walk, senders, num_segments=node.shape[0])
+                break
+            g = (a @ tables.kernels[conv].T) * tables.masks[conv - 1][node]
         totals = [_segment_totals(values, chunk), *reversed(hidden_totals)]
         return {
             "values": values,
@@ -508,31 +600,12 @@ class _Problem:
     budget_bytes: float
 
 
-@functools.lru_cache(maxsize=8)
-def _in_edges_cached(fingerprint: str, senders: bytes, receivers: bytes, n: int) -> InEdges:
-    del fingerprint
-    graph = jraph.GraphsTuple(
-        nodes=None,
-        edges=None,
-        senders=np.frombuffer(senders, np.int32),
-        receivers=np.frombuffer(receivers, np.int32),
-        n_node=np.array([n]),
-        n_edge=None,
-        globals=None,
-    )
-    return InEdges.of(graph)
-
-
-def _in_edges(graph: jraph.GraphsTuple) -> InEdges:
-    senders = np.ascontiguousarray(graph.senders, np.int32).tobytes()
-    receivers = np.ascontiguousarray(graph.receivers, np.int32).tobytes()
-    key = hashlib.sha256(senders + receivers).hexdigest()
-    return _in_edges_cached(key, senders, receivers, int(graph.nodes.shape[0]))
-
-
 @functools.lru_cache(maxsize=64)
 def _jitted_forward(model: Explainable):
     return jax.jit(_gcn_forward(model))
+
+
+_jitted_walk_tables = jax.jit(_walk_tables)
 
 
 @functools.lru_cache(maxsize=256)
@@ -563,18 +636,13 @@ def _fast_inputs(method: Method, problem: _Problem, x_ref: np.ndarray):
         forward, jnp.asarray(problem.nodes), jnp.asarray(problem.classes)
     )
     kernels = tuple(params[f"conv_{i}"]["kernel"] for i in range(problem.model.num_layers))
-    replicated = (graph.edges, kernels, linear.masks, linear.increment, linear.hidden_increments)
+    tables = _jitted_walk_tables(linear, kernels, graph)
     per_target = {"top": np.asarray(linear.top), "expected": np.asarray(linear.expected)}
     width = max(int(k.shape[1]) for k in kernels)
     itemsize = np.dtype(graph.nodes.dtype).itemsize
-    costs = (itemsize * (4 * width + 2), itemsize * 3 * width)
-    return (
-        ("fast", problem.model.num_layers),
-        _fast_chunk(problem.model.num_layers),
-        replicated,
-        per_target,
-        costs,
-    )
+    costs = (itemsize * (3 * width + 2), itemsize * 3 * width)
+    key = ("fast", problem.model.num_layers)
+    return key, _fast_chunk(problem.model.num_layers), (graph.edges, tables), per_target, costs
 
 
 def _general_inputs(method: Method, problem: _Problem, x_ref: np.ndarray, feature_level: bool):
@@ -604,6 +672,28 @@ def _unpad(union: Union, chunk: _Chunk, outputs: dict[str, np.ndarray], row: int
     }
 
 
+def _resume_for(out_dir, method: Method, fast: bool, problem, x_ref, chunks) -> "_Resume":
+    """Where finished rounds of this exact computation are kept (nothing without ``out_dir``)."""
+    if out_dir is None:
+        return _Resume(None, "")
+    params = jax.tree.leaves(jax.tree.map(np.asarray, problem.params))
+    fingerprint = _fingerprint(
+        method,
+        fast,
+        problem.nodes,
+        problem.classes,
+        problem.graph.nodes,
+        problem.graph.senders,
+        problem.graph.receivers,
+        problem.graph.edges,
+        x_ref,
+        [c.bucket for c in chunks],
+        *params,
+    )
+    tag = f"{method.name}-{_fingerprint(method.hyperparameters)[:12]}"
+    return _Resume(Path(out_dir) / "parts" / tag, fingerprint)
+
+
 def _explain_one(method, problem: _Problem, path, feature_level, out_dir, progress) -> Attributions:
     start = time.perf_counter()
     x_ref = method.reference(problem.graph.nodes)
@@ -618,30 +708,18 @@ def _explain_one(method, problem: _Problem, path, feature_level, out_dir, progre
     chunks = _plan(problem.union, *costs, problem.budget_bytes, devices)
     rounds = _rounds(chunks, devices)
     replicated = _put(replicated, problem.mesh, P())
-    tag = f"{method.name}-{_fingerprint(method.hyperparameters)[:12]}"
-    resume = _Resume(
-        None if out_dir is None else Path(out_dir) / "parts" / tag,
-        _fingerprint(
-            method,
-            fast,
-            problem.nodes,
-            problem.classes,
-            problem.graph.nodes,
-            x_ref,
-            [c.bucket for c in chunks],
-            *jax.tree.leaves(jax.tree.map(np.asarray, problem.params)),
-        ),
-    )
+    resume = _resume_for(out_dir, method, fast, problem, x_ref, chunks)
     parts, compile_seconds = {}, 0.0
     with _progress(len(rounds), progress, method.name) as bar:
         for index, members in enumerate(rounds):
             outputs = resume.load(index)
             if outputs is None:
-                arrays = [_chunk_arrays(problem.union, chunk, per_target) for chunk in members]
-                stacked = {name: np.stack([a[name] for a in arrays]) for name in arrays[0]}
-                outputs, seconds = _run_sharded(
-                    key, chunk_fn, problem.mesh, replicated, _put(stacked, problem.mesh, P(_AXIS))
-                )
+                targets = _stack([_chunk_targets(chunk, per_target) for chunk in members])
+                stacked = {
+                    **_round_structure(problem.union, members, problem.mesh),
+                    **_put(targets, problem.mesh, P(_AXIS)),
+                }
+                outputs, seconds = _run_sharded(key, chunk_fn, problem.mesh, replicated, stacked)
                 compile_seconds += seconds
                 resume.store(index, outputs)
             for row, chunk in enumerate(members):
@@ -719,15 +797,16 @@ def explain(
     if len(set(names)) != len(names):
         raise ValueError(f"methods must be distinct, got {names}")
     explainable = as_explainable(model)
-    graph, masks, labels = _normalized(data)
+    prepared = _prepared(data)
+    graph = prepared.graph
     graph_device = jax.tree.map(jnp.asarray, graph)
     all_logits = np.asarray(jax.jit(explainable.apply)(params, graph_device))
-    nodes = _resolve_targets(targets, graph.nodes.shape[0], masks)
+    nodes = _resolve_targets(targets, graph.nodes.shape[0], prepared.masks)
     nodes, target_classes = _resolve_classes(
-        classes, nodes, all_logits.shape[1], all_logits.argmax(axis=1), labels
+        classes, nodes, all_logits.shape[1], all_logits.argmax(axis=1), prepared.labels
     )
     prep_start = time.perf_counter()
-    union = computation_graphs(_in_edges(graph), nodes, explainable.num_layers)
+    union = prepared.union(nodes, explainable.num_layers)
     prep_seconds = time.perf_counter() - prep_start
     problem = _Problem(
         explainable,

@@ -72,6 +72,7 @@ class Union:
       edge_receiver: ``[E_u]`` receiver copy.
       edge_id: ``[E_u]`` id of the graph edge it copies (index into the graph's ``edges``).
       edge_offsets: ``[T + 1]``; target ``t`` owns edges ``edge_offsets[t]:edge_offsets[t + 1]``.
+      device_cache: padded chunk structures already on the devices, reused by later methods.
     """
 
     copy_node: np.ndarray
@@ -81,6 +82,7 @@ class Union:
     edge_receiver: np.ndarray
     edge_id: np.ndarray
     edge_offsets: np.ndarray
+    device_cache: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     @property
     def num_targets(self) -> int:
