@@ -37,12 +37,44 @@ class DataConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class ExplainConfig:
+    """The ``[explain]`` table: which attributions ``jgattr explain`` and ``jgattr run`` compute.
+
+    Attributes:
+      methods: method names (see ``jgattr.attribution.METHODS``; ``ig`` = integrated gradients).
+      targets: ``test``, ``val``, ``train``, ``all``, or a list of node ids.
+      classes: ``predicted``, ``true`` or ``all``.
+      path: ``auto``, ``fast`` or ``general``.
+      memory_budget_mb: device memory one chunk of targets may use.
+      n_steps: integrated gradients: quadrature points.
+      quadrature: integrated gradients: quadrature rule.
+      output: integrated gradients: ``logit`` or ``probability``.
+      baseline: reference input of IG and the LID family: ``zeros`` or ``mean``.
+      relu_average: LID family: ``exact`` or ``n_sample``.
+      n_samples: LID family: n of the paper's sampling rule.
+    """
+
+    methods: tuple[str, ...] = ("nam", "ig", "sig_lid_ig")
+    targets: str | tuple[int, ...] = "test"
+    classes: str = "predicted"
+    path: str = "auto"
+    memory_budget_mb: float = 1024.0
+    n_steps: int = 50
+    quadrature: str = "gauss_legendre"
+    output: str = "logit"
+    baseline: str = "zeros"
+    relu_average: str = "exact"
+    n_samples: int = 50
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
-    """A whole run: ``[data]``, ``[model]``, ``[train]``."""
+    """A whole run: ``[data]``, ``[model]``, ``[train]``, ``[explain]``."""
 
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    explain: ExplainConfig = dataclasses.field(default_factory=ExplainConfig)
 
 
 def _accepts(annotation: Any, value: Any) -> bool:
@@ -56,7 +88,8 @@ def _accepts(annotation: Any, value: Any) -> bool:
         return value is None
     origin = typing.get_origin(annotation)
     if origin in (tuple, list):
-        return isinstance(value, list | tuple)
+        item = typing.get_args(annotation)[0]
+        return isinstance(value, list | tuple) and all(_accepts(item, v) for v in value)
     return isinstance(value, annotation)
 
 

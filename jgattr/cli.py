@@ -8,8 +8,26 @@ from pathlib import Path
 
 from jgattr._checkpoint import CheckpointError
 from jgattr._config import Config, ConfigError, load_config, replace
-from jgattr._pipeline import train_and_save
+from jgattr._pipeline import explain_and_save, train_and_save
 from jgattr.data import DataError
+
+
+def _add_explain_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--methods",
+        default=None,
+        help="comma-separated methods, e.g. nam,ig,sig-lid-ig (default: [explain] methods)",
+    )
+    parser.add_argument(
+        "--targets",
+        default=None,
+        help="test, val, train, all, or comma-separated node ids (default: [explain] targets)",
+    )
+    parser.add_argument("--classes", default=None, help="predicted, true or all")
+    parser.add_argument("--path", default=None, help="auto, fast or general")
+    parser.add_argument(
+        "--memory-budget-mb", type=float, default=None, help="device memory per chunk of targets"
+    )
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -46,12 +64,29 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Train the configured GCN; writes checkpoint.msgpack and train.json to --out.",
     )
     _add_common(train)
+    explain = commands.add_parser(
+        "explain",
+        help="explain the targets of a trained checkpoint; writes attributions_*.npz, explain.json",
+        description=(
+            "Compute attributions for every target with each method in one run; writes "
+            "attributions_<method>.npz and explain.json to --out (resumes an interrupted run)."
+        ),
+    )
+    _add_common(explain)
+    explain.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        help="run folder or checkpoint file (default: --out)",
+    )
+    _add_explain_options(explain)
     run = commands.add_parser(
         "run",
-        help="the main job: train and report",
-        description="The main job: train the configured model and report its accuracy.",
+        help="the main job: train, then explain",
+        description="The main job: train the configured model, then explain its targets.",
     )
     _add_common(run)
+    _add_explain_options(run)
     return parser
 
 
@@ -66,7 +101,25 @@ def _effective_config(args: argparse.Namespace) -> Config:
         config = replace(config, "train", **overrides)
     if args.no_verify_checksums:
         config = replace(config, "data", verify_checksums=False)
+    explain = _explain_overrides(args)
+    if explain:
+        config = replace(config, "explain", **explain)
     return config
+
+
+def _explain_overrides(args: argparse.Namespace) -> dict:
+    overrides = {}
+    if getattr(args, "methods", None):
+        overrides["methods"] = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+    if getattr(args, "targets", None):
+        targets = args.targets.strip()
+        if targets.replace(",", "").replace(" ", "").isdigit():
+            targets = tuple(int(t) for t in targets.split(",") if t.strip())
+        overrides["targets"] = targets
+    for name in ("classes", "path", "memory_budget_mb"):
+        if getattr(args, name, None) is not None:
+            overrides[name] = getattr(args, name)
+    return overrides
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -76,14 +129,37 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    checkpoint = args.checkpoint or args.out
+    summary = explain_and_save(
+        _effective_config(args), checkpoint, args.out, data_dir=args.data_dir
+    )
+    _print_explain(summary, args.out)
+    return 0
+
+
+def _print_explain(summary: dict, out: Path) -> None:
+    for name, stats in summary["methods"].items():
+        print(
+            f"{name}: {stats['targets']} targets in {stats['seconds']} s "
+            f"(compile {stats['compile_seconds']} s, {stats['path']} path) -> {stats['file']}"
+        )
+    print(f"wrote {out / 'explain.json'}")
+
+
 def _run(args: argparse.Namespace) -> int:
-    return _train(args)
+    config = _effective_config(args)
+    trained = train_and_save(config, args.out, data_dir=args.data_dir)
+    print(f"trained on {trained['dataset']}: test accuracy {trained['accuracy']['test']:.4f}")
+    summary = explain_and_save(config, args.out, args.out, data_dir=args.data_dir)
+    _print_explain(summary, args.out)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jgattr`` console script; returns the exit status."""
     args = _build_parser().parse_args(argv)
-    handlers = {"train": _train, "run": _run}
+    handlers = {"train": _train, "explain": _explain, "run": _run}
     try:
         return handlers[args.command](args)
     except (ConfigError, DataError, CheckpointError, ValueError) as err:

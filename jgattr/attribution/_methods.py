@@ -116,9 +116,14 @@ class Method:
     baseline: Any = dataclasses.field(default="zeros", compare=False, repr=False)
     needs_layers: bool = False
 
-    def reference(self, x: np.ndarray) -> np.ndarray:
-        """The reference input X̂ ``[N, F]`` for features ``x [N, F]``."""
+    def reference(self, x: Array) -> Array:
+        """The reference input X̂ ``[N, F]`` for features ``x [N, F]`` (on x's device)."""
         return resolve_baseline(self.baseline, x)
+
+    @property
+    def zero_reference(self) -> bool:
+        """Whether X̂ = 0 (NAM's implicit reference, or ``baseline="zeros"``)."""
+        return isinstance(self.baseline, str) and self.baseline == "zeros"
 
     def has_fast_path(self, num_layers: int) -> bool:
         """Whether the GCN walk-sum path computes this method exactly for K = ``num_layers``."""
@@ -127,15 +132,15 @@ class Method:
         )
 
 
-def resolve_baseline(baseline: Any, x: np.ndarray) -> np.ndarray:
+def resolve_baseline(baseline: Any, x: Array) -> Array:
     """X̂ ``[N, F]`` for a baseline spec: ``"zeros"``, ``"mean"`` (per feature), or an array."""
     if isinstance(baseline, str):
         if baseline == "zeros":
-            return np.zeros_like(x)
-        return np.broadcast_to(x.mean(axis=0, keepdims=True), x.shape).astype(x.dtype)
-    array = np.asarray(baseline, dtype=x.dtype)
+            return jnp.zeros_like(x)
+        return jnp.broadcast_to(jnp.mean(x, axis=0, keepdims=True), x.shape)
+    array = jnp.asarray(baseline, dtype=x.dtype)
     if array.shape == x.shape[1:]:
-        return np.broadcast_to(array, x.shape)
+        return jnp.broadcast_to(array, x.shape)
     if array.shape != x.shape:
         raise ValueError(
             f"baseline must have shape {x.shape} (one row per node) or {x.shape[1:]} (one row for "

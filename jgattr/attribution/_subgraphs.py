@@ -72,6 +72,8 @@ class Union:
       edge_receiver: ``[E_u]`` receiver copy.
       edge_id: ``[E_u]`` id of the graph edge it copies (index into the graph's ``edges``).
       edge_offsets: ``[T + 1]``; target ``t`` owns edges ``edge_offsets[t]:edge_offsets[t + 1]``.
+      copy_top_edge: ``[S]`` graph edge id from each copy into its own target (``-1`` if none):
+        the one-hop weights ``Â[a, j]`` that start every backward pass.
       device_cache: padded chunk structures already on the devices, reused by later methods.
     """
 
@@ -82,6 +84,7 @@ class Union:
     edge_receiver: np.ndarray
     edge_id: np.ndarray
     edge_offsets: np.ndarray
+    copy_top_edge: np.ndarray
     device_cache: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -127,14 +130,21 @@ def computation_graphs(in_edges: InEdges, targets: np.ndarray, num_hops: int) ->
     receiver_copy = np.searchsorted(copy_keys, keys)
     target_keys = np.arange(targets.shape[0], dtype=np.int64) * n + targets
     num_targets = targets.shape[0]
+    target_copy = np.searchsorted(copy_keys, target_keys).astype(np.int32)
+    edge_receiver = receiver_copy[owner]
+    edge_id = in_edges.order[position].astype(np.int32)
+    into_target = edge_receiver == target_copy[keys[owner] // n]
+    copy_top_edge = np.full(copy_keys.shape[0], -1, dtype=np.int32)
+    copy_top_edge[edge_sender[into_target]] = edge_id[into_target]
     return Union(
         copy_node=(copy_keys % n).astype(np.int32),
         node_offsets=_offsets(copy_keys // n, num_targets),
-        target_copy=np.searchsorted(copy_keys, target_keys).astype(np.int32),
+        target_copy=target_copy,
         edge_sender=edge_sender.astype(np.int32),
-        edge_receiver=receiver_copy[owner].astype(np.int32),
-        edge_id=in_edges.order[position].astype(np.int32),
+        edge_receiver=edge_receiver.astype(np.int32),
+        edge_id=edge_id,
         edge_offsets=_offsets(keys[owner] // n, num_targets),
+        copy_top_edge=copy_top_edge,
     )
 
 
