@@ -44,6 +44,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="folder holding the Planetoid files (default: $JGATTR_DATA_DIR, else the user cache)",
     )
     parser.add_argument("--seed", type=int, default=None, help="override [train] seed")
+    parser.add_argument(
+        "--distributed",
+        action="store_true",
+        help="call jax.distributed.initialize() first (multi-host; settings from the environment)",
+    )
     parser.add_argument("--epochs", type=int, default=None, help="override [train] epochs")
     parser.add_argument(
         "--no-verify-checksums",
@@ -150,7 +155,10 @@ def _print_explain(summary: dict, out: Path) -> None:
 def _run(args: argparse.Namespace) -> int:
     config = _effective_config(args)
     trained = train_and_save(config, args.out, data_dir=args.data_dir)
-    print(f"trained on {trained['dataset']}: test accuracy {trained['accuracy']['test']:.4f}")
+    print(
+        f"trained on {trained['dataset']}: test accuracy {trained['accuracy']['test']:.4f}; "
+        f"wrote {args.out / 'train.json'}"
+    )
     summary = explain_and_save(config, args.out, args.out, data_dir=args.data_dir)
     _print_explain(summary, args.out)
     return 0
@@ -159,6 +167,10 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jgattr`` console script; returns the exit status."""
     args = _build_parser().parse_args(argv)
+    if args.distributed:
+        import jax
+
+        jax.distributed.initialize()
     handlers = {"train": _train, "explain": _explain, "run": _run}
     try:
         return handlers[args.command](args)

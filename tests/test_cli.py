@@ -9,7 +9,7 @@ import pytest
 from jgattr.cli import main
 from tests.conftest import REPO
 
-COMMANDS = ["train", "run"]
+COMMANDS = ["train", "explain", "run"]
 
 
 def test_top_level_help_lists_commands(capsys):
@@ -57,7 +57,89 @@ def test_cli_smoke_run(tmp_path, planetoid_dir, capsys):
     summary = json.loads((out / "train.json").read_text())
     assert summary["epochs"] == 3 and summary["dataset"] == "cora"
     assert (out / "checkpoint.msgpack").is_file()
-    assert str(out / "train.json") in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert str(out / "train.json") in printed and str(out / "explain.json") in printed
+
+
+def test_cli_explain_writes_results_and_explain_json(tmp_path, planetoid_dir, capsys):
+    from jgattr.attribution import Attributions
+
+    out = tmp_path / "run"
+    common = ["--config", str(REPO / "configs/test.toml"), "--data-dir", str(planetoid_dir)]
+    assert main(["train", *common, "--out", str(out)]) == 0
+    code = main(
+        [
+            "explain",
+            *common,
+            "--checkpoint",
+            str(out),
+            "--out",
+            str(out / "explained"),
+            "--methods",
+            "nam,ig,sig-lid-ig",
+            "--targets",
+            "test",
+        ]
+    )
+    assert code == 0
+    summary = json.loads((out / "explained" / "explain.json").read_text())
+    assert set(summary["methods"]) == {"nam", "integrated_gradients", "sig_lid_ig"}
+    for name, stats in summary["methods"].items():
+        for key in (
+            "targets",
+            "seconds",
+            "compile_seconds",
+            "peak_rss_mb",
+            "max_abs_delta",
+            "mean_abs_delta",
+        ):
+            assert key in stats
+        assert stats["targets"] == 1000
+        result = Attributions.load(stats["file"])
+        assert result.method == name and result.num_targets == 1000
+    assert summary["methods"]["integrated_gradients"]["max_abs_delta"] < 0.05
+    assert summary["methods"]["nam"]["max_abs_delta"] is None  # NAM has no completeness identity
+    assert not (out / "explained" / "parts").exists() or not list(
+        (out / "explained" / "parts").rglob("*.npz")
+    )
+    printed = capsys.readouterr().out
+    assert "explain.json" in printed and "1000 targets" in printed
+
+
+def test_cli_run_trains_and_explains_node_ids(tmp_path, planetoid_dir, capsys):
+    out = tmp_path / "main"
+    code = main(
+        [
+            "run",
+            "--config",
+            str(REPO / "configs/test.toml"),
+            "--out",
+            str(out),
+            "--data-dir",
+            str(planetoid_dir),
+            "--methods",
+            "nam",
+            "--targets",
+            "1358,7",
+        ]
+    )
+    assert code == 0
+    summary = json.loads((out / "explain.json").read_text())
+    assert summary["methods"]["nam"]["targets"] == 2
+    assert (out / "train.json").is_file() and (out / "attributions_nam.npz").is_file()
+
+
+def test_cli_explain_errors_are_clean(tmp_path, planetoid_dir, capsys):
+    common = ["--config", str(REPO / "configs/test.toml"), "--data-dir", str(planetoid_dir)]
+    code = main(["explain", *common, "--out", str(tmp_path / "none")])
+    assert code == 2 and "no checkpoint" in capsys.readouterr().err
+    main(["train", *common, "--out", str(tmp_path / "t")])
+    capsys.readouterr()
+    code = main(["explain", *common, "--out", str(tmp_path / "t"), "--methods", "shap"])
+    err = capsys.readouterr().err
+    assert code == 2 and "method must be one of" in err and "'shap'" in err
+    code = main(["explain", *common, "--out", str(tmp_path / "t"), "--targets", "99999"])
+    assert code == 2 and "targets must be node ids in [0, 2708)" in capsys.readouterr().err
 
 
 def test_cli_reports_bad_config_cleanly(tmp_path, capsys):

@@ -118,6 +118,29 @@ def test_shipped_configs_load():
     assert names["cora"].model == ModelConfig()  # Kipf & Welling defaults
     assert names["cora"].train == TrainConfig()
     assert names["pubmed-structure"].data.name == "pubmed-structure"
+    assert names["cora"].explain.methods == ("nam", "ig", "sig_lid_ig")
+
+
+def test_explain_config_builds_methods():
+    from jgattr._config import ExplainConfig
+    from jgattr._pipeline import configured_methods
+
+    config = ExplainConfig(
+        methods=("nam", "ig", "sig-lid-ig"),
+        n_steps=8,
+        quadrature="riemann_middle",
+        relu_average="n_sample",
+        n_samples=5,
+    )
+    nam, ig, sig = configured_methods(config)
+    assert nam.name == "nam"
+    assert dict(ig.hyperparameters)["n_steps"] == 8
+    assert dict(ig.hyperparameters)["quadrature"] == "riemann_middle"
+    assert dict(sig.hyperparameters) == {
+        "baseline": "zeros",
+        "n_samples": 5,
+        "relu_average": "n_sample",
+    }
 
 
 @pytest.mark.parametrize(
@@ -128,6 +151,8 @@ def test_shipped_configs_load():
         ("[train]\nepochs = 'many'\n", "epochs must be of type"),
         ("[train]\nepochs = 0\n", "epochs must be >= 1"),
         ("[data\n", "not valid TOML"),
+        ("[explain]\nmethods = 'nam'\n", "methods must be of type"),
+        ("[explain]\ntargets = [1, 'a']\n", "targets must be of type"),
     ],
 )
 def test_bad_configs_name_the_problem(tmp_path, text, match):

@@ -12,6 +12,7 @@ linear backward pass in P-space with the method's masks and top vectors).
 import dataclasses
 import functools
 import hashlib
+import io
 import json
 import resource
 import shutil
@@ -26,10 +27,12 @@ import jax
 import jax.numpy as jnp
 import jraph
 import numpy as np
+from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
+from tqdm.auto import tqdm
 
-from jgattr._io import atomic_write_json
+from jgattr._io import atomic_write_bytes, atomic_write_json
 from jgattr._types import ApplyFn, Array, Params
 from jgattr.attribution._methods import (
     GCNForward,
@@ -556,6 +559,8 @@ def _run_sharded(key: Any, chunk_fn: Callable, mesh: Mesh, replicated: tuple, st
         _EXECUTABLES[cache_key] = jax.jit(mapped).lower(*args).compile()
         compile_seconds = time.perf_counter() - start
     outputs = _EXECUTABLES[cache_key](*args)
+    if jax.process_count() > 1:  # multi-host (jax.distributed): every process gets all rows
+        outputs = multihost_utils.process_allgather(outputs, tiled=True)
     return jax.tree.map(np.asarray, outputs), compile_seconds
 
 
@@ -615,10 +620,6 @@ class _Resume:
     def store(self, index: int, outputs: dict[str, np.ndarray]) -> None:
         if self.folder is None:
             return
-        import io
-
-        from jgattr._io import atomic_write_bytes
-
         buffer = io.BytesIO()
         np.savez(buffer, **outputs)
         atomic_write_bytes(self.folder / f"round_{index:06d}.npz", buffer.getvalue())
@@ -628,9 +629,8 @@ class _Resume:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _progress(total: int, enabled: bool | None, description: str):
-    from tqdm.auto import tqdm
-
+def _progress(total: int, enabled: bool | None, description: str) -> tqdm:
+    """A progress bar over rounds; by default only when stderr is a terminal."""
     return tqdm(
         total=total,
         desc=description,

@@ -48,15 +48,6 @@ class InEdges:
         position = self.indptr[nodes][owner] + np.arange(owner.shape[0]) - starts[owner]
         return owner, position
 
-    def walk_counts(self, num_hops: int) -> np.ndarray:
-        """``[N]`` number of walks of length ``num_hops`` ending at each node: a cost estimate."""
-        counts = np.ones(self.num_nodes, dtype=np.int64)
-        receivers = np.repeat(np.arange(self.num_nodes), np.diff(self.indptr))
-        for _ in range(num_hops):
-            counts = np.bincount(receivers, weights=counts[self.senders], minlength=self.num_nodes)
-            counts = counts.astype(np.int64)
-        return counts
-
 
 @dataclasses.dataclass(frozen=True)
 class Union:
