@@ -625,8 +625,11 @@ class _Resume:
         atomic_write_bytes(self.folder / f"round_{index:06d}.npz", buffer.getvalue())
 
     def finish(self) -> None:
+        """Drop the finished rounds (and ``parts/`` once no other method has any left)."""
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
+            if not any(self.folder.parent.iterdir()):
+                self.folder.parent.rmdir()
 
 
 def _progress(total: int, enabled: bool | None, description: str) -> tqdm:
