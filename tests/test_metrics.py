@@ -1,0 +1,139 @@
+"""Faithfulness metrics: hand-built graphs with known answers, and batched vs one-at-a-time."""
+
+import jax
+import jax.numpy as jnp
+import jraph
+import numpy as np
+import pytest
+
+from jgattr.attribution import explain
+from jgattr.data import Dataset
+from jgattr.metrics import deletion_masks, evaluate, evaluate_keep_masks, neighbourhoods
+from jgattr.models import GCN, gcn_normalize, make_apply_fn
+from tests.attribution_helpers import NUM_NODES, random_gcn, random_graph
+
+
+def _dataset(graph: jraph.GraphsTuple, labels, num_classes: int) -> Dataset:
+    n = graph.nodes.shape[0]
+    return Dataset(
+        name="toy",
+        graph=graph,
+        labels=np.asarray(labels, np.int32),
+        train_mask=np.zeros(n, bool),
+        val_mask=np.zeros(n, bool),
+        test_mask=np.ones(n, bool),
+        num_classes=num_classes,
+    )
+
+
+def _star():
+    """Target 0 linked to nodes 1 and 2; only node 1 has features; a bias favours class 1."""
+    pairs = np.array([[0, 1], [1, 0], [0, 2], [2, 0]], np.int32)
+    nodes = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 0.0]], np.float32)
+    graph = jraph.GraphsTuple(
+        nodes=nodes,
+        edges=None,
+        senders=pairs[:, 0],
+        receivers=pairs[:, 1],
+        n_node=np.array([3], np.int32),
+        n_edge=np.array([4], np.int32),
+        globals=None,
+    )
+    model = GCN(num_classes=2, hidden_size=2, num_layers=1)
+    params = {
+        "conv_0": {
+            "kernel": jnp.array([[1.0, -1.0], [0.0, 0.0]]),
+            "bias": jnp.array([0.0, 0.1]),
+        }
+    }
+    return model, params, _dataset(graph, [0, 0, 0], 2)
+
+
+@pytest.mark.parametrize("mode", ["remove", "zero"])
+def test_prediction_depending_on_one_neighbour(mode):
+    model, params, dataset = _star()
+    results = explain(model, params, dataset, methods=["nam"], targets=np.array([0]))
+    sources, values = results["nam"].for_target(0)
+    assert sources.tolist() == [0, 1, 2]
+    np.testing.assert_allclose(values, [0.0, 1 / np.sqrt(6), 0.0], atol=1e-6)
+    metrics = evaluate(
+        model, params, dataset, results, mode=mode, levels=[0.0, 0.5, 1.0], random_seeds=(0,)
+    )
+    nam = metrics["methods"]["nam"]
+    assert metrics["accuracy_unperturbed"] == 1.0
+    assert nam["deletion_accuracy"] == [1.0, 0.0, 0.0]  # node 1 goes first: class 1 wins
+    assert nam["reverse_deletion_accuracy"] == [1.0, 1.0, 0.0]  # node 2 first: no change
+    assert nam["fidelity_plus"] == 0.0 and nam["deletion_auc"] == pytest.approx(0.25)
+    assert nam["minimal_patch_probability_change"] == pytest.approx(0.0)  # no negative node
+
+
+def test_minimal_patch_raises_the_probability_when_a_node_hurts():
+    model, params, dataset = _star()
+    hurting = dataset.graph._replace(nodes=np.array([[0, 0], [1, 0], [-0.5, 0]], np.float32))
+    dataset = _dataset(hurting, [0, 0, 0], 2)
+    results = explain(model, params, dataset, methods=["nam"], targets=np.array([0]))
+    assert results["nam"].for_target(0)[1][2] < 0
+    metrics = evaluate(model, params, dataset, results, levels=[0.0, 1.0], random_seeds=(0,))
+    assert metrics["methods"]["nam"]["minimal_patch_probability_change"] > 0.05
+
+
+def _reference_logits(model, params, graph, target, keep_nodes, mode):
+    """One target, one mask, the slow way: rebuild the whole graph and run the model on it."""
+    raw = graph._replace(edges=None)
+    loops = raw.senders == raw.receivers
+    raw = raw._replace(senders=raw.senders[~loops], receivers=raw.receivers[~loops])
+    if mode == "remove":
+        alive = keep_nodes[raw.senders] & keep_nodes[raw.receivers]
+        raw = raw._replace(senders=raw.senders[alive], receivers=raw.receivers[alive])
+    else:
+        raw = raw._replace(nodes=np.where(keep_nodes[:, None], raw.nodes, 0.0))
+    normalized = jax.tree.map(jnp.asarray, gcn_normalize(raw))
+    return np.asarray(make_apply_fn(model)(params, normalized))[target]
+
+
+@pytest.mark.parametrize("mode", ["remove", "zero"])
+@pytest.mark.parametrize("num_layers", [1, 2, 3])
+def test_batched_evaluation_equals_one_target_at_a_time(mode, num_layers):
+    graph = random_graph(seed=num_layers, dtype=np.float32)
+    model, params = random_gcn(num_layers, graph, seed=num_layers, dtype=jnp.float32)
+    targets = np.arange(NUM_NODES)
+    hood = neighbourhoods(graph, targets, num_layers)
+    rng = np.random.default_rng(0)
+    keep = rng.random((4, hood.union.num_copies)) < 0.6
+    keep[:, hood.union.target_copy] = True
+    logits = evaluate_keep_masks(model, params, graph, hood, keep, mode=mode)
+    for m in range(keep.shape[0]):
+        for t in targets:
+            window = slice(hood.union.node_offsets[t], hood.union.node_offsets[t + 1])
+            keep_nodes = np.ones(NUM_NODES, bool)
+            keep_nodes[hood.union.copy_node[window]] = keep[m, window]
+            expected = _reference_logits(model, params, graph, t, keep_nodes, mode)
+            np.testing.assert_allclose(logits[m, t], expected, rtol=1e-4, atol=1e-5)
+
+
+def test_deletion_masks_follow_the_ranking():
+    graph = random_graph(seed=1, dtype=np.float32)
+    hood = neighbourhoods(graph, np.array([0, 5]), 2)
+    scores = np.random.default_rng(1).normal(size=hood.union.num_copies)
+    masks = deletion_masks(hood, scores, [0.0, 0.5, 1.0])
+    assert masks[0].all()
+    assert not masks[2][hood.candidate].any() and masks[2][~hood.candidate].all()
+    for t in range(2):
+        mine = hood.candidate & (hood.copy_target == t)
+        deleted = mine & ~masks[1]
+        assert deleted.sum() == int(np.floor(0.5 * mine.sum() + 0.5))
+        assert scores[deleted].min() >= scores[mine & masks[1]].max()
+
+
+def test_metric_errors():
+    model, params, dataset = _star()
+    results = explain(model, params, dataset, methods=["nam"], targets=np.array([0]))
+    with pytest.raises(ValueError, match="mode must be one of"):
+        evaluate(model, params, dataset, results, mode="shuffle")
+    with pytest.raises(ValueError, match="levels must be fractions"):
+        evaluate(model, params, dataset, results, levels=[0.0, 2.0])
+    with pytest.raises(ValueError, match="at least one"):
+        evaluate(model, params, dataset, {})
+    other = explain(model, params, dataset, methods=["nam"], targets=np.array([1]))
+    with pytest.raises(ValueError, match="other targets"):
+        evaluate(model, params, dataset, {"nam": results["nam"], "x": other["nam"]})
