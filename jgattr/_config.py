@@ -68,13 +68,31 @@ class ExplainConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class EvaluateConfig:
+    """The ``[evaluate]`` table: faithfulness metrics, figures and the report.
+
+    Attributes:
+      mode: deletion mode, ``remove`` (nodes and edges go, normalization recomputed) or ``zero``.
+      random_seeds: number of random deletion orders (the baseline curve's mean and std).
+      niv_nodes: nodes whose NIV figure is drawn (default: the first test node).
+      niv_top_k: neighbours drawn per NIV (the rest are summarized).
+    """
+
+    mode: str = "remove"
+    random_seeds: int = 5
+    niv_nodes: tuple[int, ...] = ()
+    niv_top_k: int = 15
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
-    """A whole run: ``[data]``, ``[model]``, ``[train]``, ``[explain]``."""
+    """A whole run: ``[data]``, ``[model]``, ``[train]``, ``[explain]``, ``[evaluate]``."""
 
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
     explain: ExplainConfig = dataclasses.field(default_factory=ExplainConfig)
+    evaluate: EvaluateConfig = dataclasses.field(default_factory=EvaluateConfig)
 
 
 def _accepts(annotation: Any, value: Any) -> bool:

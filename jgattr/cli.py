@@ -9,6 +9,7 @@ from pathlib import Path
 from jgattr._checkpoint import CheckpointError
 from jgattr._config import Config, ConfigError, load_config, replace
 from jgattr._pipeline import explain_and_save, train_and_save
+from jgattr._report import evaluate_run, niv_run, write_report
 from jgattr.data import DataError
 
 
@@ -85,10 +86,30 @@ def _build_parser() -> argparse.ArgumentParser:
         help="run folder or checkpoint file (default: --out)",
     )
     _add_explain_options(explain)
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="faithfulness metrics of a run's attributions; writes eval.json and curve figures",
+        description=(
+            "Deletion curves (attribution order, reverse, random), probability change, fidelity, "
+            "minimal patch and sparsity for the run in --out; writes eval.json and figures."
+        ),
+    )
+    _add_common(evaluate)
+    evaluate.add_argument("--mode", default=None, help="remove (default) or zero")
+    niv = commands.add_parser(
+        "niv",
+        help="NIV figure of one node: its neighbourhood sized by attribution, one panel per method",
+        description="Draw the NIV figure of --node for the methods of [explain] (PNG and SVG).",
+    )
+    _add_common(niv)
+    niv.add_argument("--node", type=int, required=True, help="the target node id")
     run = commands.add_parser(
         "run",
-        help="the main job: train, then explain",
-        description="The main job: train the configured model, then explain its targets.",
+        help="the main job: train, explain, evaluate, draw, and write a report",
+        description=(
+            "The main job: train the configured model, explain its targets, evaluate the "
+            "attributions, draw curves and NIV figures, and write report.md."
+        ),
     )
     _add_common(run)
     _add_explain_options(run)
@@ -152,6 +173,28 @@ def _print_explain(summary: dict, out: Path) -> None:
     print(f"wrote {out / 'explain.json'}")
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    config = _effective_config(args)
+    if args.mode:
+        config = replace(config, "evaluate", mode=args.mode)
+    metrics = evaluate_run(config, args.out, data_dir=args.data_dir)
+    _print_evaluation(metrics, args.out)
+    return 0
+
+
+def _print_evaluation(metrics: dict, out: Path) -> None:
+    print(f"random order: deletion AUC {metrics['random']['deletion_auc']:.4f}")
+    for name, values in metrics["methods"].items():
+        print(f"{name}: deletion AUC {values['deletion_auc']:.4f}")
+    print(f"wrote {out / 'eval.json'} and " + ", ".join(metrics["figures"]))
+
+
+def _niv(args: argparse.Namespace) -> int:
+    paths = niv_run(_effective_config(args), args.out, args.node, data_dir=args.data_dir)
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     config = _effective_config(args)
     trained = train_and_save(config, args.out, data_dir=args.data_dir)
@@ -161,6 +204,12 @@ def _run(args: argparse.Namespace) -> int:
     )
     summary = explain_and_save(config, args.out, args.out, data_dir=args.data_dir)
     _print_explain(summary, args.out)
+    metrics = evaluate_run(config, args.out, data_dir=args.data_dir)
+    _print_evaluation(metrics, args.out)
+    nodes = config.evaluate.niv_nodes or (int(metrics["first_target"]),)
+    for node in nodes:
+        niv_run(config, args.out, node, data_dir=args.data_dir)
+    print(f"report: {write_report(args.out)}")
     return 0
 
 
@@ -171,7 +220,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         import jax
 
         jax.distributed.initialize()
-    handlers = {"train": _train, "explain": _explain, "run": _run}
+    handlers = {
+        "train": _train,
+        "explain": _explain,
+        "evaluate": _evaluate,
+        "niv": _niv,
+        "run": _run,
+    }
     try:
         return handlers[args.command](args)
     except (ConfigError, DataError, CheckpointError, ValueError) as err:

@@ -9,7 +9,7 @@ import pytest
 from jgattr.cli import main
 from tests.conftest import REPO
 
-COMMANDS = ["train", "explain", "run"]
+COMMANDS = ["train", "explain", "evaluate", "niv", "run"]
 
 
 def test_top_level_help_lists_commands(capsys):
@@ -104,7 +104,7 @@ def test_cli_explain_writes_results_and_explain_json(tmp_path, planetoid_dir, ca
     assert "explain.json" in printed and "1000 targets" in printed
 
 
-def test_cli_run_trains_and_explains_node_ids(tmp_path, planetoid_dir, capsys):
+def test_cli_run_trains_explains_evaluates_and_reports(tmp_path, planetoid_dir, capsys):
     out = tmp_path / "main"
     code = main(
         [
@@ -116,15 +116,38 @@ def test_cli_run_trains_and_explains_node_ids(tmp_path, planetoid_dir, capsys):
             "--data-dir",
             str(planetoid_dir),
             "--methods",
-            "nam",
+            "nam,sig-lid-ig",
             "--targets",
-            "1358,7",
+            "1358,7,100",
         ]
     )
     assert code == 0
     summary = json.loads((out / "explain.json").read_text())
-    assert summary["methods"]["nam"]["targets"] == 2
-    assert (out / "train.json").is_file() and (out / "attributions_nam.npz").is_file()
+    assert summary["methods"]["nam"]["targets"] == 3
+    metrics = json.loads((out / "eval.json").read_text())
+    assert metrics["targets"] == 3 and len(metrics["levels"]) == 11
+    assert set(metrics["methods"]) == {"nam", "sig_lid_ig"}
+    for name in ("deletion_curves", "probability_change", "niv_1358"):
+        assert (out / f"{name}.png").stat().st_size > 1000
+        assert (out / f"{name}.svg").is_file()
+    report = (out / "report.md").read_text()
+    assert "| nam |" in report and "deletion_curves.png" in report and "niv_1358.png" in report
+    printed = capsys.readouterr().out
+    assert f"report: {out / 'report.md'}" in printed
+
+
+def test_cli_evaluate_and_niv_on_a_trained_run(tmp_path, planetoid_dir, capsys):
+    out = tmp_path / "e"
+    common = ["--config", str(REPO / "configs/test.toml"), "--data-dir", str(planetoid_dir)]
+    assert main(["train", *common, "--out", str(out)]) == 0
+    assert main(["evaluate", *common, "--out", str(out), "--mode", "zero"]) == 0
+    metrics = json.loads((out / "eval.json").read_text())
+    assert metrics["mode"] == "zero" and metrics["targets"] == 1000
+    assert main(["niv", *common, "--out", str(out), "--node", "42"]) == 0
+    assert (out / "niv_42.png").is_file()
+    capsys.readouterr()
+    assert main(["niv", *common, "--out", str(out), "--node", "5000"]) == 2
+    assert "node must be in [0, 2708)" in capsys.readouterr().err
 
 
 def test_cli_explain_errors_are_clean(tmp_path, planetoid_dir, capsys):

@@ -1,0 +1,16 @@
+"""Plots of attributions: NIV neighbourhood figures and deletion curves.
+
+Every function takes numpy arrays and returns a :class:`matplotlib.figure.Figure` built with the
+object-oriented API (no pyplot state, no window); matplotlib is imported only when a plot is drawn.
+"""
+
+from jgattr.viz._curves import curves_figure, save_figure
+from jgattr.viz._niv import niv_figure, niv_panel, niv_scores
+
+__all__ = [
+    "curves_figure",
+    "niv_figure",
+    "niv_panel",
+    "niv_scores",
+    "save_figure",
+]

@@ -1,0 +1,180 @@
+"""Deletion/perturbation curves (accuracy against fraction deleted) and atomic figure saving."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from jgattr._io import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+SAVE_FORMATS = ("png", "svg")
+REFERENCE_COLOUR = "0.5"
+
+
+def curves_figure(
+    levels: np.ndarray,
+    curves: Mapping[str, np.ndarray],
+    *,
+    xlabel: str = "fraction of 2-hop neighbours deleted",
+    ylabel: str = "test accuracy",
+    title: str | None = None,
+    reference: str | None = "random",
+) -> Figure:
+    """Plot one curve per method against ``levels``, e.g. accuracy as neighbours are deleted.
+
+    Each curve is a line with markers. A ``[R, L]`` array is ``R`` repeats (seeds, random
+    deletions): drawn as the mean with a shaded band of ± the sample standard deviation
+    (``ddof=1``; no band when ``R == 1``). The ``reference`` curve (if present) is dashed grey.
+    The y-axis is fixed to ``[0, 1]`` when every value lies in ``[0, 1]``.
+
+    Args:
+        levels: ``[L]`` finite x values, e.g. deletion fractions ``0..1``.
+        curves: name -> ``[L]`` curve or ``[R, L]`` repeats; legend in this order.
+        xlabel: x-axis label.
+        ylabel: y-axis label.
+        title: axes title; none when ``None``.
+        reference: name of the baseline curve drawn dashed grey; ``None`` for none.
+
+    Returns:
+        The figure. Line artists have gid ``"curve-<name>"``, bands ``"band-<name>"``.
+
+    Raises:
+        ValueError: ``levels`` is not a finite 1-D array, ``curves`` is empty, or a curve is not
+            finite with shape ``[L]`` or ``[R, L]``.
+
+    Example:
+        >>> fig = curves_figure(np.linspace(0, 1, 5), {"nam": np.linspace(0.8, 0.2, 5),
+        ...                                            "random": np.full((3, 5), 0.8)})
+    """
+    x = _levels(levels)
+    if not isinstance(curves, Mapping) or not curves:
+        raise ValueError(
+            f"curves must be a non-empty mapping name -> [L] or [R, L], got {curves!r}"
+        )
+    stats = {name: _curve_stats(name, arr, x.size) for name, arr in curves.items()}
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    ax = fig.add_subplot()
+    colours = iter(f"C{i}" for i in range(len(stats)))
+    for name, (mean, std) in stats.items():
+        colour = REFERENCE_COLOUR if name == reference else next(colours)
+        _draw_curve(ax, x, name, mean, std, colour=colour, dashed=name == reference)
+    values = np.concatenate([np.ravel(np.asarray(c, dtype=np.float64)) for c in curves.values()])
+    if values.min() >= 0.0 and values.max() <= 1.0:
+        ax.set_ylim(0.0, 1.0)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if title is not None:
+        ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    return fig
+
+
+def save_figure(fig: Figure, path_without_suffix: str | os.PathLike) -> list[Path]:
+    """Write ``fig`` as ``<path>.png`` and ``<path>.svg``, each atomically (temp file + replace).
+
+    Parent folders are created. Output is reproducible: no date in the SVG and a fixed SVG id salt.
+
+    Args:
+        fig: the figure to save.
+        path_without_suffix: destination without extension, e.g. ``results/niv_cora_1358``.
+
+    Returns:
+        The written paths, ``[png, svg]``.
+
+    Raises:
+        ValueError: the path already ends in ``.png`` or ``.svg``.
+    """
+    base = Path(path_without_suffix)
+    if base.suffix.lower() in {f".{fmt}" for fmt in SAVE_FORMATS}:
+        raise ValueError(
+            f"path_without_suffix must not end in an image suffix, got {str(base)!r}; "
+            f"pass {str(base.with_suffix(''))!r} and both .png and .svg are written"
+        )
+    return [
+        atomic_write_bytes(base.with_name(f"{base.name}.{fmt}"), _render(fig, fmt))
+        for fmt in SAVE_FORMATS
+    ]
+
+
+def _render(fig: Figure, fmt: str) -> bytes:
+    import matplotlib
+
+    metadata: dict[str, Any] = {"Date": None} if fmt == "svg" else {}
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": "jgattr"}):
+        fig.savefig(buffer, format=fmt, dpi=150, metadata=metadata)
+    return buffer.getvalue()
+
+
+def _levels(levels: np.ndarray) -> np.ndarray:
+    x = _finite(levels, "levels")
+    if x.ndim != 1 or x.size == 0:
+        raise ValueError(f"levels must be a non-empty 1-D array [L], got shape {x.shape}")
+    return x
+
+
+def _finite(x: Any, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be an array of numbers, got {type(x).__name__}") from err
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(
+            f"{name} must be finite, got {np.count_nonzero(~np.isfinite(arr))} NaN/inf"
+        )
+    return arr
+
+
+def _curve_stats(
+    name: str, curve: np.ndarray, n_levels: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Mean ``[L]`` and sample std ``[L]`` (``None`` for one repeat) of one curve."""
+    if not isinstance(name, str):
+        raise ValueError(f"curves keys must be str names, got {name!r}")
+    arr = _finite(curve, f"curves[{name!r}]")
+    if arr.ndim not in (1, 2) or arr.shape[-1] != n_levels or arr.size == 0:
+        raise ValueError(
+            f"curves[{name!r}] must have shape [L] or [R, L] with L = len(levels) = {n_levels}, "
+            f"got {arr.shape}"
+        )
+    if arr.ndim == 1:
+        return arr, None
+    std = np.std(arr, axis=0, ddof=1) if arr.shape[0] > 1 else None
+    return arr.mean(axis=0), std
+
+
+def _draw_curve(
+    ax: Axes,
+    x: np.ndarray,
+    name: str,
+    mean: np.ndarray,
+    std: np.ndarray | None,
+    *,
+    colour: str,
+    dashed: bool,
+) -> None:
+    ax.plot(
+        x,
+        mean,
+        marker="o",
+        markersize=4,
+        color=colour,
+        label=name,
+        linestyle="--" if dashed else "-",
+        gid=f"curve-{name}",
+    )
+    if std is not None:
+        ax.fill_between(
+            x, mean - std, mean + std, color=colour, alpha=0.2, linewidth=0, gid=f"band-{name}"
+        )
