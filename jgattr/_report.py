@@ -13,7 +13,7 @@ from jgattr._io import atomic_write_bytes, atomic_write_json
 from jgattr._pipeline import configured_methods, load_configured_dataset
 from jgattr.attribution import Attributions, explain
 from jgattr.data import Dataset
-from jgattr.metrics import evaluate
+from jgattr.metrics import contrastivity, evaluate
 
 
 def _load_run(config: Config, run: Path, data_dir) -> tuple[Dataset, Any, Any]:
@@ -75,11 +75,28 @@ def evaluate_run(
     metrics = evaluate(
         model, params, dataset, results, mode=config.evaluate.mode, random_seeds=seeds
     )
+    _add_contrastivity(metrics, config, dataset, model, params, results)
     metrics["dataset"] = dataset.name
     metrics["first_target"] = int(next(iter(results.values())).targets[0])
     metrics["figures"] = [str(p) for p in _curve_figures(metrics, run)]
     atomic_write_json(run / "eval.json", metrics)
     return metrics
+
+
+def _add_contrastivity(metrics, config, dataset, model, params, results) -> None:
+    """Contrastivity of each method: predicted class against each target's runner-up class."""
+    first = next(iter(results.values()))
+    runner_up = np.argsort(_whole_graph_logits(model, params, dataset), axis=-1)[:, -2]
+    contrast = explain(
+        model,
+        params,
+        dataset,
+        methods=configured_methods(config.explain),
+        targets=first.targets,
+        classes=runner_up[first.targets],
+    )
+    for name, result in results.items():
+        metrics["methods"][name]["contrastivity"] = contrastivity(result, contrast[name])
 
 
 def _neighbourhood_edges(dataset: Dataset, nodes: np.ndarray) -> np.ndarray:
@@ -170,14 +187,14 @@ def _metrics_table(metrics: dict) -> list[str]:
         f"area = more faithful; random order area {metrics['random']['deletion_auc']:.4f}).",
         "",
         "| method | deletion AUC | reverse AUC | prob. change AUC | fidelity+ | fidelity- | "
-        "minimal patch Δp | sparsity |",
-        "|---|---|---|---|---|---|---|---|",
+        "minimal patch Δp | sparsity | contrastivity |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, m in metrics["methods"].items():
         rows.append(
             f"| {name} | {m['deletion_auc']:.4f} | {m['reverse_deletion_auc']:.4f} | "
             f"{m['probability_change_auc']:.4f} | {m['fidelity_plus']:.3f} | "
             f"{m['fidelity_minus']:.3f} | {m['minimal_patch_probability_change']:+.4f} | "
-            f"{m['sparsity']:.3f} |"
+            f"{m['sparsity']:.3f} | {m.get('contrastivity', float('nan')):.3f} |"
         )
     return [*rows, ""]

@@ -132,6 +132,7 @@ def test_cli_run_trains_explains_evaluates_and_reports(tmp_path, planetoid_dir, 
         assert (out / f"{name}.svg").is_file()
     report = (out / "report.md").read_text()
     assert "| nam |" in report and "deletion_curves.png" in report and "niv_1358.png" in report
+    assert 0.0 <= metrics["methods"]["nam"]["contrastivity"] <= 1.0
     printed = capsys.readouterr().out
     assert f"report: {out / 'report.md'}" in printed
 

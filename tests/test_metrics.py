@@ -1,5 +1,7 @@
 """Faithfulness metrics: hand-built graphs with known answers, and batched vs one-at-a-time."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import jraph
@@ -123,6 +125,33 @@ def test_deletion_masks_follow_the_ranking():
         deleted = mine & ~masks[1]
         assert deleted.sum() == int(np.floor(0.5 * mine.sum() + 0.5))
         assert scores[deleted].min() >= scores[mine & masks[1]].max()
+
+
+def test_contrastivity_of_hand_made_explanations():
+    from jgattr.attribution import Attributions
+    from jgattr.metrics import contrastivity
+
+    def result(values):
+        values = np.asarray(values, np.float64)
+        return Attributions(
+            "toy",
+            np.array([0, 1]),
+            np.array([0, 0]),
+            np.zeros(2),
+            np.array([0, 3, 6]),
+            np.array([0, 1, 2, 0, 1, 2]),
+            values,
+            np.full(2, np.nan),
+            np.zeros((2, 1)),
+        )
+
+    same = result([1.0, 0.5, -1.0, 0.2, 0.3, 0.0])
+    assert contrastivity(same, same) == 0.0
+    # target 0: {0, 1} vs {2} -> 3/3 differ; target 1: {0, 1} vs {0, 1} -> 0
+    other = result([-1.0, 0.0, 2.0, 0.2, 0.3, 0.0])
+    assert contrastivity(same, other) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="same targets"):
+        contrastivity(same, dataclasses.replace(other, targets=np.array([0, 2])))
 
 
 def test_metric_errors():

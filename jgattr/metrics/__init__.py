@@ -3,6 +3,7 @@
 from jgattr.metrics._faithfulness import (
     LEVELS,
     candidate_scores,
+    contrastivity,
     deletion_masks,
     evaluate,
 )
@@ -13,6 +14,7 @@ __all__ = [
     "MODES",
     "Neighbourhoods",
     "candidate_scores",
+    "contrastivity",
     "deletion_masks",
     "evaluate",
     "evaluate_keep_masks",

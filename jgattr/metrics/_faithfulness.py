@@ -133,6 +133,34 @@ def _sparsity(neighbourhood: Neighbourhoods, scores: np.ndarray) -> float:
     return float(1.0 - important.mean()) if index.size else 0.0
 
 
+def _positive_evidence(result: Attributions) -> np.ndarray:
+    """``[nnz]`` bool: relevance > 0 and ≥ 10% of the target's largest relevance."""
+    rows = np.repeat(np.arange(result.num_targets), np.diff(result.offsets))
+    peak = np.zeros(result.num_targets)
+    np.maximum.at(peak, rows, result.values)
+    return (result.values > 0) & (result.values >= SPARSITY_THRESHOLD * peak[rows])
+
+
+def contrastivity(explained: Attributions, contrast: Attributions) -> float:
+    """Pope et al.'s contrastivity: how differently two classes are explained.
+
+    Both results hold the same targets (and so the same sources), explained for two classes
+    (e.g. the predicted one and the runner-up). Each is binarized into positive evidence
+    (relevance > 0 and ≥ 10% of the target's maximum); the score is the symmetric difference
+    of the two sets over their union, averaged over targets: 0 = same nodes, 1 = disjoint.
+    """
+    if not (
+        np.array_equal(explained.targets, contrast.targets)
+        and np.array_equal(explained.sources, contrast.sources)
+    ):
+        raise ValueError("contrastivity needs two results for the same targets")
+    first, second = _positive_evidence(explained), _positive_evidence(contrast)
+    rows = np.repeat(np.arange(explained.num_targets), np.diff(explained.offsets))
+    differ = np.bincount(rows, weights=first ^ second, minlength=explained.num_targets)
+    either = np.bincount(rows, weights=first | second, minlength=explained.num_targets)
+    return float(np.mean(np.where(either > 0, differ / np.maximum(either, 1), 0.0)))
+
+
 def _delta_summary(result: Attributions) -> dict:
     delta = np.abs(result.delta[np.isfinite(result.delta)])
     if not delta.size:
