@@ -8,16 +8,15 @@ epochs run and seconds.
 """
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import jax
 import numpy as np
+from _report import emit
 
 from jgattr import build_model, load_config, load_dataset, train
-from jgattr._io import atomic_write_json
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -61,10 +60,7 @@ def main() -> int:
         "results": [_run_dataset(name, args.seeds, args.data_dir) for name in args.datasets],
     }
     report["seconds"] = round(time.perf_counter() - start, 2)
-    print(json.dumps(report, indent=2))
-    if args.out:
-        atomic_write_json(args.out, report)
-    return 0
+    return emit(report, args.out)
 
 
 if __name__ == "__main__":

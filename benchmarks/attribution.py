@@ -17,7 +17,6 @@ Prints JSON: seconds, targets per second, speedup, peak RSS.
 """
 
 import argparse
-import json
 import platform
 import resource
 import sys
@@ -27,9 +26,9 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _report import emit
 
 from jgattr import build_model, load_config, load_dataset, make_apply_fn, train
-from jgattr._io import atomic_write_json
 from jgattr.attribution import explain, get_method
 from jgattr.attribution._methods import exact_relu_average
 from jgattr.attribution._subgraphs import InEdges, computation_graphs
@@ -243,10 +242,7 @@ def main() -> int:
         "jax": jax.__version__,
         "results": [_benchmark_dataset(name, args) for name in args.datasets],
     }
-    print(json.dumps(report, indent=2))
-    if args.out:
-        atomic_write_json(args.out, report)
-    return 0
+    return emit(report, args.out)
 
 
 if __name__ == "__main__":

@@ -10,16 +10,15 @@ the random one at every p in (0, 1) (the NAM paper's Fig. 6).
 """
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import jax
 import numpy as np
+from _report import emit
 
 from jgattr import build_model, load_config, load_dataset, train
-from jgattr._io import atomic_write_json
 from jgattr.attribution import explain
 from jgattr.metrics import evaluate
 
@@ -88,10 +87,7 @@ def main() -> int:
             for name, values in metrics["methods"].items()
         },
     }
-    print(json.dumps(report, indent=2))
-    if args.out:
-        atomic_write_json(args.out, report)
-    return 0
+    return emit(report, args.out)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from jgattr._io import atomic_write_bytes
+from jgattr.viz._checks import finite_array
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -118,22 +119,10 @@ def _render(fig: Figure, fmt: str) -> bytes:
 
 
 def _levels(levels: np.ndarray) -> np.ndarray:
-    x = _finite(levels, "levels")
+    x = finite_array(levels, "levels")
     if x.ndim != 1 or x.size == 0:
         raise ValueError(f"levels must be a non-empty 1-D array [L], got shape {x.shape}")
     return x
-
-
-def _finite(x: Any, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be an array of numbers, got {type(x).__name__}") from err
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(
-            f"{name} must be finite, got {np.count_nonzero(~np.isfinite(arr))} NaN/inf"
-        )
-    return arr
 
 
 def _curve_stats(
@@ -142,7 +131,7 @@ def _curve_stats(
     """Mean ``[L]`` and sample std ``[L]`` (``None`` for one repeat) of one curve."""
     if not isinstance(name, str):
         raise ValueError(f"curves keys must be str names, got {name!r}")
-    arr = _finite(curve, f"curves[{name!r}]")
+    arr = finite_array(curve, f"curves[{name!r}]")
     if arr.ndim not in (1, 2) or arr.shape[-1] != n_levels or arr.size == 0:
         raise ValueError(
             f"curves[{name!r}] must have shape [L] or [R, L] with L = len(levels) = {n_levels}, "

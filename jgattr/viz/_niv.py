@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from jgattr.viz._checks import finite_array
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -200,18 +202,9 @@ def niv_panel(
 
 
 def _finite_vector(x: Any, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be a 1-D array of numbers, got {type(x).__name__}") from err
+    arr = finite_array(x, name)
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D array, got shape {arr.shape}")
-    bad = np.flatnonzero(~np.isfinite(arr))
-    if bad.size:
-        raise ValueError(
-            f"{name} must be finite, got {arr[bad[0]]} at position {bad[0]} "
-            f"({bad.size} non-finite); drop or zero those nodes first"
-        )
     return arr
 
 
