@@ -128,6 +128,20 @@ def _section(cls: type, table: Any, where: str) -> Any:
         raise ConfigError(f"{where}: {err}") from err
 
 
+def default_config() -> Config:
+    """The built-in config of ``jgattr`` commands run without ``--config``: BA-Shapes, offline.
+
+    The same as ``configs/ba-shapes.toml``: a 3-layer GCN (hidden 20, no dropout) trained for up
+    to 1000 epochs, explained with saliency, NAM, IG and SIG-LID-IG on the test nodes.
+    """
+    return Config(
+        data=DataConfig(name="ba-shapes", normalize_features=False),
+        model=ModelConfig(num_layers=3, hidden_size=20, dropout_rate=0.0),
+        train=TrainConfig(weight_decay=0.0, epochs=1000, early_stopping=0),
+        explain=ExplainConfig(methods=("saliency", "nam", "ig", "sig_lid_ig")),
+    )
+
+
 def config_from_dict(raw: dict[str, Any], *, source: str = "config") -> Config:
     """Build a :class:`Config` from nested dictionaries (the parsed TOML)."""
     sections = {f.name: f.type for f in dataclasses.fields(Config)}

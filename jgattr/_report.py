@@ -13,7 +13,7 @@ from jgattr._io import atomic_write_bytes, atomic_write_json
 from jgattr._pipeline import configured_methods, load_configured_dataset
 from jgattr.attribution import Attributions, explain
 from jgattr.data import Dataset
-from jgattr.metrics import contrastivity, evaluate
+from jgattr.metrics import contrastivity, evaluate, explanation_accuracy
 
 
 def _load_run(config: Config, run: Path, data_dir) -> tuple[Dataset, Any, Any]:
@@ -76,6 +76,9 @@ def evaluate_run(
         model, params, dataset, results, mode=config.evaluate.mode, random_seeds=seeds
     )
     _add_contrastivity(metrics, config, dataset, model, params, results)
+    if getattr(dataset, "ground_truth", None) is not None:
+        for name, result in results.items():
+            metrics["methods"][name]["explanation_accuracy"] = explanation_accuracy(result, dataset)
     metrics["dataset"] = dataset.name
     metrics["first_target"] = int(next(iter(results.values())).targets[0])
     metrics["figures"] = [str(p) for p in _curve_figures(metrics, run)]
@@ -197,4 +200,28 @@ def _metrics_table(metrics: dict) -> list[str]:
             f"{m['fidelity_minus']:.3f} | {m['minimal_patch_probability_change']:+.4f} | "
             f"{m['sparsity']:.3f} | {m.get('contrastivity', float('nan')):.3f} |"
         )
+    accuracy = {
+        name: m["explanation_accuracy"]
+        for name, m in metrics["methods"].items()
+        if "explanation_accuracy" in m
+    }
+    if accuracy:
+        rows += [
+            "",
+            "Explanation accuracy against the motif ground truth (ROC-AUC of |score|, and of the "
+            "signed score; mean over motif targets; edge scores are the mean of their endpoints' "
+            "node scores).",
+            "",
+            "| method | node AUC | edge AUC | node AUC (signed) | edge AUC (signed) | targets |",
+            "|---|---|---|---|---|---|",
+        ]
+        rows += [
+            f"| {name} | {_fmt(a['node_auc'])} | {_fmt(a['edge_auc'])} | "
+            f"{_fmt(a['node_auc_signed'])} | {_fmt(a['edge_auc_signed'])} | {a['targets_scored']} |"
+            for name, a in accuracy.items()
+        ]
     return [*rows, ""]
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"

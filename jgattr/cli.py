@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from jgattr._checkpoint import CheckpointError
-from jgattr._config import Config, ConfigError, load_config, replace
+from jgattr._config import Config, ConfigError, default_config, load_config, replace
 from jgattr._pipeline import explain_and_save, train_and_save
 from jgattr._report import evaluate_run, niv_run, write_report
 from jgattr.data import DataError
@@ -33,10 +33,16 @@ def _add_explain_options(parser: argparse.ArgumentParser) -> None:
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--config", required=True, type=Path, help="TOML config file (see configs/)"
+        "--config",
+        type=Path,
+        default=None,
+        help="TOML config file (see configs/); default: the built-in offline BA-Shapes config",
     )
     parser.add_argument(
-        "--out", required=True, type=Path, help="run folder for checkpoint and result files"
+        "--out",
+        type=Path,
+        default=None,
+        help="run folder for checkpoint and result files (default: runs/<dataset>)",
     )
     parser.add_argument(
         "--data-dir",
@@ -117,7 +123,9 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _effective_config(args: argparse.Namespace) -> Config:
-    config = load_config(args.config)
+    config = load_config(args.config) if args.config else default_config()
+    if args.out is None:
+        args.out = Path("runs") / Path(config.data.name).stem
     overrides = {
         key: value
         for key, value in (("seed", args.seed), ("epochs", args.epochs))
@@ -149,17 +157,17 @@ def _explain_overrides(args: argparse.Namespace) -> dict:
 
 
 def _train(args: argparse.Namespace) -> int:
-    summary = train_and_save(_effective_config(args), args.out, data_dir=args.data_dir)
+    config = _effective_config(args)
+    summary = train_and_save(config, args.out, data_dir=args.data_dir)
     print(json.dumps(summary, indent=2))
     print(f"wrote {args.out / 'train.json'} and {summary['checkpoint']}")
     return 0
 
 
 def _explain(args: argparse.Namespace) -> int:
+    config = _effective_config(args)
     checkpoint = args.checkpoint or args.out
-    summary = explain_and_save(
-        _effective_config(args), checkpoint, args.out, data_dir=args.data_dir
-    )
+    summary = explain_and_save(config, checkpoint, args.out, data_dir=args.data_dir)
     _print_explain(summary, args.out)
     return 0
 
@@ -190,7 +198,8 @@ def _print_evaluation(metrics: dict, out: Path) -> None:
 
 
 def _niv(args: argparse.Namespace) -> int:
-    paths = niv_run(_effective_config(args), args.out, args.node, data_dir=args.data_dir)
+    config = _effective_config(args)
+    paths = niv_run(config, args.out, args.node, data_dir=args.data_dir)
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
 

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -162,6 +163,19 @@ def test_cli_explain_errors_are_clean(tmp_path, planetoid_dir, capsys):
     assert code == 2 and "method must be one of" in err and "'shap'" in err
     code = main(["explain", *common, "--out", str(tmp_path / "t"), "--targets", "99999"])
     assert code == 2 and "targets must be node ids in [0, 2708)" in capsys.readouterr().err
+
+
+def test_cli_without_config_runs_offline_on_ba_shapes(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JGATTR_DATA_DIR", str(tmp_path / "empty"))  # no Planetoid files needed
+    assert main(["run", "--epochs", "30", "--methods", "nam,saliency"]) == 0
+    out = tmp_path / "runs" / "ba-shapes"
+    metrics = json.loads((out / "eval.json").read_text())
+    assert metrics["dataset"] == "ba-shapes"
+    accuracy = metrics["methods"]["saliency"]["explanation_accuracy"]
+    assert accuracy["targets_scored"] > 0 and 0.0 <= accuracy["node_auc"] <= 1.0
+    assert "Explanation accuracy" in (out / "report.md").read_text()
+    assert f"report: {Path('runs/ba-shapes/report.md')}" in capsys.readouterr().out
 
 
 def test_cli_reports_bad_config_cleanly(tmp_path, capsys):

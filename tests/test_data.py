@@ -103,11 +103,14 @@ def test_public_surface() -> None:
             "ChecksumError",
             "DataError",
             "Dataset",
+            "GroundTruth",
+            "SYNTHETIC",
             "UnsafePickleError",
             "cache_dir",
             "load_dataset",
             "load_npz",
             "resolve_data_dir",
+            "synthetic_dataset",
         ]
     )
     assert DATASETS == ("cora", "citeseer", "pubmed", "pubmed-structure")

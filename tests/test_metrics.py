@@ -166,3 +166,44 @@ def test_metric_errors():
     other = explain(model, params, dataset, methods=["nam"], targets=np.array([1]))
     with pytest.raises(ValueError, match="other targets"):
         evaluate(model, params, dataset, {"nam": results["nam"], "x": other["nam"]})
+
+
+def test_roc_auc_equals_pairwise_count_with_ties():
+    from jgattr.metrics import roc_auc
+
+    rng = np.random.default_rng(3)
+    scores = rng.integers(0, 5, 40).astype(float)  # many ties
+    truth = rng.random(40) < 0.4
+    pos, neg = scores[truth], scores[~truth]
+    pairs = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+    assert roc_auc(scores, truth) == pytest.approx(pairs.mean())
+    assert roc_auc(np.arange(4.0), np.array([0, 0, 1, 1], bool)) == 1.0
+    assert np.isnan(roc_auc(np.arange(3.0), np.ones(3, bool)))
+
+
+def test_explanation_accuracy_of_oracle_and_reversed_scores():
+    from jgattr.data import load_dataset
+    from jgattr.metrics import explanation_accuracy
+    from jgattr.models import init_params
+
+    dataset = load_dataset("ba-shapes")
+    model = GCN(num_classes=4, hidden_size=4, num_layers=3)
+    params = init_params(model, gcn_normalize(dataset.graph), key=jax.random.key(0))
+    targets = np.flatnonzero(dataset.test_mask)
+    result = explain(model, params, dataset, methods=["nam"], targets=targets)["nam"]
+    rows = np.repeat(np.arange(result.num_targets), np.diff(result.offsets))
+    motif = dataset.ground_truth.motif_id
+    own = (motif[result.sources] == motif[result.targets][rows]) & (
+        motif[result.targets][rows] >= 0
+    )
+    oracle = dataclasses.replace(result, values=own.astype(np.float64))
+    scores = explanation_accuracy(oracle, dataset)
+    in_motif = int(np.sum(motif[targets] >= 0))
+    assert scores["targets_scored"] == in_motif > 0
+    assert scores["node_auc"] == 1.0 and scores["edge_auc"] == 1.0
+    reversed_scores = explanation_accuracy(
+        dataclasses.replace(oracle, values=-oracle.values), dataset
+    )
+    assert reversed_scores["node_auc_signed"] == 0.0 and reversed_scores["node_auc"] == 1.0
+    with pytest.raises(ValueError, match="no ground truth"):
+        explanation_accuracy(result, dataclasses.replace(dataset, ground_truth=None))

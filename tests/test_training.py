@@ -119,6 +119,9 @@ def test_shipped_configs_load():
     assert names["cora"].train == TrainConfig()
     assert names["pubmed-structure"].data.name == "pubmed-structure"
     assert names["cora"].explain.methods == ("nam", "ig", "sig_lid_ig")
+    from jgattr._config import default_config
+
+    assert names["ba-shapes"] == default_config()  # the offline default is configs/ba-shapes
 
 
 def test_explain_config_builds_methods():

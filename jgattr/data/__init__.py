@@ -1,30 +1,38 @@
-"""Datasets for jgattr: Planetoid (Cora, Citeseer, Pubmed) and user graphs in ``.npz`` files.
+"""Datasets for jgattr: Planetoid (Cora, Citeseer, Pubmed), the GNNExplainer synthetic benchmarks
+(BA-Shapes, BA-Community, Tree-Cycles, Tree-Grid, with ground-truth motifs) and user graphs in
+``.npz`` files.
 
 Planetoid files are found in a data directory (``data_dir``, else ``$JGATTR_DATA_DIR``, else the
 user cache), then the cache, then downloaded into the cache; every file is checked against its
 published SHA-256 and unpickled with a restricted unpickler that refuses anything but arrays,
-sparse matrices and dicts of lists.
+sparse matrices and dicts of lists. Synthetic benchmarks are generated from a seed, offline.
 
 Example:
   >>> from jgattr.data import load_dataset
   >>> ds = load_dataset("cora")
   >>> ds.graph.nodes.shape, ds.num_edges, ds.num_classes
   ((2708, 1433), 10556, 7)
+  >>> int(load_dataset("ba-shapes").ground_truth.motif_id.max()) + 1
+  80
 """
 
-from jgattr.data._dataset import ChecksumError, DataError, Dataset, UnsafePickleError
+from jgattr.data._dataset import ChecksumError, DataError, Dataset, GroundTruth, UnsafePickleError
 from jgattr.data._fetch import cache_dir, resolve_data_dir
 from jgattr.data._npz import load_npz
 from jgattr.data._planetoid import DATASETS, load_dataset
+from jgattr.data._synthetic import SYNTHETIC, synthetic_dataset
 
 __all__ = [
     "DATASETS",
+    "SYNTHETIC",
     "ChecksumError",
     "DataError",
     "Dataset",
+    "GroundTruth",
     "UnsafePickleError",
     "cache_dir",
     "load_dataset",
     "load_npz",
     "resolve_data_dir",
+    "synthetic_dataset",
 ]

@@ -2,7 +2,8 @@
 
 Every loader ends in :func:`make_dataset`: an undirected graph stored as both directions (no self
 loops, no duplicates, sorted by ``(receiver, sender)``), ``float32`` node features, ``int32``
-labels with ``-1`` for unlabeled nodes and boolean split masks.
+labels with ``-1`` for unlabeled nodes and boolean split masks. Synthetic benchmarks also carry
+a :class:`GroundTruth` (which nodes and edges form the planted motifs).
 """
 
 from __future__ import annotations
@@ -29,11 +30,51 @@ class ChecksumError(DataError):
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
+class GroundTruth:
+    """Which nodes and edges of a synthetic graph form the planted motifs (the true explanation).
+
+    Attributes:
+      node_mask: bool ``[N]``, the node belongs to a motif (house, cycle or grid);
+        equals ``motif_id >= 0``.
+      edge_mask: bool ``[E]``, aligned with ``graph.senders`` / ``graph.receivers``: the directed
+        edge is one of the motif's own edges (both ends in the same motif instance). The edge
+        attaching a motif to the base graph and random noise edges are not motif edges.
+      motif_id: int32 ``[N]``, the motif instance of each node in ``[0, num_motifs)``; ``-1`` for
+        base-graph nodes.
+
+    Example:
+      >>> from jgattr.data import synthetic_dataset
+      >>> truth = synthetic_dataset("ba-shapes").ground_truth
+      >>> int(truth.node_mask.sum()), int(truth.edge_mask.sum()), int(truth.motif_id.max()) + 1
+      (400, 960, 80)
+    """
+
+    node_mask: np.ndarray
+    edge_mask: np.ndarray
+    motif_id: np.ndarray
+
+    def __post_init__(self) -> None:
+        name = "ground_truth"
+        n = np.shape(self.motif_id)[0] if np.ndim(self.motif_id) == 1 else -1
+        e = np.shape(self.edge_mask)[0] if np.ndim(self.edge_mask) == 1 else -1
+        _check_array(name, "motif_id", self.motif_id, np.int32, (n,))
+        _check_array(name, "node_mask", self.node_mask, np.bool_, (n,))
+        _check_array(name, "edge_mask", self.edge_mask, np.bool_, (e,))
+        if n and self.motif_id.min() < -1:
+            raise DataError(f"{name}: motif_id must be >= -1, got {self.motif_id.min()}")
+        if not np.array_equal(self.node_mask, self.motif_id >= 0):
+            bad = int(np.count_nonzero(self.node_mask != (self.motif_id >= 0)))
+            raise DataError(f"{name}: node_mask must equal motif_id >= 0; {bad} nodes disagree")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
 class Dataset:
     """A node-classification dataset: one graph, labels and a train/val/test split.
 
     Attributes:
-      name: ``"cora"``, ``"citeseer"``, ``"pubmed"``, ``"pubmed-structure"`` or ``"npz:<stem>"``.
+      name: ``"cora"``, ``"citeseer"``, ``"pubmed"``, ``"pubmed-structure"``, ``"npz:<stem>"`` or
+        a synthetic benchmark (``"ba-shapes"``, ``"ba-community"``, ``"tree-cycles"``,
+        ``"tree-grid"``).
       graph: a single ``jraph.GraphsTuple`` of numpy arrays: ``nodes`` float32 ``[N, F]``,
         ``senders`` / ``receivers`` int32 ``[E]`` (each undirected edge in both directions, no self
         loops, no duplicates, sorted by ``(receiver, sender)``), ``n_node`` int32 ``[1]`` = ``[N]``,
@@ -43,6 +84,8 @@ class Dataset:
       val_mask: bool ``[N]``.
       test_mask: bool ``[N]``.
       num_classes: number of classes ``C``.
+      ground_truth: the planted motifs of a synthetic benchmark (:class:`GroundTruth`, its masks
+        sized ``[N]`` and ``[E]``), ``None`` for real datasets.
 
     Example:
       >>> from jgattr.data import load_dataset
@@ -58,6 +101,7 @@ class Dataset:
     val_mask: np.ndarray
     test_mask: np.ndarray
     num_classes: int
+    ground_truth: GroundTruth | None = None
 
     def __post_init__(self) -> None:
         _check_graph(self.name, self.graph)
@@ -69,6 +113,8 @@ class Dataset:
             raise DataError(f"{self.name}: num_classes must be an int, got {self.num_classes!r}")
         if self.num_classes < 1:
             raise DataError(f"{self.name}: num_classes must be >= 1, got {self.num_classes}")
+        if self.ground_truth is not None:
+            _check_ground_truth(self.name, self.ground_truth, n, self.num_edges)
 
     @property
     def num_nodes(self) -> int:
@@ -115,6 +161,17 @@ def _check_graph(name: str, graph: object) -> None:
         )
 
 
+def _check_ground_truth(name: str, truth: object, num_nodes: int, num_edges: int) -> None:
+    if not isinstance(truth, GroundTruth):
+        raise DataError(f"{name}: ground_truth must be a GroundTruth, got {type(truth).__name__}")
+    got = (truth.node_mask.shape[0], truth.edge_mask.shape[0])
+    if got != (num_nodes, num_edges):
+        raise DataError(
+            f"{name}: ground_truth masks cover {got[0]} nodes / {got[1]} edges, but the graph has "
+            f"{num_nodes} / {num_edges}"
+        )
+
+
 def undirected_edges(
     senders: np.ndarray, receivers: np.ndarray, num_nodes: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -158,6 +215,7 @@ def make_dataset(
     labels: np.ndarray,
     masks: tuple[np.ndarray, np.ndarray, np.ndarray],
     num_classes: int,
+    ground_truth: GroundTruth | None = None,
 ) -> Dataset:
     """Wrap validated numpy arrays into a :class:`Dataset`.
 
@@ -170,6 +228,7 @@ def make_dataset(
       labels: int ``[N]``, ``-1`` for unlabeled nodes.
       masks: ``(train, val, test)``, each bool ``[N]``.
       num_classes: ``C``.
+      ground_truth: the planted motifs of a synthetic graph, aligned with ``senders``.
 
     Returns:
       The :class:`Dataset`.
@@ -192,4 +251,5 @@ def make_dataset(
         val_mask=val,
         test_mask=test,
         num_classes=int(num_classes),
+        ground_truth=ground_truth,
     )

@@ -43,6 +43,7 @@ from jgattr.data._dataset import DataError, Dataset, make_dataset, row_normalize
 from jgattr.data._fetch import locate_files, read_file
 from jgattr.data._npz import load_npz
 from jgattr.data._safe_pickle import load_adjacency, load_dense, load_sparse
+from jgattr.data._synthetic import SYNTHETIC, synthetic_dataset
 
 DATASETS: tuple[str, ...] = ("cora", "citeseer", "pubmed", "pubmed-structure")
 
@@ -258,7 +259,7 @@ def load_dataset(
     verify_checksums: bool = True,
     download: bool = True,
 ) -> Dataset:
-    """Load a Planetoid dataset (public split) or a ``.npz`` graph.
+    """Load a Planetoid dataset (public split), a synthetic benchmark or a ``.npz`` graph.
 
     Files are looked up in ``data_dir`` (else ``$JGATTR_DATA_DIR``, else the user cache), then in
     the user cache, then downloaded into the cache (see :mod:`jgattr.data._fetch`).
@@ -266,7 +267,9 @@ def load_dataset(
     Args:
       name: one of :data:`DATASETS` (case-insensitive), or a path ending in ``.npz``, which is
         passed to :func:`load_npz` (``data_dir``, ``verify_checksums`` and ``download`` are then
-        unused).
+        unused); or one of :data:`~jgattr.data.SYNTHETIC` (case-insensitive), generated offline by
+        :func:`~jgattr.data.synthetic_dataset` with its default seed (the other arguments are then
+        unused: no files are read, features are not normalized).
       data_dir: directory holding the ``ind.<name>.<part>`` files.
       normalize_features: divide each feature row by its sum (zero rows stay zero).
       verify_checksums: refuse local files whose SHA-256 differs from the published one.
@@ -275,7 +278,8 @@ def load_dataset(
     Returns:
       The :class:`Dataset`: Cora ``N=2708, E=10556, F=1433, C=7``, split 140/500/1000;
       Citeseer ``3327, 9104, 3703, 6``, 120/500/1000 (15 unlabeled nodes, label ``-1``);
-      Pubmed and ``pubmed-structure`` ``19717, 88648, 500, 3``, 60/500/1000.
+      Pubmed and ``pubmed-structure`` ``19717, 88648, 500, 3``, 60/500/1000; the synthetic
+      benchmarks carry a ``ground_truth``.
 
     Raises:
       DataError: unknown name, missing files (one message naming every file and directory),
@@ -293,10 +297,13 @@ def load_dataset(
     if name.lower().endswith(".npz"):
         return load_npz(name, normalize_features=normalize_features)
     key = name.strip().lower()
+    if key in SYNTHETIC:
+        return synthetic_dataset(key)
     if key not in DATASETS:
         raise DataError(
-            f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}, or pass the path of "
-            "a .npz file"
+            f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)} (Planetoid), "
+            f"{', '.join(SYNTHETIC)} (synthetic, generated offline), or pass the path of a "
+            ".npz file"
         )
     return _load_planetoid(
         key,

@@ -1,4 +1,5 @@
-"""Faithfulness metrics of attributions: deletion curves, fidelity, minimal patch, sparsity."""
+"""Metrics of attributions: faithfulness (deletion curves, fidelity, minimal patch, sparsity,
+contrastivity) and accuracy against a known ground truth (ROC-AUC)."""
 
 from jgattr.metrics._faithfulness import (
     LEVELS,
@@ -7,6 +8,7 @@ from jgattr.metrics._faithfulness import (
     deletion_masks,
     evaluate,
 )
+from jgattr.metrics._ground_truth import explanation_accuracy, roc_auc
 from jgattr.metrics._perturb import MODES, Neighbourhoods, evaluate_keep_masks, neighbourhoods
 
 __all__ = [
@@ -18,5 +20,7 @@ __all__ = [
     "deletion_masks",
     "evaluate",
     "evaluate_keep_masks",
+    "explanation_accuracy",
     "neighbourhoods",
+    "roc_auc",
 ]
