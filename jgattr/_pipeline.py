@@ -71,6 +71,10 @@ def configured_methods(config: ExplainConfig) -> list[Method]:
             **shared,
         },
         "lid": {"relu_average": config.relu_average, "n_samples": config.n_samples, **shared},
+        "edge_integrated_gradients": {
+            "n_steps": config.n_steps,
+            "quadrature_rule": config.quadrature,
+        },
     }
     methods = []
     for name in config.methods:

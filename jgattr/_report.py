@@ -38,10 +38,9 @@ def _curve_figures(metrics: dict, out: Path) -> list[Path]:
 
     levels = np.asarray(metrics["levels"])
     deletion = {"random": np.asarray(metrics["random"]["deletion_accuracy"])}
-    deletion |= {n: np.asarray(v["deletion_accuracy"]) for n, v in metrics["methods"].items()}
-    change = {
-        n: np.asarray(v["probability_change_keep_top"]) for n, v in metrics["methods"].items()
-    }
+    node_level = {n: v for n, v in metrics["methods"].items() if "deletion_accuracy" in v}
+    deletion |= {n: np.asarray(v["deletion_accuracy"]) for n, v in node_level.items()}
+    change = {n: np.asarray(v["probability_change_keep_top"]) for n, v in node_level.items()}
     paths = save_figure(
         curves_figure(levels, deletion, title=f"Deletion curves ({metrics['mode']})"),
         out / "deletion_curves",
@@ -71,14 +70,14 @@ def evaluate_run(
     run = Path(run)
     dataset, model, params = _load_run(config, run, data_dir)
     results = _attributions(config, run, dataset, model, params)
+    nodes = {name: r for name, r in results.items() if r.level == "node"}
     seeds = tuple(range(config.evaluate.random_seeds))
-    metrics = evaluate(
-        model, params, dataset, results, mode=config.evaluate.mode, random_seeds=seeds
-    )
-    _add_contrastivity(metrics, config, dataset, model, params, results)
+    metrics = evaluate(model, params, dataset, nodes, mode=config.evaluate.mode, random_seeds=seeds)
+    _add_contrastivity(metrics, config, dataset, model, params, nodes)
     if getattr(dataset, "ground_truth", None) is not None:
         for name, result in results.items():
-            metrics["methods"][name]["explanation_accuracy"] = explanation_accuracy(result, dataset)
+            entry = metrics["methods"].setdefault(name, {"level": result.level})
+            entry["explanation_accuracy"] = explanation_accuracy(result, dataset)
     metrics["dataset"] = dataset.name
     metrics["first_target"] = int(next(iter(results.values())).targets[0])
     metrics["figures"] = [str(p) for p in _curve_figures(metrics, run)]
@@ -90,11 +89,12 @@ def _add_contrastivity(metrics, config, dataset, model, params, results) -> None
     """Contrastivity of each method: predicted class against each target's runner-up class."""
     first = next(iter(results.values()))
     runner_up = np.argsort(_whole_graph_logits(model, params, dataset), axis=-1)[:, -2]
+    node_methods = [m for m in configured_methods(config.explain) if m.name in results]
     contrast = explain(
         model,
         params,
         dataset,
-        methods=configured_methods(config.explain),
+        methods=node_methods,
         targets=first.targets,
         classes=runner_up[first.targets],
     )
@@ -122,7 +122,7 @@ def niv_run(
     dataset, model, params = _load_run(config, run, data_dir)
     if not 0 <= node < dataset.num_nodes:
         raise ValueError(f"node must be in [0, {dataset.num_nodes}), got {node}")
-    methods = configured_methods(config.explain)
+    methods = [m for m in configured_methods(config.explain) if m.level == "node"]
     results = explain(model, params, dataset, methods=methods, targets=np.array([node]))
     sources = results[methods[0].name].for_target(0)[0]
     values = {name: result.for_target(0)[1] for name, result in results.items()}
@@ -194,6 +194,8 @@ def _metrics_table(metrics: dict) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, m in metrics["methods"].items():
+        if "deletion_auc" not in m:
+            continue
         rows.append(
             f"| {name} | {m['deletion_auc']:.4f} | {m['reverse_deletion_auc']:.4f} | "
             f"{m['probability_change_auc']:.4f} | {m['fidelity_plus']:.3f} | "

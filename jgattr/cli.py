@@ -193,7 +193,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _print_evaluation(metrics: dict, out: Path) -> None:
     print(f"random order: deletion AUC {metrics['random']['deletion_auc']:.4f}")
     for name, values in metrics["methods"].items():
-        print(f"{name}: deletion AUC {values['deletion_auc']:.4f}")
+        if "deletion_auc" in values:
+            print(f"{name}: deletion AUC {values['deletion_auc']:.4f}")
     print(f"wrote {out / 'eval.json'} and " + ", ".join(metrics["figures"]))
 
 

@@ -207,3 +207,29 @@ def test_explanation_accuracy_of_oracle_and_reversed_scores():
     assert reversed_scores["node_auc_signed"] == 0.0 and reversed_scores["node_auc"] == 1.0
     with pytest.raises(ValueError, match="no ground truth"):
         explanation_accuracy(result, dataclasses.replace(dataset, ground_truth=None))
+
+
+def test_explanation_accuracy_of_edge_attributions():
+    from jgattr.data import load_dataset
+    from jgattr.metrics import explanation_accuracy
+    from jgattr.models import init_params
+
+    dataset = load_dataset("ba-shapes")
+    model = GCN(num_classes=4, hidden_size=4, num_layers=3)
+    params = init_params(model, gcn_normalize(dataset.graph), key=jax.random.key(0))
+    targets = np.flatnonzero(dataset.test_mask)
+    result = explain(model, params, dataset, methods=["edge_saliency"], targets=targets)
+    result = result["edge_saliency"]
+    truth = dataset.ground_truth
+    rows = np.repeat(np.arange(result.num_targets), np.diff(result.offsets))
+    real = result.sources < dataset.num_edges
+    ids = np.where(real, result.sources, 0)
+    motif_of_target = truth.motif_id[result.targets][rows]
+    own = (
+        real
+        & truth.edge_mask[ids]
+        & (truth.motif_id[dataset.graph.senders[ids]] == motif_of_target)
+    )
+    scores = explanation_accuracy(dataclasses.replace(result, values=own * 1.0), dataset)
+    assert scores["edge_auc"] == 1.0 and scores["node_auc"] is None
+    assert scores["targets_scored"] > 0

@@ -301,6 +301,7 @@ def _chunk_structure(union: Union, chunk: _Chunk) -> dict[str, np.ndarray]:
     return {
         "copy_node": np.asarray(padded.nodes, np.int32),
         "copy_target": np.repeat(np.arange(n_graph, dtype=np.int32), np.asarray(padded.n_node)),
+        "edge_target": np.repeat(np.arange(n_graph, dtype=np.int32), np.asarray(padded.n_edge)),
         "edge_id": np.asarray(padded.edges, np.int32),
         "edge_mask": np.arange(n_edge) < e1 - e0,  # jraph puts padding edges last
         "top_edge": np.pad(union.copy_top_edge[n0:n1], (0, n_node - (n1 - n0)), constant_values=-1),
@@ -374,15 +375,30 @@ def _general_chunk(method: Method, model: Explainable, feature_level: bool):
         )
         target_copy = chunk["target_copy"]
         logits = lambda h: model.apply(params, union._replace(nodes=h))[target_copy]
+        edge_logits = lambda m: model.apply(params, union._replace(edges=union.edges * m))[
+            target_copy
+        ]
         layers = None
         if model.convolutions is not None:
             layers = _relu_layers(model.convolutions(params, union))
+        edges = int(union.senders.shape[0])
         contribution = method.attribute(
-            UnionModel(logits, layers, target_copy),
+            UnionModel(logits, layers, target_copy, edge_logits, edges),
             union.nodes,
             x_ref[chunk["copy_node"]],
             chunk["classes"],
         )
+        if method.level == "edge":
+            total = jax.ops.segment_sum(
+                contribution.relevance,
+                chunk["edge_target"],
+                num_segments=target_copy.shape[0],
+            )
+            return {
+                "values": contribution.relevance,
+                "expected": contribution.expected,
+                "layer_totals": _pad_layers(total[:, None], model.num_layers),
+            }
         node_relevance = contribution.relevance.sum(axis=-1)
         totals = [_segment_totals(node_relevance, chunk)]
         totals += [_segment_totals(h, chunk) for h in contribution.hidden]
@@ -664,6 +680,8 @@ class _Problem:
 
 
 def _uses_fast_path(method: Method, problem: _Problem, path: str, feature_level: bool) -> bool:
+    if method.level == "edge" and feature_level:
+        raise ValueError(f"{method.name} attributes edges: feature_level=True does not apply")
     available = problem.model.is_gcn and method.has_fast_path(problem.model.num_layers)
     if path == "fast" and (not available or feature_level):
         raise ValueError(
@@ -709,16 +727,22 @@ def _general_inputs(method: Method, problem: _Problem, x_ref: Array, feature_lev
     return key, chunk_fn, replicated, {"classes": problem.classes}, costs
 
 
-def _unpad(union: Union, chunk: _Chunk, outputs: dict[str, np.ndarray], row: int, problem) -> dict:
+def _unpad(union: Union, chunk: _Chunk, outputs, row: int, problem, level: str) -> dict:
+    """One chunk's rows without padding; sources are node ids, or edge ids for edge methods."""
     s, t = chunk.start, chunk.stop
-    n0, n1 = union.node_offsets[s], union.node_offsets[t]
+    offsets, sources = (
+        (union.edge_offsets, union.edge_id)
+        if level == "edge"
+        else (union.node_offsets, union.copy_node)
+    )
+    first, last = offsets[s], offsets[t]
     return {
-        "sizes": np.diff(union.node_offsets[s : t + 1]),
+        "sizes": np.diff(offsets[s : t + 1]),
         "targets": problem.nodes[s:t],
         "classes": problem.classes[s:t],
         "logits": problem.logits[s:t],
-        "sources": union.copy_node[n0:n1],
-        "values": outputs["values"][row, : n1 - n0],
+        "sources": sources[first:last],
+        "values": outputs["values"][row, : last - first],
         "expected": outputs["expected"][row, : t - s],
         "layer_totals": outputs["layer_totals"][row, : t - s],
     }
@@ -776,10 +800,12 @@ def _explain_one(method, problem: _Problem, path, feature_level, out_dir, progre
                 compile_seconds += seconds
                 resume.store(index, outputs)
             for row, chunk in enumerate(members):
-                parts.setdefault(chunk.start, _unpad(problem.union, chunk, outputs, row, problem))
+                parts.setdefault(
+                    chunk.start, _unpad(problem.union, chunk, outputs, row, problem, method.level)
+                )
             bar.update(1)
     total = time.perf_counter() - start
-    result = concatenate(method.name, [parts[s] for s in sorted(parts)], {})
+    result = concatenate(method.name, [parts[s] for s in sorted(parts)], {}, level=method.level)
     delta = np.abs(result.delta[np.isfinite(result.delta)])
     stats = {
         "method": method.name,

@@ -48,6 +48,9 @@ class Attributions:
       layer_totals: ``[T, K]`` relevance summed over nodes at layer ``l = 0..K-1`` (column 0 is the
         input layer); NaN where the method does not decompose hidden layers.
       stats: timing and memory of the run that produced it (not part of the pytree data).
+      level: ``"node"``, or ``"edge"`` for edge methods: then ``sources`` are edge ids of the
+        normalized graph (the input graph's edges in order, then one self loop per node) and
+        each target's entries are the edges of its computation graph.
     """
 
     method: str = dataclasses.field(metadata={"static": True})
@@ -62,6 +65,7 @@ class Attributions:
     stats: dict[str, Any] = dataclasses.field(
         default_factory=dict, compare=False, metadata={"static": True}
     )
+    level: str = dataclasses.field(default="node", metadata={"static": True})
 
     @property
     def num_targets(self) -> int:
@@ -84,9 +88,9 @@ class Attributions:
         window = slice(self.offsets[index], self.offsets[index + 1])
         return self.sources[window], self.values[window]
 
-    def to_dense(self, num_nodes: int) -> np.ndarray:
-        """``[T, num_nodes]`` (or ``[T, num_nodes, F]``) dense matrix; for small graphs only."""
-        dense = np.zeros((self.num_targets, num_nodes, *self.values.shape[1:]), self.values.dtype)
+    def to_dense(self, size: int) -> np.ndarray:
+        """``[T, size]`` (or ``[T, size, F]``) dense over node (or edge) ids; small graphs only."""
+        dense = np.zeros((self.num_targets, size, *self.values.shape[1:]), self.values.dtype)
         rows = np.repeat(np.arange(self.num_targets), np.diff(self.offsets))
         dense[rows, self.sources] = self.values
         return dense
@@ -99,6 +103,7 @@ class Attributions:
             format_version=np.array(RESULT_FORMAT_VERSION),
             method=np.array(self.method),
             stats=np.array(json.dumps(self.stats, sort_keys=True)),
+            level=np.array(self.level),
             **{name: getattr(self, name) for name in _ARRAYS},
         )
         return atomic_write_bytes(path, buffer.getvalue())
@@ -116,14 +121,18 @@ class Attributions:
                         f"{RESULT_FORMAT_VERSION}. Recompute it with `jgattr explain`."
                     )
                 arrays = {name: data[name] for name in _ARRAYS}
-                return cls(str(data["method"]), **arrays, stats=json.loads(str(data["stats"])))
+                level = str(data["level"]) if "level" in data.files else "node"
+                stats = json.loads(str(data["stats"]))
+                return cls(str(data["method"]), **arrays, stats=stats, level=level)
         except (OSError, KeyError, ValueError) as err:
             if isinstance(err, ValueError) and "format_version" in str(err):
                 raise
             raise ValueError(f"{path} is not a readable jgattr attribution file: {err}") from err
 
 
-def concatenate(method: str, parts: list[dict[str, np.ndarray]], stats: dict) -> Attributions:
+def concatenate(
+    method: str, parts: list[dict[str, np.ndarray]], stats: dict, *, level: str = "node"
+) -> Attributions:
     """Join per-chunk results (each with ``sizes [T_c]`` copies per target) into one result."""
     sizes = np.concatenate([part["sizes"] for part in parts])
     offsets = np.zeros(sizes.shape[0] + 1, dtype=np.int64)
@@ -140,4 +149,4 @@ def concatenate(method: str, parts: list[dict[str, np.ndarray]], stats: dict) ->
             "layer_totals",
         )
     }
-    return Attributions(method, offsets=offsets, stats=stats, **fields)
+    return Attributions(method, offsets=offsets, stats=stats, level=level, **fields)

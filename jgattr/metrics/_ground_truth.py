@@ -58,16 +58,40 @@ def explanation_accuracy(result: Attributions, dataset) -> dict:
     Returns:
       ``{"node_auc", "edge_auc", "node_auc_signed", "edge_auc_signed", "targets_scored"}``;
       AUCs are means over motif targets whose computation graph holds both motif and non-motif
-      nodes (edges); the unsigned ones rank ``|score|``.
+      nodes (edges); the unsigned ones rank ``|score|``. Node methods give edge scores as the
+      mean of the endpoints' node scores; edge methods are scored on their own edge values and
+      have no node AUC.
     """
-    signed = _accuracy(result, dataset, signed=True)
-    unsigned = _accuracy(result, dataset, signed=False)
+    accuracy = _edge_accuracy if result.level == "edge" else _accuracy
+    signed = accuracy(result, dataset, signed=True)
+    unsigned = accuracy(result, dataset, signed=False)
     return {
         "node_auc": unsigned["node_auc"],
         "edge_auc": unsigned["edge_auc"],
         "node_auc_signed": signed["node_auc"],
         "edge_auc_signed": signed["edge_auc"],
         "targets_scored": unsigned["targets_scored"],
+    }
+
+
+def _edge_accuracy(result: Attributions, dataset, *, signed: bool) -> dict:
+    """Edge methods: their edge scores against the target's motif edges (self loops left out)."""
+    truth = dataset.ground_truth
+    rows = np.repeat(np.arange(result.num_targets), np.diff(result.offsets))
+    own = truth.motif_id[result.targets]
+    real = result.sources < dataset.num_edges  # ids past the input graph's edges are self loops
+    edge_ids = np.where(real, result.sources, 0)
+    senders = np.asarray(dataset.graph.senders)[edge_ids]
+    edge_truth = real & truth.edge_mask[edge_ids] & (truth.motif_id[senders] == own[rows])
+    values = result.values if signed else np.abs(result.values)
+    aucs = [
+        roc_auc(values[(rows == t) & real], edge_truth[(rows == t) & real])
+        for t in np.flatnonzero(own >= 0)
+    ]
+    return {
+        "node_auc": None,
+        "edge_auc": _nanmean(aucs),
+        "targets_scored": int(np.isfinite(aucs).sum()),
     }
 
 
