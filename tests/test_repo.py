@@ -46,3 +46,59 @@ def test_public_api_surface():
     )
     for name in jgattr.__all__:
         assert getattr(jgattr, name).__doc__, f"{name} needs a docstring"
+
+
+def test_subpackage_surfaces_are_documented():
+    import jgattr.attribution
+    import jgattr.metrics
+    import jgattr.models
+    import jgattr.viz
+
+    expected = {
+        jgattr.attribution: {
+            "CLASS_CHOICES",
+            "METHODS",
+            "PATHS",
+            "QUADRATURES",
+            "TARGET_SETS",
+            "Attributions",
+            "Explainable",
+            "Method",
+            "as_explainable",
+            "compilation_count",
+            "exact_relu_average",
+            "explain",
+            "get_method",
+            "integrated_gradients",
+            "lid_ig",
+            "lid_taylor",
+            "nam",
+            "quadrature",
+            "saliency",
+            "sig_lid_ig",
+            "sig_lid_taylor",
+            "st_lid_taylor",
+        },
+        jgattr.metrics: {
+            "LEVELS",
+            "MODES",
+            "Neighbourhoods",
+            "candidate_scores",
+            "contrastivity",
+            "deletion_masks",
+            "evaluate",
+            "evaluate_keep_masks",
+            "explanation_accuracy",
+            "neighbourhoods",
+            "roc_auc",
+        },
+        jgattr.viz: {"curves_figure", "niv_figure", "niv_panel", "niv_scores", "save_figure"},
+    }
+    for module, names in expected.items():
+        assert set(module.__all__) == names, module.__name__
+        for name in names:
+            value = getattr(module, name)
+            if callable(value):
+                assert value.__doc__, f"{module.__name__}.{name} needs a docstring"
+    for name in jgattr.models.__all__:
+        assert getattr(jgattr.models, name).__doc__

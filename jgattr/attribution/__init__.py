@@ -12,6 +12,8 @@ from jgattr.attribution._engine import (
 from jgattr.attribution._methods import (
     METHODS,
     Method,
+    edge_integrated_gradients,
+    edge_saliency,
     exact_relu_average,
     get_method,
     integrated_gradients,
@@ -37,6 +39,8 @@ __all__ = [
     "Method",
     "as_explainable",
     "compilation_count",
+    "edge_integrated_gradients",
+    "edge_saliency",
     "exact_relu_average",
     "explain",
     "get_method",
