@@ -66,6 +66,8 @@ def test_subpackage_surfaces_are_documented():
             "Method",
             "as_explainable",
             "compilation_count",
+            "edge_integrated_gradients",
+            "edge_saliency",
             "exact_relu_average",
             "explain",
             "get_method",
