@@ -1,5 +1,6 @@
 """Evaluation, NIV figures and the report page of a run folder (``jgattr evaluate/niv/run``)."""
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,11 @@ from jgattr._checkpoint import load_checkpoint
 from jgattr._config import Config
 from jgattr._io import atomic_write_bytes, atomic_write_json
 from jgattr._pipeline import configured_methods, load_configured_dataset
+from jgattr._training import normalized_graph
 from jgattr.attribution import Attributions, explain
 from jgattr.data import Dataset
 from jgattr.metrics import contrastivity, evaluate, explanation_accuracy
+from jgattr.models import make_apply_fn
 
 
 def _load_run(config: Config, run: Path, data_dir) -> tuple[Dataset, Any, Any]:
@@ -140,16 +143,11 @@ def niv_run(
 
 def _whole_graph_logits(model, params, dataset: Dataset) -> np.ndarray:
     """Whole-graph logits ``[N, C]`` of the model on the dataset."""
-    from jgattr.models import gcn_normalize, make_apply_fn
-
-    graph = jax.tree.map(np.asarray, gcn_normalize(dataset.graph))
-    return np.asarray(jax.jit(make_apply_fn(model))(params, graph))
+    return np.asarray(jax.jit(make_apply_fn(model))(params, normalized_graph(dataset)))
 
 
 def write_report(run: str | os.PathLike) -> Path:
     """``report.md``: accuracy, attribution timings, the metrics table and the figures of a run."""
-    import json
-
     run = Path(run)
     read = lambda name: json.loads((run / name).read_text()) if (run / name).is_file() else None
     trained, explained, metrics = read("train.json"), read("explain.json"), read("eval.json")

@@ -41,6 +41,19 @@ class Neighbourhoods:
     candidate: np.ndarray
     targets: np.ndarray
 
+    @functools.cached_property
+    def on_device(self) -> dict[str, jax.Array]:
+        """The union's structure as device arrays, transferred once for every evaluation."""
+        union = self.union
+        return {
+            "copy_node": jnp.asarray(union.copy_node),
+            "senders": jnp.asarray(union.edge_sender),
+            "receivers": jnp.asarray(union.edge_receiver),
+            "edge_id": jnp.asarray(union.edge_id),
+            "edge_mask": jnp.ones(union.edge_id.shape[0], jnp.float32),
+            "target_copy": jnp.asarray(union.target_copy),
+        }
+
     @property
     def counts(self) -> np.ndarray:
         """``[T]`` number of deletable neighbours of each target."""
@@ -93,17 +106,6 @@ def _evaluator(model: Explainable, mode: str):
     return jax.jit(batched)
 
 
-def _union_arrays(union: Union) -> dict[str, jax.Array]:
-    return {
-        "copy_node": jnp.asarray(union.copy_node),
-        "senders": jnp.asarray(union.edge_sender),
-        "receivers": jnp.asarray(union.edge_receiver),
-        "edge_id": jnp.asarray(union.edge_id),
-        "edge_mask": jnp.ones(union.edge_id.shape[0], jnp.float32),
-        "target_copy": jnp.asarray(union.target_copy),
-    }
-
-
 def evaluate_keep_masks(
     model,
     params,
@@ -142,7 +144,7 @@ def evaluate_keep_masks(
     graph = prepared.on_device
     projected = graph.nodes @ params["conv_0"]["kernel"]
     evaluator = _evaluator(explainable, mode)
-    union = _union_arrays(neighbourhood.union)
+    union = neighbourhood.on_device
     padded = -keep.shape[0] % batch
     rows = np.concatenate([keep, np.ones((padded, keep.shape[1]), bool)])
     outputs = [
