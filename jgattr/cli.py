@@ -8,9 +8,8 @@ from pathlib import Path
 
 from jgattr._checkpoint import CheckpointError
 from jgattr._config import Config, ConfigError, default_config, load_config, replace
-from jgattr._pipeline import explain_and_save, train_and_save
-from jgattr._report import evaluate_run, niv_run, write_report
 from jgattr.data import DataError
+from jgattr.jobs import evaluate_run, explain_and_save, niv_run, train_and_save, write_report
 
 
 def _add_explain_options(parser: argparse.ArgumentParser) -> None:

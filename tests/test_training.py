@@ -126,7 +126,7 @@ def test_shipped_configs_load():
 
 def test_explain_config_builds_methods():
     from jgattr._config import ExplainConfig
-    from jgattr._pipeline import configured_methods
+    from jgattr.jobs import configured_methods
 
     config = ExplainConfig(
         methods=("nam", "ig", "sig-lid-ig"),
@@ -171,7 +171,7 @@ def test_missing_config_file(tmp_path):
 
 
 def test_train_json_is_plain_json(tmp_path, planetoid_dir):
-    from jgattr._pipeline import train_and_save
+    from jgattr.jobs import train_and_save
 
     summary = train_and_save(
         load_config(REPO / "configs/test.toml"), tmp_path, data_dir=planetoid_dir

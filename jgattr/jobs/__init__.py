@@ -1,0 +1,21 @@
+"""The jobs behind the CLI (train, explain, evaluate, niv, report), each writing into a run folder.
+
+Library code (data, models, attribution, metrics, viz) knows nothing of run folders or configs;
+the jobs glue a :class:`~jgattr.Config` to it and write the result files.
+"""
+
+from jgattr.jobs._evaluate import evaluate_run
+from jgattr.jobs._explain import configured_methods, explain_and_save
+from jgattr.jobs._niv import niv_run
+from jgattr.jobs._report import write_report
+from jgattr.jobs._train import load_configured_dataset, train_and_save
+
+__all__ = [
+    "configured_methods",
+    "evaluate_run",
+    "explain_and_save",
+    "load_configured_dataset",
+    "niv_run",
+    "train_and_save",
+    "write_report",
+]
