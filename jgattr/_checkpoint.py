@@ -16,7 +16,7 @@ import numpy as np
 
 from jgattr._io import atomic_write_bytes
 from jgattr._types import Params
-from jgattr.models import ModelConfig, build_model, init_params
+from jgattr.models import ModelConfig, build_model, init_params, prepare_graph
 
 CHECKPOINT_FILE = "checkpoint.msgpack"
 FORMAT = "jgattr-checkpoint"
@@ -91,16 +91,19 @@ def _read_payload(file: Path) -> dict:
 
 
 def _template(config: ModelConfig, num_features: int, num_classes: int) -> Params:
-    graph = jraph.GraphsTuple(
-        nodes=jnp.zeros((1, num_features)),
-        edges=jnp.ones((1,)),
-        senders=jnp.zeros((1,), jnp.int32),
-        receivers=jnp.zeros((1,), jnp.int32),
-        n_node=jnp.array([1]),
-        n_edge=jnp.array([1]),
-        globals=None,
-    )
     model = build_model(config, num_classes)
+    graph = prepare_graph(
+        model,
+        jraph.GraphsTuple(
+            nodes=np.zeros((1, num_features), np.float32),
+            edges=None,
+            senders=np.zeros((0,), np.int32),
+            receivers=np.zeros((0,), np.int32),
+            n_node=np.array([1]),
+            n_edge=np.array([0]),
+            globals=None,
+        ),
+    )
     return jax.eval_shape(lambda: init_params(model, graph, key=jax.random.key(0)))
 
 

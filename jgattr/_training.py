@@ -8,12 +8,11 @@ from typing import Any
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import jraph
 import numpy as np
 import optax
 
 from jgattr._types import Array, Params
-from jgattr.models import gcn_normalize, init_params
+from jgattr.models import as_explainable, init_params, prepare_graph
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,9 +82,11 @@ def _masked_accuracy(logits: Array, labels: Array, mask: Array) -> Array:
     return jnp.sum(correct) / jnp.maximum(jnp.sum(mask), 1)
 
 
-def _first_kernel_l2(params: Params) -> Array:
-    first = params[sorted(params)[0]]
-    return 0.5 * jnp.sum(jnp.square(first["kernel"]))
+def _input_kernel_l2(model: nn.Module, params: Params) -> Array:
+    """``||W||² / 2`` of the model's first linear map (Kipf & Welling decay only that one)."""
+    kernel = as_explainable(model).input_kernel
+    leaves = [kernel(params)] if kernel is not None else jax.tree.leaves(params)
+    return 0.5 * sum(jnp.sum(jnp.square(leaf)) for leaf in leaves)
 
 
 def _sparse_dropout(x: Array, nonzero: tuple[Array, Array], rate: float, key: Array) -> Array:
@@ -111,7 +112,9 @@ def _make_steps(model: nn.Module, optimizer: optax.GradientTransformation, weigh
         logits = inner.apply(
             {"params": params}, graph, deterministic=False, rngs={"dropout": dropout_key}
         )
-        return _masked_cross_entropy(logits, labels, mask) + weight_decay * _first_kernel_l2(params)
+        return _masked_cross_entropy(logits, labels, mask) + weight_decay * _input_kernel_l2(
+            model, params
+        )
 
     @jax.jit
     def train_step(params, opt_state, graph, labels, mask, key, nonzero):
@@ -162,7 +165,7 @@ def train(
       >>> result = train(GCN(num_classes=7), load_dataset("cora"), key=jax.random.key(0))
     """
     start = time.perf_counter()
-    graph = normalized_graph(dataset)
+    graph = jax.tree.map(jnp.asarray, prepare_graph(model, dataset.graph))
     labels = jnp.asarray(dataset.labels)
     masks = {
         name: jnp.asarray(getattr(dataset, f"{name}_mask")) for name in ("train", "val", "test")
@@ -195,8 +198,3 @@ def train(
     final = evaluate(params, graph, labels, masks)
     accuracy = {name: float(acc) for name, (_, acc) in final.items()}
     return TrainResult(params, epoch, accuracy, history, time.perf_counter() - start)
-
-
-def normalized_graph(dataset: Any) -> jraph.GraphsTuple:
-    """``dataset.graph`` with self loops and GCN weights, as device arrays."""
-    return jax.tree.map(jnp.asarray, gcn_normalize(dataset.graph))

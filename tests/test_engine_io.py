@@ -99,7 +99,7 @@ def test_interrupted_run_resumes_from_finished_rounds(tmp_path, monkeypatch):
     assert rounds >= 6
 
     calls = []
-    original = _engine._run_sharded
+    original = _engine.run_sharded
 
     def interrupted(*args, **kw):
         if len(calls) == rounds // 2:
@@ -107,14 +107,14 @@ def test_interrupted_run_resumes_from_finished_rounds(tmp_path, monkeypatch):
         calls.append(1)
         return original(*args, **kw)
 
-    monkeypatch.setattr(_engine, "_run_sharded", interrupted)
+    monkeypatch.setattr(_engine, "run_sharded", interrupted)
     with pytest.raises(KeyboardInterrupt):
         explain(model, params, graph, out_dir=tmp_path, **kwargs)
     assert len(list((tmp_path / "parts").rglob("round_*.npz"))) == rounds // 2
 
     calls.clear()
     monkeypatch.setattr(
-        _engine, "_run_sharded", lambda *a, **k: (calls.append(1), original(*a, **k))[1]
+        _engine, "run_sharded", lambda *a, **k: (calls.append(1), original(*a, **k))[1]
     )
     resumed = explain(model, params, graph, out_dir=tmp_path, **kwargs)["integrated_gradients"]
     assert len(calls) == rounds - rounds // 2  # only the unfinished rounds ran

@@ -1,14 +1,8 @@
 """Attribution engine and methods: every target of a graph explained in one run."""
 
-from jgattr.attribution._engine import (
-    CLASS_CHOICES,
-    PATHS,
-    TARGET_SETS,
-    Explainable,
-    as_explainable,
-    compilation_count,
-    explain,
-)
+from jgattr.attribution._cache import cache_info, clear_caches
+from jgattr.attribution._engine import PATHS, explain
+from jgattr.attribution._execute import compilation_count
 from jgattr.attribution._methods import (
     METHODS,
     Method,
@@ -25,8 +19,11 @@ from jgattr.attribution._methods import (
     sig_lid_taylor,
     st_lid_taylor,
 )
+from jgattr.attribution._prepare import CLASS_CHOICES, TARGET_SETS, PreparedGraph, prepare_data
 from jgattr.attribution._quadrature import QUADRATURES, quadrature
 from jgattr.attribution._results import Attributions
+from jgattr.attribution._subgraphs import Union, computation_graphs
+from jgattr.models import Explainable, as_explainable
 
 __all__ = [
     "CLASS_CHOICES",
@@ -37,8 +34,13 @@ __all__ = [
     "Attributions",
     "Explainable",
     "Method",
+    "PreparedGraph",
+    "Union",
     "as_explainable",
+    "cache_info",
+    "clear_caches",
     "compilation_count",
+    "computation_graphs",
     "edge_integrated_gradients",
     "edge_saliency",
     "exact_relu_average",
@@ -48,6 +50,7 @@ __all__ = [
     "lid_ig",
     "lid_taylor",
     "nam",
+    "prepare_data",
     "quadrature",
     "saliency",
     "sig_lid_ig",

@@ -35,6 +35,8 @@ class UnionModel(NamedTuple):
       edge_logits: ``m [E] -> [T, C]``, the logits when every union edge's weight is scaled by
         ``m`` (``m = 1``: the graph as it is; ``m = 0``: no messages at all).
       edge_count: E, the number of (padded) union edges.
+      to_input: maps a gradient with respect to the copies' inputs back to the features X
+        (``g ↦ g Wᵀ`` when the engine differentiates in ``P = X W`` space; else identity).
     """
 
     logits: Callable[[Array], Array]
@@ -42,6 +44,7 @@ class UnionModel(NamedTuple):
     target_copy: Array
     edge_logits: Callable[[Array], Array] | None = None
     edge_count: int = 0
+    to_input: Callable[[Array], Array] = lambda g: g
 
 
 class Contribution(NamedTuple):
@@ -60,8 +63,8 @@ class Contribution(NamedTuple):
     hidden: tuple[Array, ...]
 
 
-class GCNForward(NamedTuple):
-    """Whole-graph forward quantities of a K-layer GCN at the input X and at the reference X̂.
+class WalkForward(NamedTuple):
+    """Whole-graph forward quantities of a walk-sum model (a GCN) at the input X and at X̂.
 
     Attributes:
       pre: ``(Z¹, ..., Zᴷ)`` pre-activations at X, ``[N, H_l]``.
@@ -111,6 +114,9 @@ class Method:
       baseline: ``"zeros"``, ``"mean"`` or an array ``[N, F]`` / ``[F]``.
       needs_layers: the general path needs ``UnionModel.layers``.
       level: ``"node"`` (relevance per source node) or ``"edge"`` (per union edge).
+      needs_input_gradient: the general path maps its gradient back to the features X
+        (saliency's ``|∂f/∂X|`` is not a P-space quantity).
+      walks_only: the method exists on the walk-sum path only (exact ReLU path averages).
     """
 
     name: str
@@ -122,6 +128,8 @@ class Method:
     baseline: Any = dataclasses.field(default="zeros", compare=False, repr=False)
     needs_layers: bool = False
     level: str = "node"
+    needs_input_gradient: bool = False
+    walks_only: bool = False
 
     def reference(self, x: Array) -> Array:
         """The reference input X̂ ``[N, F]`` for features ``x [N, F]`` (on x's device)."""
@@ -202,7 +210,7 @@ def _nan_expected(classes: Array, dtype) -> Array:
 def _saliency_attribute(model, x, x_ref, classes) -> Contribution:
     del x_ref
     grads = _gradient(_target_scores(model, classes, "logit"), x)
-    return Contribution(jnp.abs(grads), _nan_expected(classes, x.dtype), ())
+    return Contribution(jnp.abs(model.to_input(grads)), _nan_expected(classes, x.dtype), ())
 
 
 def _nam_attribute(model, x, x_ref, classes) -> Contribution:
@@ -368,7 +376,7 @@ def _make_linearize(top_kind, mask_fn, increment: str, n_samples: int):
     """Fast path of a walk-sum method: masks from ``mask_fn(ẑ, z)``, a top vector, an increment."""
     top_fn = _make_top(top_kind, n_samples)
 
-    def linearize(forward: GCNForward, targets: Array, classes: Array) -> Linearization:
+    def linearize(forward: WalkForward, targets: Array, classes: Array) -> Linearization:
         z, z_ref = forward.pre[-1][targets], forward.pre_ref[-1][targets]
         top, expected = top_fn(z, z_ref, classes)
         hidden = zip(forward.pre_ref[:-1], forward.pre[:-1], strict=True)
@@ -396,7 +404,7 @@ def saliency() -> Method:
     References:
       Simonyan et al., Deep Inside Convolutional Networks, 2014; Pope et al., CVPR 2019.
     """
-    return Method("saliency", (), _saliency_attribute, None)
+    return Method("saliency", (), _saliency_attribute, None, needs_input_gradient=True)
 
 
 def nam() -> Method:
@@ -493,6 +501,7 @@ def _lid(name: str, baseline: Any, relu_average: str, n_samples: int) -> Method:
         evaluations=general_samples,
         baseline=baseline,
         needs_layers=True,
+        walks_only=jacobian == "path" and relu_average == "exact",
     )
 
 

@@ -72,6 +72,11 @@ class Attributions:
         return int(self.targets.shape[0])
 
     @property
+    def rows(self) -> np.ndarray:
+        """``[nnz]`` the target position of every entry (``offsets`` expanded)."""
+        return np.repeat(np.arange(self.num_targets), np.diff(self.offsets))
+
+    @property
     def totals(self) -> np.ndarray:
         """``[T]`` relevance of each target summed over its sources (and features)."""
         return self.layer_totals[:, 0]
@@ -91,8 +96,7 @@ class Attributions:
     def to_dense(self, size: int) -> np.ndarray:
         """``[T, size]`` (or ``[T, size, F]``) dense over node (or edge) ids; small graphs only."""
         dense = np.zeros((self.num_targets, size, *self.values.shape[1:]), self.values.dtype)
-        rows = np.repeat(np.arange(self.num_targets), np.diff(self.offsets))
-        dense[rows, self.sources] = self.values
+        dense[self.rows, self.sources] = self.values
         return dense
 
     def save(self, path: str | os.PathLike) -> Path:

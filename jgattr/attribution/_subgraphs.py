@@ -12,6 +12,8 @@ import dataclasses
 import jraph
 import numpy as np
 
+from jgattr.attribution._cache import BoundedCache
+
 
 @dataclasses.dataclass(frozen=True)
 class InEdges:
@@ -49,7 +51,7 @@ class InEdges:
         return owner, position
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class Union:
     """The disjoint union of the computation graphs of ``T`` targets (unpadded, host arrays).
 
@@ -64,7 +66,7 @@ class Union:
       edge_id: ``[E_u]`` id of the graph edge it copies (index into the graph's ``edges``).
       edge_offsets: ``[T + 1]``; target ``t`` owns edges ``edge_offsets[t]:edge_offsets[t + 1]``.
       copy_top_edge: ``[S]`` graph edge id from each copy into its own target (``-1`` if none):
-        the one-hop weights ``Â[a, j]`` that start every backward pass.
+        the one-hop weights ``Â[a, j]`` that start the walk-sum backward pass.
       device_cache: padded chunk structures already on the devices, reused by later methods.
     """
 
@@ -76,11 +78,18 @@ class Union:
     edge_id: np.ndarray
     edge_offsets: np.ndarray
     copy_top_edge: np.ndarray
-    device_cache: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    device_cache: BoundedCache = dataclasses.field(
+        default_factory=lambda: BoundedCache("device_structure", 64), compare=False, repr=False
+    )
 
     @property
     def num_targets(self) -> int:
         return self.target_copy.shape[0]
+
+    @property
+    def copy_target(self) -> np.ndarray:
+        """``[S]`` the target (position) each copy belongs to."""
+        return np.repeat(np.arange(self.num_targets), np.diff(self.node_offsets))
 
     @property
     def num_copies(self) -> int:
@@ -102,10 +111,12 @@ def _reach(in_edges: InEdges, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray,
 def computation_graphs(in_edges: InEdges, targets: np.ndarray, num_hops: int) -> Union:
     """The union of the ``num_hops``-hop computation graphs of ``targets``.
 
+    A node within ``d`` hops of a target stays in its computation graph at every later hop (a
+    model reads a node's own state through a self loop, GCN, or a root term, GIN and
+    GraphSAGE), so graphs with and without self loops give the same node sets.
+
     Args:
-      in_edges: incoming edges of a graph that holds a self loop on every node (as
-        :func:`jgattr.models.gcn_normalize` makes it), so that reaching within ``d`` hops is
-        the same as walking exactly ``d`` steps.
+      in_edges: incoming edges of the prepared graph.
       targets: ``[T]`` node ids; repeats are separate targets.
       num_hops: K >= 1, the number of message-passing layers.
 
@@ -113,13 +124,13 @@ def computation_graphs(in_edges: InEdges, targets: np.ndarray, num_hops: int) ->
       A :class:`Union`.
     """
     n = in_edges.num_nodes
-    keys = np.arange(targets.shape[0], dtype=np.int64) * n + targets.astype(np.int64)
+    target_keys = np.arange(targets.shape[0], dtype=np.int64) * n + targets.astype(np.int64)
+    keys = np.unique(target_keys)
     for _ in range(num_hops - 1):
-        keys = np.unique(_reach(in_edges, keys)[2])
+        keys = np.unique(np.concatenate([keys, _reach(in_edges, keys)[2]]))
     owner, position, sender_keys = _reach(in_edges, keys)
-    copy_keys, edge_sender = np.unique(sender_keys, return_inverse=True)
-    receiver_copy = np.searchsorted(copy_keys, keys)
-    target_keys = np.arange(targets.shape[0], dtype=np.int64) * n + targets
+    copy_keys, inverse = np.unique(np.concatenate([keys, sender_keys]), return_inverse=True)
+    receiver_copy, edge_sender = inverse[: keys.shape[0]], inverse[keys.shape[0] :]
     num_targets = targets.shape[0]
     target_copy = np.searchsorted(copy_keys, target_keys).astype(np.int32)
     edge_receiver = receiver_copy[owner]

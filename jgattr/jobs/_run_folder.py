@@ -8,10 +8,9 @@ import numpy as np
 
 from jgattr._checkpoint import load_checkpoint
 from jgattr._config import Config
-from jgattr._training import normalized_graph
 from jgattr.data import Dataset
 from jgattr.jobs._train import load_configured_dataset
-from jgattr.models import make_apply_fn
+from jgattr.models import make_apply_fn, prepare_graph
 
 
 def load_run(config: Config, run: Path, data_dir) -> tuple[Dataset, Any, Any]:
@@ -22,4 +21,4 @@ def load_run(config: Config, run: Path, data_dir) -> tuple[Dataset, Any, Any]:
 
 def whole_graph_logits(model, params, dataset: Dataset) -> np.ndarray:
     """Whole-graph logits ``[N, C]`` of the model on the dataset."""
-    return np.asarray(jax.jit(make_apply_fn(model))(params, normalized_graph(dataset)))
+    return np.asarray(jax.jit(make_apply_fn(model))(params, prepare_graph(model, dataset.graph)))

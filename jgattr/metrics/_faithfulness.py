@@ -27,8 +27,7 @@ def candidate_scores(neighbourhood: Neighbourhoods, result: Attributions, num_no
             f"attributions of {result.method!r} are for other targets than the neighbourhoods; "
             "explain and evaluate the same targets in the same order"
         )
-    rows = np.repeat(np.arange(result.num_targets), np.diff(result.offsets))
-    keys = rows.astype(np.int64) * num_nodes + result.sources
+    keys = result.rows.astype(np.int64) * num_nodes + result.sources
     union = neighbourhood.union
     wide = neighbourhood.copy_target.astype(np.int64) * num_nodes + union.copy_node
     position = np.clip(np.searchsorted(keys, wide), 0, keys.shape[0] - 1)
@@ -70,9 +69,9 @@ def _auc(levels, curve) -> float:
 class _Evaluation:
     """Shared state of one evaluation: the model, the neighbourhoods, the unperturbed logits."""
 
-    def __init__(self, model, params, data, targets, labels, num_layers, mode):
+    def __init__(self, model, params, data, targets, labels, mode):
         self.model, self.params, self.data, self.mode = model, params, data, mode
-        self.neighbourhood = neighbourhoods(data, targets, num_layers)
+        self.neighbourhood = neighbourhoods(model, data, targets)
         self.labels = np.asarray(labels)[targets]
         full = np.ones((1, self.neighbourhood.union.num_copies), bool)
         self.logits = self.logits_for(full)[0]
@@ -135,7 +134,7 @@ def _sparsity(neighbourhood: Neighbourhoods, scores: np.ndarray) -> float:
 
 def _positive_evidence(result: Attributions) -> np.ndarray:
     """``[nnz]`` bool: relevance > 0 and ≥ 10% of the target's largest relevance."""
-    rows = np.repeat(np.arange(result.num_targets), np.diff(result.offsets))
+    rows = result.rows
     peak = np.zeros(result.num_targets)
     np.maximum.at(peak, rows, result.values)
     return (result.values > 0) & (result.values >= SPARSITY_THRESHOLD * peak[rows])
@@ -155,7 +154,7 @@ def contrastivity(explained: Attributions, contrast: Attributions) -> float:
     ):
         raise ValueError("contrastivity needs two results for the same targets")
     first, second = _positive_evidence(explained), _positive_evidence(contrast)
-    rows = np.repeat(np.arange(explained.num_targets), np.diff(explained.offsets))
+    rows = explained.rows
     differ = np.bincount(rows, weights=first ^ second, minlength=explained.num_targets)
     either = np.bincount(rows, weights=first | second, minlength=explained.num_targets)
     return float(np.mean(np.where(either > 0, differ / np.maximum(either, 1), 0.0)))
@@ -203,7 +202,7 @@ def evaluate(
     """Every faithfulness metric for every method, all targets batched.
 
     Args:
-      model: the built-in GCN.
+      model: a built-in model or an :class:`~jgattr.models.Explainable`.
       params: its parameters.
       dataset: a :class:`~jgattr.data.Dataset` (labels give the accuracy curves).
       results: ``{name: Attributions}`` from :func:`jgattr.attribution.explain`, all for the same
@@ -227,7 +226,7 @@ def evaluate(
     levels = np.asarray(levels, dtype=np.float64)
     if levels.ndim != 1 or np.any((levels < 0) | (levels > 1)):
         raise ValueError(f"levels must be fractions in [0, 1], got {levels}")
-    run = _Evaluation(model, params, dataset, first.targets, dataset.labels, model.num_layers, mode)
+    run = _Evaluation(model, params, dataset, first.targets, dataset.labels, mode)
     return {
         "mode": mode,
         "levels": levels.tolist(),

@@ -38,7 +38,7 @@ def roc_auc(scores: np.ndarray, truth: np.ndarray) -> float:
 
 def _edges_among_sources(graph, result: Attributions, num_nodes: int):
     """Every graph edge with both ends in a target's sources: (target row, edge id, u, v)."""
-    rows = np.repeat(np.arange(result.num_targets), np.diff(result.offsets))
+    rows = result.rows
     keys = rows.astype(np.int64) * num_nodes + result.sources
     in_edges = InEdges.of(graph)
     owner, position = in_edges.expand(result.sources.astype(np.int64))
@@ -77,7 +77,7 @@ def explanation_accuracy(result: Attributions, dataset) -> dict:
 def _edge_accuracy(result: Attributions, dataset, *, signed: bool) -> dict:
     """Edge methods: their edge scores against the target's motif edges (self loops left out)."""
     truth = dataset.ground_truth
-    rows = np.repeat(np.arange(result.num_targets), np.diff(result.offsets))
+    rows = result.rows
     own = truth.motif_id[result.targets]
     real = result.sources < dataset.num_edges  # ids past the input graph's edges are self loops
     edge_ids = np.where(real, result.sources, 0)
@@ -100,7 +100,7 @@ def _accuracy(result: Attributions, dataset, *, signed: bool) -> dict:
     if truth is None:
         raise ValueError(f"dataset {dataset.name!r} has no ground truth; use a synthetic dataset")
     motif = truth.motif_id
-    rows = np.repeat(np.arange(result.num_targets), np.diff(result.offsets))
+    rows = result.rows
     own = motif[result.targets]
     in_motif = own >= 0
     node_truth = (motif[result.sources] == own[rows]) & in_motif[rows]

@@ -5,9 +5,10 @@ deletion levels and orders are evaluated at once: each target keeps its own pert
 so no Python loop over targets or whole-graph forward passes is needed.
 
 Modes (NAM paper, Fig. 6):
-- ``remove``: a deleted node and its edges go and the GCN normalization ``D̃^-1/2 (A+I) D̃^-1/2``
-  is recomputed from the degrees that remain. The union therefore spans K + 1 hops, so that every
-  node within K hops has all its in-edges for its new degree.
+- ``remove``: a deleted node and its edges go, and the model re-prepares what is left through
+  its own ``edge_weights`` hook (GCN: the normalization ``D̃^-1/2 (A+I) D̃^-1/2`` from the
+  degrees that remain; GAT: attention over the remaining edges; GraphSAGE: the mean over them).
+  The union therefore spans K + 1 hops, so that every node within K hops has all its in-edges.
 - ``zero``: a deleted node's features become the baseline (zeros); the graph is unchanged.
 """
 
@@ -16,10 +17,11 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import jraph
 import numpy as np
 
-from jgattr.attribution._engine import Explainable, _gcn_pre_activations, _prepared, as_explainable
-from jgattr.attribution._subgraphs import Union, computation_graphs
+from jgattr.attribution import Union, computation_graphs, prepare_data
+from jgattr.models import Explainable, as_explainable
 
 MODES = ("remove", "zero")
 
@@ -60,49 +62,59 @@ class Neighbourhoods:
         return np.bincount(self.copy_target[self.candidate], minlength=self.targets.shape[0])
 
 
-def neighbourhoods(data, targets: np.ndarray, num_hops: int) -> Neighbourhoods:
-    """The ``num_hops``-hop neighbourhoods of ``targets`` with room to recompute degrees."""
-    prepared = _prepared(data)
+def neighbourhoods(model, data, targets: np.ndarray) -> Neighbourhoods:
+    """The K-hop neighbourhoods of ``targets`` (K: the model's layers), with room to re-prepare.
+
+    Args:
+      model: a built-in model or an :class:`~jgattr.models.Explainable`.
+      data: a Dataset or a graph.
+      targets: ``[T]`` node ids.
+    """
+    explainable = as_explainable(model)
+    prepared = prepare_data(data, explainable)
+    num_hops = explainable.num_layers
     targets = np.asarray(targets, dtype=np.int32)
     wide = computation_graphs(prepared.in_edges, targets, num_hops + 1)
     inner = prepared.union(targets, num_hops)
     n = prepared.graph.nodes.shape[0]
-    copy_target = np.repeat(np.arange(targets.shape[0]), np.diff(wide.node_offsets))
+    copy_target = wide.copy_target
     wide_keys = copy_target.astype(np.int64) * n + wide.copy_node
-    inner_target = np.repeat(np.arange(targets.shape[0]), np.diff(inner.node_offsets))
+    inner_target = inner.copy_target
     inner_keys = inner_target.astype(np.int64) * n + inner.copy_node
     within = np.isin(wide_keys, inner_keys, assume_unique=True)
     within[wide.target_copy] = False
     return Neighbourhoods(wide, copy_target.astype(np.int32), within, targets)
 
 
-def _remove_weights(keep: jax.Array, senders, receivers, edge_mask) -> jax.Array:
-    """GCN weights of the graph left after deleting ``~keep`` copies (self loops included)."""
-    alive = keep[senders] * keep[receivers] * edge_mask
-    degree = jax.ops.segment_sum(alive, receivers, num_segments=keep.shape[0])
-    inv_sqrt = jnp.where(degree > 0, 1.0 / jnp.sqrt(jnp.maximum(degree, 1e-12)), 0.0)
-    return alive * inv_sqrt[senders] * inv_sqrt[receivers]
-
-
 @functools.lru_cache(maxsize=32)
 def _evaluator(model: Explainable, mode: str):
-    def logits_for(params, graph, projected, baseline_projected, union, keep):
-        keep = keep.astype(projected.dtype)
-        node = union["copy_node"]
-        edge_mask = union["edge_mask"].astype(projected.dtype)
+    """Jitted ``(params, graph, inputs, union, keep [B, S]) -> [B, T, C]`` logits."""
+    projected = model.input_kernel is not None
+    apply = model.apply_projected if projected else model.apply
+
+    def logits_for(params, graph, inputs, union, keep):
+        keep = keep.astype(inputs.dtype)
+        node, senders, receivers = union["copy_node"], union["senders"], union["receivers"]
+        edge_mask = union["edge_mask"].astype(inputs.dtype)
         if mode == "remove":
-            weights = _remove_weights(keep, union["senders"], union["receivers"], edge_mask)
-            inputs = projected[node]
+            alive = keep[senders] * keep[receivers] * edge_mask
+            weights = model.edge_weights(senders, receivers, alive, keep.shape[0])
+            copies = inputs[node]
         else:
             weights = graph.edges[union["edge_id"]] * edge_mask
-            inputs = jnp.where(keep[:, None] > 0, projected[node], baseline_projected[node])
-        sub = graph._replace(
-            nodes=None, edges=weights, senders=union["senders"], receivers=union["receivers"]
+            copies = jnp.where(keep[:, None] > 0, inputs[node], 0.0)
+        sub = jraph.GraphsTuple(
+            nodes=copies,
+            edges=weights,
+            senders=senders,
+            receivers=receivers,
+            n_node=jnp.array([node.shape[0]]),
+            n_edge=jnp.array([senders.shape[0]]),
+            globals=None,
         )
-        pre = _gcn_pre_activations(model, params, sub, inputs)
-        return pre[-1][union["target_copy"]]
+        return apply(params, sub)[union["target_copy"]]
 
-    batched = jax.vmap(logits_for, in_axes=(None, None, None, None, None, 0))
+    batched = jax.vmap(logits_for, in_axes=(None, None, None, None, 0))
     return jax.jit(batched)
 
 
@@ -119,13 +131,13 @@ def evaluate_keep_masks(
     """Logits of every target under every keep mask.
 
     Args:
-      model: the built-in GCN (or its :class:`~jgattr.attribution.Explainable`).
+      model: a built-in model or an :class:`~jgattr.models.Explainable`.
       params: its parameters.
       data: the Dataset (or graph) the neighbourhoods come from.
       neighbourhood: from :func:`neighbourhoods`.
       keep: ``[M, S]`` bool, one mask over the union's copies per perturbation.
       mode: ``"remove"`` (recompute normalization) or ``"zero"`` (features to zero).
-      batch: masks evaluated per vmapped call (memory: ``batch * S * hidden`` floats).
+      batch: masks evaluated per vmapped call (memory: ``batch * S * width`` floats).
 
     Returns:
       ``[M, T, C]`` logits.
@@ -133,31 +145,21 @@ def evaluate_keep_masks(
     if mode not in MODES:
         raise ValueError(f"mode must be one of {list(MODES)}, got {mode!r}")
     explainable = as_explainable(model)
-    if not explainable.is_gcn:
-        raise ValueError("perturbation metrics need the built-in GCN (its normalization)")
     keep = np.asarray(keep, dtype=bool)
     if keep.ndim != 2 or keep.shape[1] != neighbourhood.union.num_copies:
         raise ValueError(
             f"keep must be [M, {neighbourhood.union.num_copies}], got shape {keep.shape}"
         )
-    prepared = _prepared(data)
-    graph = prepared.on_device
-    projected = graph.nodes @ params["conv_0"]["kernel"]
+    graph = prepare_data(data, explainable).on_device
+    inputs = graph.nodes
+    if explainable.input_kernel is not None:  # zeroing X zeroes P = X W: same logits, D wide
+        inputs = inputs @ explainable.input_kernel(params)
     evaluator = _evaluator(explainable, mode)
     union = neighbourhood.on_device
     padded = -keep.shape[0] % batch
     rows = np.concatenate([keep, np.ones((padded, keep.shape[1]), bool)])
     outputs = [
-        np.asarray(
-            evaluator(
-                params,
-                graph,
-                projected,
-                jnp.zeros_like(projected),
-                union,
-                jnp.asarray(rows[i : i + batch]),
-            )
-        )
+        np.asarray(evaluator(params, graph, inputs, union, jnp.asarray(rows[i : i + batch])))
         for i in range(0, rows.shape[0], batch)
     ]
     return np.concatenate(outputs)[: keep.shape[0]]

@@ -1,27 +1,37 @@
-"""Graph neural network models over ``jraph.GraphsTuple``."""
+"""Graph neural network models over ``jraph.GraphsTuple`` and the protocol the engine sees."""
 
-from jgattr.models._gcn import (
+from jgattr.models._build import (
     ARCHITECTURES,
-    GCN,
-    GCNConv,
     ModelConfig,
     build_model,
-    gcn_convolutions,
-    gcn_normalize,
     init_params,
     make_apply_fn,
-    propagate,
+    prepare_graph,
 )
+from jgattr.models._gat import GAT
+from jgattr.models._gcn import GCN, GCNConv, gcn_edge_weights, gcn_normalize, propagate
+from jgattr.models._gin import GIN
+from jgattr.models._protocol import Explainable, ExplainableModel, WalkSum, as_explainable
+from jgattr.models._sage import GraphSAGE, mean_edge_weights
 
 __all__ = [
     "ARCHITECTURES",
+    "GAT",
     "GCN",
+    "GIN",
+    "Explainable",
+    "ExplainableModel",
     "GCNConv",
+    "GraphSAGE",
     "ModelConfig",
+    "WalkSum",
+    "as_explainable",
     "build_model",
-    "gcn_convolutions",
+    "gcn_edge_weights",
     "gcn_normalize",
     "init_params",
     "make_apply_fn",
+    "mean_edge_weights",
+    "prepare_graph",
     "propagate",
 ]

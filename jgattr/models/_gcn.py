@@ -6,9 +6,7 @@ as one weight per directed edge from ``graph.edges``, computed once from the gra
 of the whole graph and reproduces the whole-graph logits exactly.
 """
 
-import dataclasses
 import functools
-from collections.abc import Callable
 
 import flax.linen as nn
 import jax
@@ -16,9 +14,8 @@ import jax.numpy as jnp
 import jraph
 import numpy as np
 
-from jgattr._types import ApplyFn, Array
-
-ARCHITECTURES = ("gcn",)
+from jgattr._types import Array, Params
+from jgattr.models._protocol import Explainable, WalkSum
 
 
 def gcn_normalize(graph: jraph.GraphsTuple) -> jraph.GraphsTuple:
@@ -126,76 +123,73 @@ class GCN(nn.Module):
                 h = jax.nn.relu(h)
         return h
 
+    @nn.nowrap
+    def explainable(self) -> Explainable:
+        """This GCN as the engine sees it (cached per hyperparameters: compiled code is reused)."""
+        return _gcn_explainable(self.num_classes, self.hidden_size, self.num_layers)
 
-@dataclasses.dataclass(frozen=True)
-class ModelConfig:
-    """Model hyperparameters, as in the ``[model]`` table of a config file.
 
-    Attributes:
-      architecture: one of ``ARCHITECTURES``.
-      num_layers: number of graph convolutions K (>= 1).
-      hidden_size: hidden width (>= 1).
-      dropout_rate: in [0, 1).
+def gcn_edge_weights(senders: Array, receivers: Array, alive: Array, num_nodes: int) -> Array:
+    """``Â = D̃^-1/2 (A + I) D̃^-1/2`` of the edges with ``alive = 1`` (self loops in the edges).
+
+    The jittable twin of :func:`gcn_normalize`, used on perturbed graphs: a deleted node's edges
+    are dead and the degrees of its neighbours drop.
     """
-
-    architecture: str = "gcn"
-    num_layers: int = 2
-    hidden_size: int = 16
-    dropout_rate: float = 0.5
-
-    def __post_init__(self) -> None:
-        if self.architecture not in ARCHITECTURES:
-            raise ValueError(
-                f"model.architecture must be one of {list(ARCHITECTURES)}, "
-                f"got {self.architecture!r}"
-            )
-        if self.num_layers < 1:
-            raise ValueError(f"model.num_layers must be >= 1, got {self.num_layers}")
-        if self.hidden_size < 1:
-            raise ValueError(f"model.hidden_size must be >= 1, got {self.hidden_size}")
-        if not 0.0 <= self.dropout_rate < 1.0:
-            raise ValueError(f"model.dropout_rate must be in [0, 1), got {self.dropout_rate}")
+    degree = jax.ops.segment_sum(alive, receivers, num_segments=num_nodes)
+    inv_sqrt = jnp.where(degree > 0, 1.0 / jnp.sqrt(jnp.maximum(degree, 1e-12)), 0.0)
+    return alive * inv_sqrt[senders] * inv_sqrt[receivers]
 
 
-def build_model(config: ModelConfig, num_classes: int) -> GCN:
-    """The Flax module described by ``config`` with ``num_classes`` outputs."""
-    return GCN(
-        num_classes=num_classes,
-        hidden_size=config.hidden_size,
-        num_layers=config.num_layers,
-        dropout_rate=config.dropout_rate,
-    )
+def _kernels(num_layers: int, params: Params) -> tuple[Array, ...]:
+    return tuple(params[f"conv_{layer}"]["kernel"] for layer in range(num_layers))
 
 
-def make_apply_fn(model: nn.Module) -> ApplyFn:
-    """The pure function ``(params, graph) -> logits`` of ``model`` with dropout off.
-
-    This is the function the attribution engine differentiates.
-    """
-
-    def apply_fn(params, graph: jraph.GraphsTuple) -> Array:
-        return model.apply({"params": params}, graph, deterministic=True)
-
-    return apply_fn
+def _pre_activations(model: GCN, params: Params, graph, projected: Array) -> tuple[Array, ...]:
+    """``(Z¹, ..., Zᴷ)`` from ``P = X W¹`` (so a zero reference costs no matmul)."""
+    convolutions = _convolutions(model, params, graph)
+    pre = [convolutions[0](projected)]
+    for conv in convolutions[1:]:
+        pre.append(conv(jax.nn.relu(pre[-1])))
+    return tuple(pre)
 
 
-def gcn_convolutions(
-    model: GCN, params, graph: jraph.GraphsTuple
-) -> tuple[Callable[[Array], Array], ...]:
-    """The K convolutions ``h ↦ Â h Wˡ + bˡ`` of ``model`` (pre-activation) on ``graph``.
-
-    Composing them with ReLU between consecutive ones gives the model's logits.
-    """
-    return tuple(
+def _convolutions(model: GCN, params: Params, graph) -> tuple:
+    """The K convolutions in P-space: ``p ↦ Â p + b¹``, then ``h ↦ Â h Wˡ + bˡ``."""
+    first_bias = params["conv_0"]["bias"]
+    later = tuple(
         functools.partial(
             GCNConv(model.hidden_size if layer < model.num_layers - 1 else model.num_classes).apply,
             {"params": params[f"conv_{layer}"]},
             graph,
         )
-        for layer in range(model.num_layers)
+        for layer in range(1, model.num_layers)
+    )
+    return (lambda p: propagate(graph, p) + first_bias[None, :], *later)
+
+
+def _layers(model: GCN, params: Params, graph) -> tuple:
+    """``hˡ = ReLU(Zˡ)`` for hidden layers, the logits ``Zᴷ`` last; the first takes P."""
+    convolutions = _convolutions(model, params, graph)
+    last = len(convolutions) - 1
+    return tuple(
+        conv if index == last else (lambda h, conv=conv: jax.nn.relu(conv(h)))
+        for index, conv in enumerate(convolutions)
     )
 
 
-def init_params(model: nn.Module, graph: jraph.GraphsTuple, *, key: jax.Array):
-    """Initial parameters of ``model`` for graphs with ``graph.nodes.shape[-1]`` features."""
-    return model.init({"params": key}, jax.tree.map(jnp.asarray, graph))["params"]
+@functools.lru_cache(maxsize=64)
+def _gcn_explainable(num_classes: int, hidden_size: int, num_layers: int) -> Explainable:
+    model = GCN(num_classes=num_classes, hidden_size=hidden_size, num_layers=num_layers)
+    pre_activations = functools.partial(_pre_activations, model)
+    return Explainable(
+        apply=lambda params, graph: model.apply({"params": params}, graph, deterministic=True),
+        num_layers=num_layers,
+        name=f"GCN (K={num_layers})",
+        edge_weights=gcn_edge_weights,
+        self_loops=True,
+        input_kernel=lambda params: params["conv_0"]["kernel"],
+        apply_projected=lambda params, graph: pre_activations(params, graph, graph.nodes)[-1],
+        layers=functools.partial(_layers, model),
+        walk_sum=WalkSum(functools.partial(_kernels, num_layers), pre_activations),
+        prepare=gcn_normalize,
+    )

@@ -1,0 +1,64 @@
+"""The engine's caches: bounded, least-recently-used, listed and clearable in one place.
+
+What is cached and why:
+- ``programs``: compiled chunk programs, keyed by (method, model, path, shapes); a second call
+  with the same shapes runs without compiling.
+- ``jitted``: jitted whole-graph helper programs (input forward, per-method preparation).
+- ``prepared``: a dataset's graph as a model prepares it, its CSR in-edges and its last few
+  target unions (per dataset object, dropped with the dataset).
+- ``device_structure``: padded chunk structures already on the devices, reused by the next
+  method of the same call.
+
+:func:`cache_info` reports their sizes; :func:`clear_caches` empties them all.
+"""
+
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
+
+Value = TypeVar("Value")
+
+
+class BoundedCache(Generic[Value]):
+    """A least-recently-used mapping with at most ``maxsize`` entries."""
+
+    def __init__(self, name: str, maxsize: int):
+        self.name, self.maxsize = name, maxsize
+        self._entries: OrderedDict[Hashable, Value] = OrderedDict()
+        _REGISTRY.add(self)
+
+    def get_or_make(self, key: Hashable, make: Callable[[], Value]) -> tuple[Value, bool]:
+        """(the cached value of ``key``, made by ``make()`` if missing; whether it was made)."""
+        if key in self._entries:
+            self._entries.move_to_end(key)
+            return self._entries[key], False
+        value = make()
+        self._entries[key] = value
+        while len(self._entries) > self.maxsize:
+            self._entries.popitem(last=False)
+        return value, True
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+_REGISTRY: "weakref.WeakSet[BoundedCache[Any]]" = weakref.WeakSet()
+
+
+def cache_info() -> dict[str, dict[str, int]]:
+    """``{cache name: {"entries": n, "maxsize": m}}`` summed over the engine's caches."""
+    info: dict[str, dict[str, int]] = {}
+    for cache in sorted(_REGISTRY, key=lambda c: c.name):
+        entry = info.setdefault(cache.name, {"entries": 0, "maxsize": cache.maxsize})
+        entry["entries"] += len(cache)
+    return info
+
+
+def clear_caches() -> None:
+    """Drop every compiled program, prepared graph and device structure the engine holds."""
+    for cache in list(_REGISTRY):
+        cache.clear()

@@ -1,0 +1,98 @@
+"""The general path: autodiff of any model on a chunk's disjoint union of computation graphs.
+
+When the model reads X only through ``P = X W`` (its ``input_kernel``), the chunk is
+differentiated in P-space: ``[copies, D]`` gradients instead of ``[copies, F]``, the same node
+relevance (``Σ_i X_i ∂f/∂X_i = Σ_j P_j ∂f/∂P_j``, and likewise for increments along a straight
+path, whose image in P-space is straight). Saliency maps its P-gradient back through ``Wᵀ``.
+"""
+
+import jax
+import jax.numpy as jnp
+import jraph
+
+from jgattr._types import Array
+from jgattr.attribution._methods import Method, UnionModel
+from jgattr.models import Explainable
+
+
+def uses_projection(model: Explainable, feature_level: bool) -> bool:
+    """Whether the general path differentiates in P-space (needs node sums, not features)."""
+    return model.input_kernel is not None and not feature_level
+
+
+def _layers(model: Explainable, params, union, projected: bool):
+    """The model's layers on the union, taking P (projected) or X as their first input."""
+    if model.layers is None:
+        return None
+    layers = model.layers(params, union)
+    if model.input_kernel is not None and not projected:
+        first, kernel = layers[0], model.input_kernel(params)
+        layers = (lambda x: first(x @ kernel), *layers[1:])
+    return layers
+
+
+def _segment_totals(per_copy: Array, chunk: dict) -> Array:
+    return jax.ops.segment_sum(
+        per_copy, chunk["copy_target"], num_segments=chunk["target_copy"].shape[0]
+    )
+
+
+def pad_layers(totals: Array, num_layers: int) -> Array:
+    """``[T, k]`` layer totals padded with NaN to ``[T, K]``."""
+    missing = num_layers - totals.shape[-1]
+    return jnp.pad(totals, ((0, 0), (0, missing)), constant_values=jnp.nan)
+
+
+def general_chunk(method: Method, model: Explainable, projected: bool, feature_level: bool):
+    """``(params, inputs, inputs_ref, weights, chunk) -> outputs`` of one padded chunk.
+
+    ``inputs``/``inputs_ref``: the whole graph's P and P̂ (``projected``) or X and X̂.
+    """
+    apply = model.apply_projected if projected else model.apply
+
+    def run(params, inputs, inputs_ref, weights, chunk):
+        union = jraph.GraphsTuple(
+            nodes=inputs[chunk["copy_node"]],
+            edges=weights[chunk["edge_id"]] * chunk["edge_mask"].astype(weights.dtype),
+            senders=chunk["senders"],
+            receivers=chunk["receivers"],
+            n_node=chunk["n_node"],
+            n_edge=chunk["n_edge"],
+            globals=None,
+        )
+        target_copy = chunk["target_copy"]
+        to_input = (lambda g: g @ model.input_kernel(params).T) if projected else (lambda g: g)
+        contribution = method.attribute(
+            UnionModel(
+                logits=lambda h: apply(params, union._replace(nodes=h))[target_copy],
+                layers=_layers(model, params, union, projected),
+                target_copy=target_copy,
+                edge_logits=lambda m: apply(params, union._replace(edges=union.edges * m))[
+                    target_copy
+                ],
+                edge_count=int(union.senders.shape[0]),
+                to_input=to_input,
+            ),
+            union.nodes,
+            inputs_ref[chunk["copy_node"]],
+            chunk["classes"],
+        )
+        if method.level == "edge":
+            total = jax.ops.segment_sum(
+                contribution.relevance, chunk["edge_target"], num_segments=target_copy.shape[0]
+            )
+            return {
+                "values": contribution.relevance,
+                "expected": contribution.expected,
+                "layer_totals": pad_layers(total[:, None], model.num_layers),
+            }
+        node_relevance = contribution.relevance.sum(axis=-1)
+        totals = [_segment_totals(node_relevance, chunk)]
+        totals += [_segment_totals(h, chunk) for h in contribution.hidden]
+        return {
+            "values": contribution.relevance if feature_level else node_relevance,
+            "expected": contribution.expected,
+            "layer_totals": pad_layers(jnp.stack(totals, axis=-1), model.num_layers),
+        }
+
+    return run

@@ -1,0 +1,120 @@
+"""Planning: targets split into chunks under a memory budget, padded to a few bucketed shapes.
+
+Each chunk is the disjoint union of its targets' computation graphs, padded by jraph to a
+bucketed size (``2^k`` or ``1.5 * 2^k``), so a hub only pads its own chunk and ``jit`` compiles
+a handful of shapes. Chunks of one bucket run together in rounds of one chunk per device.
+"""
+
+import dataclasses
+
+import jraph
+import numpy as np
+
+from jgattr.attribution._subgraphs import Union
+
+
+@dataclasses.dataclass(frozen=True)
+class Chunk:
+    """Targets ``start:stop`` of a union, padded to ``bucket`` = (copies, edges, targets)."""
+
+    start: int  # first target
+    stop: int  # one past the last target
+    bucket: tuple[int, int, int]  # padded (copies, edges, targets)
+
+
+def padded_size(size: int, minimum: int = 16) -> int:
+    """Round up to 2^k or 1.5 * 2^k, so chunks share a few compiled shapes."""
+    size = max(size, minimum)
+    power = 1 << (size - 1).bit_length()
+    return power * 3 // 4 if power * 3 // 4 >= size else power
+
+
+def plan_chunks(
+    union: Union, bytes_per_copy: float, bytes_per_edge: float, budget: float, devices: int
+) -> list[Chunk]:
+    """Consecutive targets grouped into chunks whose estimated memory fits ``budget`` bytes.
+
+    At least one chunk per device when the work allows it, so every device gets a share.
+    """
+    copies = np.diff(union.node_offsets)
+    edges = np.diff(union.edge_offsets)
+    cost = copies * bytes_per_copy + edges * bytes_per_edge
+    total = float(cost.sum())
+    capacity = max(min(budget, total / devices), 1.0)
+    before = np.cumsum(cost) - cost
+    chunk_of = (before // capacity).astype(np.int64)
+    starts = np.flatnonzero(np.diff(chunk_of, prepend=-1))
+    stops = np.append(starts[1:], union.num_targets)
+    chunks = []
+    for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+        n = int(union.node_offsets[stop] - union.node_offsets[start])
+        e = int(union.edge_offsets[stop] - union.edge_offsets[start])
+        chunks.append(
+            Chunk(
+                start, stop, (padded_size(n + 1), padded_size(e), padded_size(stop - start + 1, 4))
+            )
+        )
+    return chunks
+
+
+def group_rounds(chunks: list[Chunk], devices: int) -> list[list[Chunk]]:
+    """Group chunks of one bucket into rounds of ``devices`` (the last one padded by repeats)."""
+    by_bucket: dict[tuple, list[Chunk]] = {}
+    for chunk in chunks:
+        by_bucket.setdefault(chunk.bucket, []).append(chunk)
+    grouped = []
+    for group in by_bucket.values():
+        for i in range(0, len(group), devices):
+            members = group[i : i + devices]
+            grouped.append(members + [members[-1]] * (devices - len(members)))
+    return grouped
+
+
+def chunk_structure(union: Union, chunk: Chunk) -> dict[str, np.ndarray]:
+    """Padded structure of one chunk's union (jraph padding, one graph per target)."""
+    s, t = chunk.start, chunk.stop
+    n0, n1 = union.node_offsets[s], union.node_offsets[t]
+    e0, e1 = union.edge_offsets[s], union.edge_offsets[t]
+    graph = jraph.GraphsTuple(
+        nodes=union.copy_node[n0:n1],
+        edges=union.edge_id[e0:e1],
+        senders=union.edge_sender[e0:e1] - n0,
+        receivers=union.edge_receiver[e0:e1] - n0,
+        n_node=np.diff(union.node_offsets[s : t + 1]).astype(np.int32),
+        n_edge=np.diff(union.edge_offsets[s : t + 1]).astype(np.int32),
+        globals=None,
+    )
+    n_node, n_edge, n_graph = chunk.bucket
+    padded = jraph.pad_with_graphs(graph, n_node, n_edge, n_graph)
+    pad_targets = n_graph - (t - s)
+    return {
+        "copy_node": np.asarray(padded.nodes, np.int32),
+        "copy_target": np.repeat(np.arange(n_graph, dtype=np.int32), np.asarray(padded.n_node)),
+        "edge_target": np.repeat(np.arange(n_graph, dtype=np.int32), np.asarray(padded.n_edge)),
+        "edge_id": np.asarray(padded.edges, np.int32),
+        "edge_mask": np.arange(n_edge) < e1 - e0,  # jraph puts padding edges last
+        "top_edge": np.pad(union.copy_top_edge[n0:n1], (0, n_node - (n1 - n0)), constant_values=-1),
+        "senders": np.asarray(padded.senders, np.int32),
+        "receivers": np.asarray(padded.receivers, np.int32),
+        "n_node": np.asarray(padded.n_node, np.int32),
+        "n_edge": np.asarray(padded.n_edge, np.int32),
+        "target_copy": np.concatenate(
+            # padding targets point at the first padding copy, outside every real target
+            [union.target_copy[s:t] - n0, np.full(pad_targets, n1 - n0, np.int32)]
+        ).astype(np.int32),
+    }
+
+
+def chunk_targets(chunk: Chunk, per_target: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per-target inputs of one chunk (classes, top vectors...), zero-padded to its bucket."""
+    pad = chunk.bucket[2] - (chunk.stop - chunk.start)
+    return {
+        name: np.concatenate(
+            [values[chunk.start : chunk.stop], np.zeros((pad, *values.shape[1:]), values.dtype)]
+        )
+        for name, values in per_target.items()
+    }
+
+
+def stack(dicts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {name: np.stack([d[name] for d in dicts]) for name in dicts[0]}

@@ -1,0 +1,200 @@
+"""A dataset's graph as a model prepares it, validated, with its targets and classes resolved.
+
+The preparation (self loops, edge weights: the model's own ``prepare_graph``) runs once per
+dataset object and model kind; the CSR in-edges and the last few target unions are kept with it.
+"""
+
+import dataclasses
+import functools
+import weakref
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import jraph
+import numpy as np
+
+from jgattr._types import Array
+from jgattr.attribution._cache import BoundedCache
+from jgattr.attribution._subgraphs import InEdges, Union, computation_graphs
+from jgattr.models import Explainable
+
+TARGET_SETS = ("train", "val", "test", "all")
+CLASS_CHOICES = ("predicted", "true", "all")
+_SPARSE_DENSITY = 0.25  # below this fraction of non-zeros, P = X W is a sparse product
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PreparedGraph:
+    """A graph prepared by a model (host arrays), its split masks and labels, and caches.
+
+    Attributes:
+      graph: the prepared graph (``graph.edges``: the model's edge weights).
+      masks: ``{"train"|"val"|"test": [N] bool}`` (empty for a bare graph).
+      labels: ``[N]`` labels, or ``None`` for a bare graph.
+    """
+
+    graph: jraph.GraphsTuple
+    masks: dict[str, np.ndarray]
+    labels: np.ndarray | None
+    unions: BoundedCache[Union] = dataclasses.field(
+        default_factory=lambda: BoundedCache("target_unions", 8)
+    )
+
+    @property
+    def num_nodes(self) -> int:
+        return int(self.graph.nodes.shape[0])
+
+    @functools.cached_property
+    def on_device(self) -> jraph.GraphsTuple:
+        return jax.tree.map(jnp.asarray, self.graph)
+
+    @functools.cached_property
+    def sparse_features(self) -> tuple[Array, Array, Array] | None:
+        """(rows, cols, values) of X's non-zeros when X is sparse (bag-of-words), else None."""
+        x = self.graph.nodes
+        rows, cols = np.nonzero(x)
+        if rows.size > _SPARSE_DENSITY * x.size:
+            return None
+        return (
+            jnp.asarray(rows, jnp.int32),
+            jnp.asarray(cols, jnp.int32),
+            jnp.asarray(x[rows, cols]),
+        )
+
+    @functools.cached_property
+    def in_edges(self) -> InEdges:
+        return InEdges.of(self.graph)
+
+    def union(self, nodes: np.ndarray, num_hops: int) -> Union:
+        """The union of the ``num_hops``-hop computation graphs of ``nodes`` (cached)."""
+        key = (num_hops, nodes.tobytes())
+        return self.unions.get_or_make(
+            key, lambda: computation_graphs(self.in_edges, nodes, num_hops)
+        )[0]
+
+
+_PREPARED: "weakref.WeakKeyDictionary[Any, BoundedCache[PreparedGraph]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def prepare_data(data: Any, model: Explainable) -> PreparedGraph:
+    """``data`` (a Dataset, or a ``jraph.GraphsTuple``) as ``model`` reads it.
+
+    A GraphsTuple whose ``edges`` is not ``None`` is taken as already prepared. Datasets are
+    immutable, so their preparation is cached per dataset object and kind of preparation.
+    """
+    if isinstance(data, jraph.GraphsTuple):
+        return _prepare(data, model)
+    if data not in _PREPARED:
+        _PREPARED[data] = BoundedCache("prepared_graphs", 4)
+    key = (model.prepare, model.edge_weights, model.self_loops)
+    return _PREPARED[data].get_or_make(key, lambda: _prepare(data, model))[0]
+
+
+def _prepare(data: Any, model: Explainable) -> PreparedGraph:
+    if isinstance(data, jraph.GraphsTuple):
+        graph = data if data.edges is not None else model.prepare_graph(data)
+        masks, labels = {}, None
+    else:
+        graph = model.prepare_graph(data.graph)
+        masks = {name: np.asarray(getattr(data, f"{name}_mask")) for name in TARGET_SETS[:3]}
+        labels = np.asarray(data.labels)
+    graph = jax.tree.map(np.asarray, graph)
+    validate_graph(graph)
+    return PreparedGraph(graph, masks, labels)
+
+
+def validate_graph(graph: jraph.GraphsTuple) -> None:
+    """Shapes, finite features and node ids in range; each error names the field."""
+    nodes = graph.nodes
+    if nodes.ndim != 2:
+        raise ValueError(f"graph.nodes must be [N, F], got shape {nodes.shape}")
+    if not np.all(np.isfinite(nodes)):
+        rows = np.unique(np.nonzero(~np.isfinite(nodes))[0])
+        raise ValueError(
+            f"graph.nodes has non-finite features in {rows.size} rows "
+            f"(first: {rows[:5].tolist()}); clean or impute them before explaining"
+        )
+    n, e = nodes.shape[0], graph.senders.shape[0]
+    if graph.receivers.shape != (e,) or np.asarray(graph.edges).shape[0] != e:
+        raise ValueError(
+            "graph.senders, graph.receivers and graph.edges must have the same length, got "
+            f"{graph.senders.shape}, {graph.receivers.shape}, {np.asarray(graph.edges).shape}"
+        )
+    for name in ("senders", "receivers"):
+        ids = getattr(graph, name)
+        if e and (ids.min() < 0 or ids.max() >= n):
+            raise ValueError(
+                f"graph.{name} must hold node ids in [0, {n}), found {ids.min()}..{ids.max()}"
+            )
+
+
+def resolve_targets(spec: Any, num_nodes: int, masks: dict[str, np.ndarray]) -> np.ndarray:
+    """``[T]`` node ids of a target spec: a split name, ``"all"`` or an int array."""
+    if isinstance(spec, str):
+        if spec == "all":
+            return np.arange(num_nodes, dtype=np.int32)
+        if spec not in TARGET_SETS:
+            raise ValueError(
+                f"targets must be one of {list(TARGET_SETS)} or node ids, got {spec!r}"
+            )
+        if spec not in masks:
+            raise ValueError(f"targets={spec!r} needs a Dataset with split masks; pass node ids")
+        ids = np.flatnonzero(masks[spec]).astype(np.int32)
+        if not ids.size:
+            raise ValueError(f"targets={spec!r}: the dataset's {spec}_mask selects no node")
+        return ids
+    ids = np.asarray(spec)
+    if ids.ndim == 1 and ids.size == 0:
+        raise ValueError("targets is empty: pass at least one node id, or 'test', 'all', ...")
+    if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(
+            f"targets must be a 1-D array of integer node ids, got {ids.dtype} {ids.shape}"
+        )
+    bad = ids[(ids < 0) | (ids >= num_nodes)]
+    if bad.size:
+        raise ValueError(
+            f"targets must be node ids in [0, {num_nodes}), got {bad.size} outside it "
+            f"(e.g. {int(bad[0])})"
+        )
+    return ids.astype(np.int32)
+
+
+def resolve_classes(
+    spec: Any, nodes: np.ndarray, num_classes: int, predicted: np.ndarray, labels: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(target nodes, classes), with ``"all"`` expanding every node into one target per class."""
+    if isinstance(spec, str):
+        if spec == "predicted":
+            return nodes, predicted[nodes].astype(np.int32)
+        if spec == "all":
+            return np.repeat(nodes, num_classes), np.tile(
+                np.arange(num_classes, dtype=np.int32), nodes.size
+            )
+        if spec == "true":
+            if labels is None:
+                raise ValueError("classes='true' needs a Dataset with labels")
+            classes = labels[nodes]
+            if np.any(classes < 0):
+                raise ValueError(
+                    f"classes='true': {int(np.sum(classes < 0))} targets have no label "
+                    f"(e.g. node {int(nodes[classes < 0][0])}); pick labelled targets"
+                )
+            return nodes, classes.astype(np.int32)
+        raise ValueError(
+            f"classes must be one of {list(CLASS_CHOICES)}, an int or an array, got {spec!r}"
+        )
+    classes = np.asarray(spec)
+    if classes.ndim > 1 or (classes.ndim == 1 and classes.shape != nodes.shape):
+        raise ValueError(
+            f"classes must be an int or an array of one class per target ({nodes.size}), "
+            f"got shape {classes.shape}"
+        )
+    classes = np.broadcast_to(classes, nodes.shape)
+    if not np.issubdtype(classes.dtype, np.integer) or np.any(
+        (classes < 0) | (classes >= num_classes)
+    ):
+        raise ValueError(f"classes must be integers in [0, {num_classes}), got {spec!r}")
+    return nodes, classes.astype(np.int32)
