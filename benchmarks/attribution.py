@@ -26,13 +26,12 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _baseline import gradient_step, time_loop
 from _report import emit
 
-from jgattr import build_model, load_config, load_dataset, make_apply_fn, train
-from jgattr.attribution import explain, get_method
-from jgattr.attribution._methods import exact_relu_average
-from jgattr.attribution._subgraphs import InEdges, computation_graphs
-from jgattr.models import gcn_convolutions, gcn_normalize
+from jgattr import build_model, load_config, load_dataset, train
+from jgattr.attribution import InEdges, computation_graphs, exact_relu_average, explain, get_method
+from jgattr.models import prepare_graph
 
 REPO = Path(__file__).resolve().parents[1]
 METHODS = {
@@ -49,42 +48,21 @@ def _peak_rss_mb() -> float:
 # ------------------------------------------------------------------------ per-target baseline
 
 
-def _baseline_step(name: str, model, params, graph):
-    """A jitted whole-graph function computing one target's node attributions ``[N]``.
+def _gcn_convolutions(params, graph, num_layers: int):
+    """The GCN's convolutions ``h ↦ Â h Wˡ + bˡ`` written out for the SIG-LID-IG baseline."""
 
-    Params, graph and features are arguments (not constants folded into the program), as in a
-    real per-target loop over a trained model.
-    """
-    apply = make_apply_fn(model)
+    def conv(layer, h):
+        weights = params[f"conv_{layer}"]
+        messages = graph.edges[:, None] * (h @ weights["kernel"])[graph.senders]
+        total = jax.ops.segment_sum(messages, graph.receivers, num_segments=h.shape[0])
+        return total + weights["bias"][None, :]
 
-    def logit(h, p, g, a, c):
-        return apply(p, g._replace(nodes=h))[a, c]
-
-    if name == "nam":
-        step = jax.jit(lambda p, g, a, c: jax.grad(logit)(g.nodes, p, g, a, c) * g.nodes)
-    elif name == "ig":
-        alphas, weights = (jnp.asarray(v, graph.nodes.dtype) for v in _ig_rule(METHODS["ig"]))
-
-        def ig(p, g, a, c):
-            grads = jax.vmap(lambda al: jax.grad(logit)(al * g.nodes, p, g, a, c))(alphas)
-            return jnp.tensordot(weights, grads, axes=1) * g.nodes
-
-        step = jax.jit(ig)
-    else:
-        step = jax.jit(lambda p, g, a, c: _sig_lid_ig_target(model, p, g)(a, c))
-    return lambda a, c: step(params, graph, a, c)
-
-
-def _ig_rule(method):
-    from jgattr.attribution import quadrature
-
-    hyper = dict(method.hyperparameters)
-    return quadrature(hyper["quadrature"], hyper["n_steps"])
+    return [lambda h, layer=layer: conv(layer, h) for layer in range(num_layers)]
 
 
 def _sig_lid_ig_target(model, params, graph):
     """SIG-LID-IG of one target on the whole graph: exact masks, averaged softmax top, VJP."""
-    convs = gcn_convolutions(model, params, graph)
+    convs = _gcn_convolutions(params, graph, model.num_layers)
     x = graph.nodes
     samples = jnp.arange(1, 51, dtype=x.dtype) / 50
 
@@ -117,32 +95,22 @@ def _sig_lid_ig_target(model, params, graph):
     return run
 
 
-def _time_baseline(name, model, params, graph, nodes, classes, sample: int):
-    step = _baseline_step(name, model, params, graph)
-    jax.block_until_ready(step(int(nodes[0]), int(classes[0])))  # compile
-    picked = np.linspace(0, len(nodes) - 1, min(sample, len(nodes))).astype(int)
-    start = time.perf_counter()
-    for i in picked:
-        np.asarray(step(int(nodes[i]), int(classes[i]))).sum(axis=-1)
-    measured = time.perf_counter() - start
-    seconds = measured * len(nodes) / len(picked)
-    return {
-        "seconds": round(seconds, 3),
-        "measured_targets": len(picked),
-        "extrapolated": bool(len(picked) < len(nodes)),
-        "seconds_per_target": round(measured / len(picked), 5),
-    }
+def _baseline_step(name: str, model, params, graph):
+    if name in ("nam", "ig"):
+        return gradient_step(name, model, params, graph)
+    step = jax.jit(lambda p, g, a, c: _sig_lid_ig_target(model, p, g)(a, c))
+    return lambda a, c: step(params, graph, a, c)
 
 
 # ---------------------------------------------------------------------------------- engine
 
 
-def _host_prep_seconds(dataset, targets, num_layers: int, repeats: int) -> float:
+def _host_prep_seconds(model, dataset, targets, repeats: int) -> float:
     """K-hop computation graphs of all targets, extracted from scratch (best of ``repeats``)."""
-    graph = gcn_normalize(dataset.graph)
+    graph = prepare_graph(model, dataset.graph)
     nodes = np.arange(dataset.num_nodes) if targets == "all" else np.flatnonzero(dataset.test_mask)
     return min(
-        _timed(computation_graphs, InEdges.of(graph), nodes.astype(np.int32), num_layers)
+        _timed(computation_graphs, InEdges.of(graph), nodes.astype(np.int32), model.num_layers)
         for _ in range(repeats)
     )
 
@@ -195,18 +163,17 @@ def _benchmark_dataset(name: str, args) -> dict:
     trained = train(model, dataset, config.train, key=jax.random.key(config.train.seed))
     params = trained.params
     targets = "all" if name == "pubmed-structure" else "test"
-    graph = jax.tree.map(jnp.asarray, gcn_normalize(dataset.graph))
+    graph = jax.tree.map(jnp.asarray, prepare_graph(model, dataset.graph))
     report = {"dataset": dataset.name, "test_accuracy": round(trained.accuracy["test"], 4)}
-    prep = _host_prep_seconds(dataset, targets, config.model.num_layers, args.repeats)
+    prep = _host_prep_seconds(model, dataset, targets, args.repeats)
     methods = {}
     for method in METHODS:
         result, engine = _time_engine(method, model, params, dataset, targets, args.repeats, prep)
         sample = (
             args.loop_sample[method] if name != "pubmed-structure" else args.pubmed_sample[method]
         )
-        baseline = _time_baseline(
-            method, model, params, graph, result.targets, result.classes, sample
-        )
+        step = _baseline_step(method, model, params, graph)
+        baseline = time_loop(step, result.targets, result.classes, sample)
         methods[method] = {
             "targets": result.num_targets,
             "engine": engine,

@@ -1,4 +1,11 @@
-"""Tiny graphs, models and float64 per-target references for the attribution tests."""
+"""Tiny graphs, every built-in model, and float64 per-target references for the engine tests.
+
+The references never use the engine or jgattr's quadrature: they differentiate the model's
+whole-graph ``apply`` one target at a time, with path-integral nodes and weights computed here
+(Gauss–Legendre by the Golub–Welsch eigenvalue method, Riemann rules by their formulas).
+"""
+
+import functools
 
 import flax.linen as nn
 import jax
@@ -6,22 +13,21 @@ import jax.numpy as jnp
 import jraph
 import numpy as np
 
-from jgattr.attribution import Explainable, quadrature
-from jgattr.attribution._quadrature import paper_samples
-from jgattr.models import GCN, gcn_normalize, init_params
+from jgattr.models import GAT, GCN, GIN, Explainable, GraphSAGE, init_params, prepare_graph
 
 NUM_NODES, NUM_FEATURES, NUM_CLASSES = 16, 6, 3
 HUB, ISOLATED = 0, 15
+TARGETS = np.arange(NUM_NODES)
 
 
-def random_graph(seed: int = 0, dtype=np.float64) -> jraph.GraphsTuple:
+def raw_graph(seed: int = 0, dtype=np.float64) -> jraph.GraphsTuple:
     """16 nodes: node 0 a hub linked to 9 others, node 15 isolated, a few random edges."""
     rng = np.random.default_rng(seed)
     edges = {(HUB, int(v)) for v in range(1, 10)}
     edges |= {tuple(sorted(map(int, p))) for p in rng.integers(1, 15, (10, 2)) if p[0] != p[1]}
     pairs = np.array(sorted(edges | {(b, a) for a, b in edges}), dtype=np.int32)
     nodes = rng.normal(size=(NUM_NODES, NUM_FEATURES)) * (rng.random((NUM_NODES, 1)) + 0.5)
-    graph = jraph.GraphsTuple(
+    return jraph.GraphsTuple(
         nodes=nodes.astype(dtype),
         edges=None,
         senders=pairs[:, 0],
@@ -30,24 +36,10 @@ def random_graph(seed: int = 0, dtype=np.float64) -> jraph.GraphsTuple:
         n_edge=np.array([len(pairs)]),
         globals=None,
     )
-    normalized = gcn_normalize(graph)
-    return normalized._replace(edges=normalized.edges.astype(dtype))
 
 
-def random_gcn(num_layers: int, graph, seed: int = 0, dtype=jnp.float64):
-    """A GCN with random weights and non-zero biases (so reference and input masks differ)."""
-    model = GCN(num_classes=NUM_CLASSES, hidden_size=5, num_layers=num_layers)
-    params = init_params(model, jax.tree.map(jnp.asarray, graph), key=jax.random.key(seed))
-    leaves, treedef = jax.tree.flatten(params)
-    keys = jax.random.split(jax.random.key(seed + 100), len(leaves))
-    leaves = [
-        jax.random.normal(k, leaf.shape, dtype) * 0.8 for k, leaf in zip(keys, leaves, strict=True)
-    ]
-    return model, jax.tree.unflatten(treedef, leaves)
-
-
-class SAGEMean(nn.Module):
-    """GraphSAGE with mean aggregation over incoming edges: ``W₁ h + W₂ mean_{s→r} h_s + b``."""
+class _MeanLayer(nn.Module):
+    """``W₁ h + W₂ mean_{s→r} h_s + b`` written without jgattr (the plain Explainable's layer)."""
 
     features: int
 
@@ -60,99 +52,182 @@ class SAGEMean(nn.Module):
         return nn.Dense(self.features)(h) + nn.Dense(self.features, use_bias=False)(mean)
 
 
-def sage_model(graph, seed: int = 0):
-    """A 2-layer GraphSAGE-mean as an :class:`Explainable` plus random float64 params."""
-    widths = (5, NUM_CLASSES)
-    layers = [SAGEMean(w) for w in widths]
-    keys = jax.random.split(jax.random.key(seed), 2)
-    h = jnp.asarray(graph.nodes)
-    params = {}
-    for i, (layer, key) in enumerate(zip(layers, keys, strict=True)):
-        params[f"layer_{i}"] = layer.init(key, graph, h)["params"]
-        params[f"layer_{i}"] = jax.tree.map(
-            lambda a, k=key: jax.random.normal(k, a.shape, jnp.float64) * 0.7, params[f"layer_{i}"]
-        )
+def _plain_model(graph, key):
+    """A 2-layer mean model given only as ``Explainable(apply, layers)``: no input projection,
+    so the engine differentiates it in X-space."""
+    layers = [_MeanLayer(5), _MeanLayer(NUM_CLASSES)]
+    params, h = {}, jnp.asarray(graph.nodes)
+    for i, (layer, k) in enumerate(zip(layers, jax.random.split(key, 2), strict=True)):
+        params[f"layer_{i}"] = layer.init(k, graph, h)["params"]
         h = layer.apply({"params": params[f"layer_{i}"]}, graph, h)
 
-    def convolutions(p, g):
-        return tuple(
-            (lambda x, i=i, layer=layer: layer.apply({"params": p[f"layer_{i}"]}, g, x))
-            for i, layer in enumerate(layers)
-        )
+    def layer_fns(p, g):
+        first = lambda x: jax.nn.relu(layers[0].apply({"params": p["layer_0"]}, g, x))
+        return (first, lambda x: layers[1].apply({"params": p["layer_1"]}, g, x))
 
     def apply(p, g):
-        convs = convolutions(p, g)
-        return convs[1](jax.nn.relu(convs[0](g.nodes)))
-
-    return Explainable(apply, num_layers=2, convolutions=convolutions), params
-
-
-# ---------------------------------------------------------------- float64 per-target references
-
-
-def convolutions_of(model, params, graph):
-    if isinstance(model, Explainable):
-        return model.convolutions(params, graph)
-    from jgattr.models import gcn_convolutions
-
-    return gcn_convolutions(model, params, graph)
-
-
-def _logits_fn(model, params, graph):
-    convs = convolutions_of(model, params, graph)
-
-    def logits(x):
-        h = x
-        for i, conv in enumerate(convs):
-            h = conv(h) if i == len(convs) - 1 else jax.nn.relu(conv(h))
+        h = g.nodes
+        for fn in layer_fns(p, g):
+            h = fn(h)
         return h
 
-    return logits
+    return Explainable(apply, num_layers=2, name="plain-mean", layers=layer_fns), params
 
 
-def reference_gradient_method(name, model, params, graph, targets, classes, **kw):
-    """Per-target ``jax.grad`` on the whole graph: saliency, NAM, IG (a Python loop of targets)."""
-    logits = _logits_fn(model, params, graph)
+MODEL_NAMES = ["gcn-1", "gcn-2", "gcn-3", "gat", "gin", "sage", "plain"]
+
+
+@functools.lru_cache(maxsize=64)
+def build(name: str, seed: int = 0, dtype=np.float64):
+    """(model, random params with non-zero biases, graph prepared by the model) in ``dtype``.
+
+    Cached: callers must not modify the arrays (copy before perturbing).
+    """
+    raw = raw_graph(seed, dtype)
+    modules = {
+        "gat": GAT(NUM_CLASSES, hidden_size=3, heads=2),
+        "gin": GIN(NUM_CLASSES, hidden_size=5),
+        "sage": GraphSAGE(NUM_CLASSES, hidden_size=5),
+    }
+    if name.startswith("gcn"):
+        modules[name] = GCN(NUM_CLASSES, hidden_size=5, num_layers=int(name[-1]))
+    key = jax.random.key(seed)
+    if name == "plain":
+        graph = raw._replace(edges=np.ones(raw.senders.shape[0], dtype))
+        model, params = _plain_model(graph, key)
+    else:
+        model = modules[name]
+        graph = prepare_graph(model, raw)
+        graph = graph._replace(edges=np.asarray(graph.edges).astype(dtype))
+        params = init_params(model, graph, key=key)
+    leaves, treedef = jax.tree.flatten(params)
+    keys = jax.random.split(jax.random.key(seed + 100), len(leaves))
+    scale = 0.8 if name != "gat" else 0.5
+    leaves = [
+        jax.random.normal(k, leaf.shape, dtype) * scale
+        for k, leaf in zip(keys, leaves, strict=True)
+    ]
+    return model, jax.tree.unflatten(treedef, leaves), graph
+
+
+def apply_fn(model):
+    """The model's whole-graph ``(params, graph) -> logits`` in X-space."""
+    return model.apply if isinstance(model, Explainable) else model.explainable().apply
+
+
+def predicted(model, params, graph) -> np.ndarray:
+    return np.asarray(apply_fn(model)(params, jax.tree.map(jnp.asarray, graph)).argmax(1))
+
+
+# ------------------------------------------------------------------ independent quadrature
+
+
+def gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights on [0, 1] by Golub–Welsch: eigenpairs of the Jacobi matrix."""
+    k = np.arange(1, n)
+    off = k / np.sqrt(4.0 * k**2 - 1.0)
+    values, vectors = np.linalg.eigh(np.diag(off, 1) + np.diag(off, -1))
+    return (values + 1.0) / 2.0, vectors[0] ** 2
+
+
+def nodes_and_weights(rule: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Quadrature on [0, 1], written out independently of jgattr."""
+    if rule == "gauss_legendre":
+        return gauss_legendre(n)
+    if rule == "riemann_trapezoid":
+        weights = np.ones(n) / (n - 1)
+        weights[0] = weights[-1] = 0.5 / (n - 1)
+        return np.linspace(0.0, 1.0, n), weights
+    offset = {"riemann_left": 0.0, "riemann_middle": 0.5, "riemann_right": 1.0}[rule]
+    return (np.arange(n) + offset) / n, np.full(n, 1.0 / n)
+
+
+def paper_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """SIG-LID-IG's ``t = k / n``, ``k = 1..n``, weights ``1 / n``."""
+    return np.arange(1, n + 1) / n, np.full(n, 1.0 / n)
+
+
+# --------------------------------------------------------- float64 per-target references
+
+
+def _score_fn(model, params, graph, output: str | None):
+    apply = apply_fn(model)
+    base = jax.tree.map(jnp.asarray, graph)
+
+    def score(x, a, c):
+        logits = apply(params, base._replace(nodes=x))
+        return jax.nn.softmax(logits[a])[c] if output == "probability" else logits[a, c]
+
+    return score
+
+
+def reference_node_gradient_method(name, model, params, graph, classes, **kw) -> np.ndarray:
+    """``[T, N]`` saliency, NAM or IG: ``jax.grad`` of one target's score on the whole graph."""
+    score = _score_fn(model, params, graph, kw.get("output"))
+    grad = jax.jit(jax.grad(score))
     x = jnp.asarray(graph.nodes)
-    x_ref = jnp.asarray(kw.get("x_ref", np.zeros_like(graph.nodes)))
+    x_ref = jnp.zeros_like(x)
     rows = []
-    for a, c in zip(targets, classes, strict=True):
-        if kw.get("output") == "probability":
-            score = lambda y, a=a, c=c: jax.nn.softmax(logits(y)[a])[c]
-        else:
-            score = lambda y, a=a, c=c: logits(y)[a, c]
+    for a, c in zip(TARGETS, classes, strict=True):
         if name == "saliency":
-            rows.append(jnp.abs(jax.grad(score)(x)).sum(-1))
+            rows.append(jnp.abs(grad(x, a, c)).sum(-1))
         elif name == "nam":
-            rows.append((jax.grad(score)(x) * x).sum(-1))
+            rows.append((grad(x, a, c) * x).sum(-1))
         else:
-            alphas, weights = quadrature(kw["quadrature_rule"], kw["n_steps"])
-            grads = jax.vmap(lambda al, s=score: jax.grad(s)(x_ref + al * (x - x_ref)))(alphas)
-            total = jnp.tensordot(jnp.asarray(weights), grads, axes=1)
+            alphas, weights = nodes_and_weights(kw["quadrature_rule"], kw["n_steps"])
+            total = sum(
+                w * grad(x_ref + al * (x - x_ref), a, c)
+                for al, w in zip(alphas, weights, strict=True)
+            )
             rows.append((total * (x - x_ref)).sum(-1))
     return np.stack(rows)
 
 
-def reference_lid(
-    model, params, graph, targets, classes, *, top, jacobian, ts, weights, top_samples
-):
-    """Per-target layer-wise increment decomposition on the whole graph (MATH.md).
+def reference_edge_method(name, model, params, graph, classes, **kw) -> np.ndarray:
+    """``[T, E]`` edge saliency or edge IG: ``jax.grad`` over a scale on every edge weight."""
+    apply = apply_fn(model)
+    base = jax.tree.map(jnp.asarray, graph)
+
+    def score(m, a, c):
+        return apply(params, base._replace(edges=base.edges * m))[a, c]
+
+    grad = jax.jit(jax.grad(score))
+    ones = jnp.ones(base.edges.shape[0], base.edges.dtype)
+    rows = []
+    for a, c in zip(TARGETS, classes, strict=True):
+        if name == "edge_saliency":
+            rows.append(jnp.abs(grad(ones, a, c)))
+        else:
+            alphas, weights = nodes_and_weights(kw["quadrature_rule"], kw["n_steps"])
+            rows.append(
+                sum(w * grad(al * ones, a, c) for al, w in zip(alphas, weights, strict=True))
+            )
+    return np.stack(rows)
+
+
+def _layers_in_x_space(model, params, graph):
+    if isinstance(model, Explainable):
+        return model.layers(params, graph)
+    explainable = model.explainable()
+    layers = explainable.layers(params, graph)
+    kernel = explainable.input_kernel(params)
+    return (lambda x: layers[0](x @ kernel), *layers[1:])
+
+
+def reference_lid(model, params, graph, classes, *, top, jacobian, ts, weights, top_samples):
+    """Per-target layer-wise increment decomposition on the whole graph (docs/math.md).
 
     ``ts``/``weights``: points on each layer's own line for path-averaged Jacobians.
     Returns (relevance [T, N], layer totals [T, K]).
     """
-    convs = convolutions_of(model, params, graph)
-    layers = [
-        c if i == len(convs) - 1 else (lambda h, c=c: jax.nn.relu(c(h)))
-        for i, c in enumerate(convs)
-    ]
+    layers = _layers_in_x_space(model, params, jax.tree.map(jnp.asarray, graph))
     x = jnp.asarray(graph.nodes)
     hs, hs_ref = [x], [jnp.zeros_like(x)]
     for layer in layers:
         hs.append(layer(hs[-1]))
         hs_ref.append(layer(hs_ref[-1]))
     relevances, totals = [], []
-    for a, c in zip(targets, classes, strict=True):
+    for a, c in zip(TARGETS, classes, strict=True):
         z, z_ref = hs[-1][a], hs_ref[-1][a]
         onehot = jax.nn.one_hot(c, z.shape[0], dtype=z.dtype)
 
@@ -165,7 +240,7 @@ def reference_lid(
         elif top == "softmax_local":
             vector = softmax_row(z)
         else:
-            samples = paper_samples(top_samples)[0]
+            samples = paper_rule(top_samples)[0]
             vector = sum(softmax_row(z_ref + t * (z - z_ref)) for t in samples) / len(samples)
         g = jnp.zeros_like(hs[-1]).at[a].set(vector)
         layer_totals = []
@@ -185,7 +260,7 @@ def reference_lid(
 
 
 def k_hop_sets(graph, num_hops: int) -> list[set[int]]:
-    """Nodes within ``num_hops`` of each node (BFS on the normalized graph's edges)."""
+    """Nodes within ``num_hops`` of each node (BFS over the graph's edges, receivers ← senders)."""
     n = graph.nodes.shape[0]
     adjacency = [set() for _ in range(n)]
     for s, r in zip(graph.senders, graph.receivers, strict=True):
@@ -198,3 +273,14 @@ def k_hop_sets(graph, num_hops: int) -> list[set[int]]:
             seen |= frontier
         result.append(seen)
     return result
+
+
+def random_graph(seed: int = 0, dtype=np.float64) -> jraph.GraphsTuple:
+    """The raw graph prepared for a GCN (self loops, normalized weights) in ``dtype``."""
+    return build("gcn-2", seed, dtype)[2]
+
+
+def random_gcn(num_layers: int, graph, seed: int = 0, dtype=jnp.float64):
+    """A GCN with random weights and non-zero biases (so reference and input masks differ)."""
+    model, params, _ = build(f"gcn-{num_layers}", seed, dtype)
+    return model, params

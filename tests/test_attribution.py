@@ -1,4 +1,5 @@
-"""The attribution engine against float64 per-target references, driven by one methods table."""
+"""The attribution engine against float64 per-target references: one table of every method
+(node and edge, with their settings) x every built-in model drives the shared checks."""
 
 import dataclasses
 
@@ -9,27 +10,30 @@ import pytest
 
 from jgattr.attribution import (
     METHODS,
+    Explainable,
     compilation_count,
     exact_relu_average,
     explain,
     get_method,
 )
-from jgattr.attribution._quadrature import paper_samples
 from tests.attribution_helpers import (
-    HUB,
     ISOLATED,
+    MODEL_NAMES,
     NUM_NODES,
+    TARGETS,
+    build,
     k_hop_sets,
+    nodes_and_weights,
+    paper_rule,
+    predicted,
     random_gcn,
     random_graph,
-    reference_gradient_method,
+    reference_edge_method,
     reference_lid,
-    sage_model,
+    reference_node_gradient_method,
 )
 
-TARGETS = np.arange(NUM_NODES)
-
-# name, factory kwargs, reference: ("grad", kwargs) or ("lid", kwargs)
+# name, factory kwargs, reference: ("grad" | "edge" | "lid", kwargs)
 METHOD_TABLE = [
     ("saliency", {}, ("grad", {})),
     ("nam", {}, ("grad", {})),
@@ -60,71 +64,131 @@ METHOD_TABLE = [
         {"relu_average": "n_sample", "n_samples": 9},
         ("lid", {"top": "softmax_integrated", "jacobian": "path"}),
     ),
+    ("edge_saliency", {}, ("edge", {})),
+    (
+        "edge_integrated_gradients",
+        {"n_steps": 12, "quadrature_rule": "riemann_middle"},
+        ("edge", {"n_steps": 12, "quadrature_rule": "riemann_middle"}),
+    ),
 ]
 TABLE_IDS = [f"{name}-{'-'.join(map(str, kw.values()))}" for name, kw, _ in METHOD_TABLE]
+TABLE_METHODS = [get_method(name, **kwargs) for name, kwargs, _ in METHOD_TABLE[:-2]] + [
+    get_method(name, **kwargs) for name, kwargs, _ in METHOD_TABLE[-2:]
+]
 
 
 def _reference(model, params, graph, classes, name, kwargs, reference):
     kind, ref_kwargs = reference
     if kind == "grad":
-        return reference_gradient_method(
-            name, model, params, graph, TARGETS, classes, **ref_kwargs
+        return reference_node_gradient_method(
+            name, model, params, graph, classes, **ref_kwargs
         ), None
+    if kind == "edge":
+        return reference_edge_method(name, model, params, graph, classes, **ref_kwargs), None
     n = kwargs.get("n_samples", 50)
-    ts, weights = paper_samples(n)
+    ts, weights = paper_rule(n)
     return reference_lid(
-        model, params, graph, TARGETS, classes, ts=ts, weights=weights, top_samples=n, **ref_kwargs
+        model, params, graph, classes, ts=ts, weights=weights, top_samples=n, **ref_kwargs
     )
 
 
-def _predicted(model, params, graph):
-    from jgattr.attribution import as_explainable
-
-    return np.asarray(
-        as_explainable(model).apply(params, jax.tree.map(jnp.asarray, graph)).argmax(1)
-    )
+def _num_layers(model) -> int:
+    return model.num_layers
 
 
+def _paths(method, model) -> list[str]:
+    walks = not isinstance(model, Explainable) and model.explainable().walk_sum is not None
+    return ["general"] + (["fast"] if walks and method.has_fast_path(model.num_layers) else [])
+
+
+def _check_receptive_field(result, graph, num_layers: int) -> None:
+    """Sources are exactly the K-hop nodes (node methods) or the edges into K-1 hops (edges)."""
+    for t in TARGETS:
+        sources, _ = result.for_target(int(t))
+        if result.level == "edge":
+            receivers = set(np.asarray(graph.receivers)[sources].tolist())
+            assert receivers <= k_hop_sets(graph, num_layers - 1)[t]
+            inside = np.isin(
+                np.asarray(graph.receivers), sorted(k_hop_sets(graph, num_layers - 1)[t])
+            )
+            assert sorted(sources.tolist()) == np.flatnonzero(inside).tolist()
+        else:
+            assert set(sources.tolist()) == k_hop_sets(graph, num_layers)[t]
+
+
+@pytest.mark.parametrize("model_name", MODEL_NAMES)
 @pytest.mark.parametrize(("name", "kwargs", "reference"), METHOD_TABLE, ids=TABLE_IDS)
-@pytest.mark.parametrize("num_layers", [1, 2, 3])
-def test_every_method_matches_float64_per_target_reference(name, kwargs, reference, num_layers):
+def test_every_method_and_model_match_a_float64_per_target_reference(
+    name, kwargs, reference, model_name
+):
     with jax.enable_x64(True):
-        graph = random_graph(seed=num_layers)
-        model, params = random_gcn(num_layers, graph, seed=num_layers)
-        classes = _predicted(model, params, graph)
+        model, params, graph = build(model_name, seed=3)
+        classes = predicted(model, params, graph)
         expected, expected_layers = _reference(
             model, params, graph, classes, name, kwargs, reference
         )
         method = get_method(name, **kwargs)
-        paths = ["general"] + (["fast"] if method.has_fast_path(num_layers) else [])
-        for path in paths:
+        size = graph.senders.shape[0] if method.level == "edge" else NUM_NODES
+        for path in _paths(method, model):
             result = explain(model, params, graph, methods=[method], targets=TARGETS, path=path)[
                 name
             ]
             assert result.stats["path"] == path
-            np.testing.assert_allclose(result.to_dense(NUM_NODES), expected, rtol=1e-10, atol=1e-10)
+            np.testing.assert_allclose(result.to_dense(size), expected, rtol=1e-10, atol=1e-10)
             if expected_layers is not None:
                 np.testing.assert_allclose(
                     result.layer_totals, expected_layers, rtol=1e-9, atol=1e-10
                 )
+            _check_receptive_field(result, graph, _num_layers(model))
 
 
-@pytest.mark.parametrize(("name", "kwargs", "reference"), METHOD_TABLE, ids=TABLE_IDS)
-def test_general_path_on_graphsage(name, kwargs, reference):
-    with jax.enable_x64(True):
-        graph = random_graph(seed=7)
-        model, params = sage_model(graph, seed=3)
-        classes = _predicted(model, params, graph)
-        expected, expected_layers = _reference(
-            model, params, graph, classes, name, kwargs, reference
+@pytest.mark.parametrize("model_name", MODEL_NAMES)
+def test_every_method_is_independent_of_chunking_and_never_recompiles(model_name):
+    model, params, graph = build(model_name, seed=5, dtype=np.float32)
+    for path in ("general", "fast"):
+        methods = [m for m in TABLE_METHODS if path in _paths(m, model)]
+        if not methods:
+            continue
+        one = explain(model, params, graph, methods=methods, targets=TARGETS, path=path)
+        many = explain(
+            model,
+            params,
+            graph,
+            methods=methods,
+            targets=TARGETS,
+            path=path,
+            memory_budget_mb=0.001,
         )
-        result = explain(
-            model, params, graph, methods=[get_method(name, **kwargs)], targets=TARGETS
-        )[name]
-        assert result.stats["path"] == "general"
-        np.testing.assert_allclose(result.to_dense(NUM_NODES), expected, rtol=1e-10, atol=1e-10)
-        if expected_layers is not None:
-            np.testing.assert_allclose(result.layer_totals, expected_layers, rtol=1e-9, atol=1e-10)
+        for name in one:
+            assert many[name].stats["chunks"] >= 4 * one[name].stats["chunks"], name
+            np.testing.assert_array_equal(many[name].sources, one[name].sources)
+            np.testing.assert_allclose(many[name].values, one[name].values, rtol=1e-5, atol=1e-6)
+        before = compilation_count()
+        other = jax.tree.map(lambda a: a * 1.1, params)
+        again = explain(model, other, graph, methods=methods, targets=TARGETS, path=path)
+        assert compilation_count() == before
+        assert all(r.stats["programs_compiled"] == 0 for r in again.values())
+
+
+def test_layer_wise_methods_name_the_model_and_the_missing_hook():
+    model, params, graph = build("plain", seed=1, dtype=np.float32)
+    bare = dataclasses.replace(model, layers=None)
+    lid = get_method("lid_ig", relu_average="n_sample")
+    with pytest.raises(ValueError, match=r"lid_ig needs the 'layers' hook.*'plain-mean'"):
+        explain(bare, params, graph, methods=[lid], targets=TARGETS)
+    with pytest.raises(ValueError, match=r"relu_average='exact'.*'plain-mean' does not have"):
+        explain(model, params, graph, methods=["sig_lid_ig"], targets=TARGETS)
+    gat, gat_params, gat_graph = build("gat", seed=1, dtype=np.float32)
+    with pytest.raises(ValueError, match=r"path='fast' is not available for nam .* on GAT"):
+        explain(gat, gat_params, gat_graph, methods=["nam"], targets=TARGETS, path="fast")
+
+
+def test_reference_quadrature_is_independent_and_exact():
+    """The tests' own rules: Golub-Welsch Gauss-Legendre is exact to degree 2n - 1."""
+    for n in (1, 3, 8):
+        alphas, weights = nodes_and_weights("gauss_legendre", n)
+        for degree in range(2 * n):
+            assert np.dot(weights, alphas**degree) == pytest.approx(1 / (degree + 1), abs=1e-13)
 
 
 FAST_METHODS = [
@@ -160,14 +224,13 @@ def test_exact_relu_averages_match_a_dense_path_integral(name, num_layers):
     with jax.enable_x64(True):
         graph = random_graph(seed=num_layers + 20)
         model, params = random_gcn(num_layers, graph, seed=num_layers + 20)
-        classes = _predicted(model, params, graph)
+        classes = predicted(model, params, graph)
         top = "logit" if name == "lid_ig" else "softmax_integrated"
         ts = (np.arange(8000) + 0.5) / 8000
         expected, _ = reference_lid(
             model,
             params,
             graph,
-            TARGETS,
             classes,
             top=top,
             jacobian="path",
@@ -185,24 +248,6 @@ def test_exact_relu_average_closed_form():
     z_ref = jnp.array([1.0, -1.0, -1.0, 2.0, 0.0])
     z = jnp.array([3.0, -2.0, 3.0, -2.0, 4.0])
     np.testing.assert_allclose(exact_relu_average(z_ref, z), [1.0, 0.0, 0.75, 0.5, 1.0])
-
-
-@pytest.mark.parametrize("num_layers", [1, 2, 3])
-@pytest.mark.parametrize("name", ["nam", "ig", "sig-lid-ig", "saliency"])
-def test_exact_zeros_beyond_k_hops(name, num_layers):
-    graph = random_graph(seed=3, dtype=np.float32)
-    model, params = random_gcn(num_layers, graph, seed=1, dtype=jnp.float32)
-    result = next(iter(explain(model, params, graph, methods=[name], targets=TARGETS).values()))
-    hops = k_hop_sets(graph, num_layers)
-    dense = result.to_dense(NUM_NODES)
-    for t in TARGETS:
-        sources, _ = result.for_target(int(t))
-        assert set(sources.tolist()) == hops[t]
-        outside = np.setdiff1d(np.arange(NUM_NODES), sorted(hops[t]))
-        assert np.all(dense[t, outside] == 0.0)
-    isolated = result.for_target(ISOLATED)[0]
-    assert isolated.tolist() == [ISOLATED]
-    assert len(result.for_target(HUB)[0]) >= 10
 
 
 @pytest.mark.parametrize("path", ["general", "fast"])
@@ -248,21 +293,6 @@ def test_nam_equals_lid_taylor_with_zero_baseline_and_ig_converges_to_lid_ig():
     )
 
 
-@pytest.mark.parametrize("path", ["general", "fast"])
-def test_results_do_not_depend_on_chunking(path):
-    graph = random_graph(seed=9, dtype=np.float32)
-    model, params = random_gcn(2, graph, seed=4, dtype=jnp.float32)
-    one = explain(model, params, graph, methods=["ig"], targets=TARGETS, path=path)[
-        "integrated_gradients"
-    ]
-    many = explain(
-        model, params, graph, methods=["ig"], targets=TARGETS, path=path, memory_budget_mb=0.001
-    )["integrated_gradients"]
-    assert many.stats["chunks"] > 4 * one.stats["chunks"]
-    np.testing.assert_allclose(many.values, one.values, rtol=1e-6, atol=1e-7)
-    np.testing.assert_array_equal(many.sources, one.sources)
-
-
 def test_targets_order_and_repeats_are_kept():
     graph = random_graph(seed=9, dtype=np.float32)
     model, params = random_gcn(2, graph, seed=4, dtype=jnp.float32)
@@ -282,18 +312,6 @@ def test_all_classes_expands_targets():
     lid = result["lid_ig"]
     np.testing.assert_array_equal(lid.targets, [3, 3, 3, 4, 4, 4])
     np.testing.assert_array_equal(lid.classes, [0, 1, 2, 0, 1, 2])
-
-
-def test_no_recompilation_on_a_second_call_with_the_same_shapes():
-    graph = random_graph(seed=2, dtype=np.float32)
-    model, params = random_gcn(2, graph, seed=3, dtype=jnp.float32)
-    kwargs = dict(methods=["nam", "ig", "sig_lid_ig", "saliency"], targets=TARGETS)
-    explain(model, params, graph, **kwargs)
-    before = compilation_count()
-    other_params = jax.tree.map(lambda a: a * 1.1, params)
-    results = explain(model, other_params, graph, **kwargs)
-    assert compilation_count() == before
-    assert all(r.stats["compile_seconds"] == 0.0 for r in results.values())
 
 
 def test_clear_errors():
@@ -362,45 +380,6 @@ def test_methods_registry_is_complete():
     assert get_method("sig-lid-ig") == get_method("sig_lid_ig")
     assert get_method("ig", n_steps=8) != get_method("ig", n_steps=9)
     assert dataclasses.is_dataclass(get_method("nam"))
-
-
-@pytest.mark.parametrize("num_layers", [1, 2, 3])
-def test_edge_methods_match_per_target_autodiff_over_edge_weights(num_layers):
-    from jgattr.attribution import quadrature
-    from jgattr.models import make_apply_fn
-
-    with jax.enable_x64(True):
-        graph = random_graph(seed=num_layers + 30)
-        model, params = random_gcn(num_layers, graph, seed=num_layers + 30)
-        apply = make_apply_fn(model)
-        classes = _predicted(model, params, graph)
-        weights = jnp.asarray(graph.edges)
-        num_edges = weights.shape[0]
-        score = lambda m, a, c: apply(params, graph._replace(edges=weights * m))[a, c]
-        alphas, quad = quadrature("riemann_middle", 12)
-        ig_method = get_method("edge_ig", n_steps=12, quadrature_rule="riemann_middle")
-        results = explain(
-            model, params, graph, methods=["edge_saliency", ig_method], targets=TARGETS
-        )
-        saliency, ig = results["edge_saliency"], results["edge_integrated_gradients"]
-        assert saliency.level == ig.level == "edge"
-        for t in TARGETS:
-            grad = jax.grad(score)(jnp.ones(num_edges), t, classes[t])
-            path = sum(
-                w * jax.grad(score)(a * jnp.ones(num_edges), t, classes[t])
-                for a, w in zip(alphas, quad, strict=True)
-            )
-            np.testing.assert_allclose(saliency.to_dense(num_edges)[t], np.abs(grad), atol=1e-12)
-            np.testing.assert_allclose(ig.to_dense(num_edges)[t], path, atol=1e-12)
-            full = score(jnp.ones(num_edges), t, classes[t]) - score(
-                jnp.zeros(num_edges), t, classes[t]
-            )
-            assert ig.expected[t] == pytest.approx(float(full))
-        # edges outside the computation graph never appear: receivers within K - 1 hops only
-        hops = k_hop_sets(graph, num_layers - 1)
-        for t in TARGETS:
-            edge_ids, _ = ig.for_target(int(t))
-            assert set(graph.receivers[edge_ids].tolist()) <= hops[t]
 
 
 def test_edge_ig_completeness_delta_shrinks_with_steps():

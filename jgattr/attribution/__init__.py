@@ -3,26 +3,21 @@
 from jgattr.attribution._cache import cache_info, clear_caches
 from jgattr.attribution._engine import PATHS, explain
 from jgattr.attribution._execute import compilation_count
-from jgattr.attribution._methods import (
-    METHODS,
-    Method,
+from jgattr.attribution._gradients import (
     edge_integrated_gradients,
     edge_saliency,
-    exact_relu_average,
-    get_method,
     integrated_gradients,
-    lid_ig,
-    lid_taylor,
     nam,
     saliency,
-    sig_lid_ig,
-    sig_lid_taylor,
-    st_lid_taylor,
 )
+from jgattr.attribution._lid import lid_ig, lid_taylor, sig_lid_ig, sig_lid_taylor, st_lid_taylor
+from jgattr.attribution._linearize import exact_relu_average
+from jgattr.attribution._method_types import Method
+from jgattr.attribution._methods import METHODS, get_method
 from jgattr.attribution._prepare import CLASS_CHOICES, TARGET_SETS, PreparedGraph, prepare_data
 from jgattr.attribution._quadrature import QUADRATURES, quadrature
 from jgattr.attribution._results import Attributions
-from jgattr.attribution._subgraphs import Union, computation_graphs
+from jgattr.attribution._subgraphs import InEdges, Union, computation_graphs
 from jgattr.models import Explainable, as_explainable
 
 __all__ = [
@@ -33,6 +28,7 @@ __all__ = [
     "TARGET_SETS",
     "Attributions",
     "Explainable",
+    "InEdges",
     "Method",
     "PreparedGraph",
     "Union",

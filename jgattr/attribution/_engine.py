@@ -29,7 +29,8 @@ from jgattr._types import Params
 from jgattr.attribution._execute import Progress, mesh_of, put, round_structure, run_sharded
 from jgattr.attribution._forward import InputForward, input_forward, reference_inputs
 from jgattr.attribution._general import general_chunk, uses_projection
-from jgattr.attribution._methods import Method, get_method
+from jgattr.attribution._method_types import Method
+from jgattr.attribution._methods import get_method
 from jgattr.attribution._plan import Chunk, chunk_targets, group_rounds, plan_chunks, stack
 from jgattr.attribution._prepare import prepare_data, resolve_classes, resolve_targets
 from jgattr.attribution._results import Attributions, concatenate

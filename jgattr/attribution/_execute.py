@@ -79,14 +79,14 @@ def run_sharded(
     """
     global _compilations
     args = (*replicated, stacked)
+    specs = (*(P() for _ in replicated), P(AXIS))
+    mapped = jax.shard_map(
+        _one_chunk_per_device(chunk_fn), mesh=mesh, in_specs=specs, out_specs=P(AXIS)
+    )
     compile_seconds = 0.0
 
     def compile_program():
         nonlocal compile_seconds
-        specs = (*(P() for _ in replicated), P(AXIS))
-        mapped = jax.shard_map(
-            _one_chunk_per_device(chunk_fn), mesh=mesh, in_specs=specs, out_specs=P(AXIS)
-        )
         start = time.perf_counter()
         program = jax.jit(mapped).lower(*args).compile()
         compile_seconds = time.perf_counter() - start

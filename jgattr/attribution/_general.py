@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import jraph
 
 from jgattr._types import Array
-from jgattr.attribution._methods import Method, UnionModel
+from jgattr.attribution._method_types import Method, UnionModel
 from jgattr.models import Explainable
 
 

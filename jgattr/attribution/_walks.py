@@ -13,7 +13,7 @@ import jraph
 
 from jgattr._types import Array
 from jgattr.attribution._cache import BoundedCache
-from jgattr.attribution._methods import Method, WalkForward
+from jgattr.attribution._method_types import Method, WalkForward
 from jgattr.models import Explainable
 
 _JITTED: BoundedCache = BoundedCache("jitted_walk_prep", 256)

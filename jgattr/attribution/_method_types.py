@@ -1,0 +1,181 @@
+"""What a method is: the :class:`Method` record and the values it exchanges with the engine.
+
+A method says how to attribute the targets of one union of computation graphs; the engine owns
+extraction, padding, chunking and sharding. Every method has a *general path*: autodiff of the
+model restricted to the union (:class:`UnionModel`), valid for any message-passing model.
+Walk-sum methods also have a *fast path* on models with walk-sum hooks (GCN): they *linearize*
+the model, i.e. name the ReLU mask of every hidden layer, the top vector of every target and the
+input increment, and the engine runs one linear backward pass (docs/math.md).
+"""
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+
+from jgattr._types import Array
+
+BASELINES = ("zeros", "mean")
+OUTPUTS = ("logit", "probability")
+RELU_AVERAGES = ("exact", "n_sample")
+
+
+class UnionModel(NamedTuple):
+    """The model restricted to one union of computation graphs (what the general path sees).
+
+    Attributes:
+      logits: ``x [S, F] -> [T, C]``, the logits of every target from the copies' features.
+      layers: ``(h⁰ -> h¹, ..., hᴷ⁻¹ -> hᴷ)`` on all copies, whose composition gives the logits on
+        every copy; ``None`` when the model is a plain function without layers.
+      target_copy: ``[T]`` copy index of each target.
+      edge_logits: ``m [E] -> [T, C]``, the logits when every union edge's weight is scaled by
+        ``m`` (``m = 1``: the graph as it is; ``m = 0``: no messages at all).
+      edge_count: E, the number of (padded) union edges.
+      to_input: maps a gradient with respect to the copies' inputs back to the features X
+        (``g ↦ g Wᵀ`` when the engine differentiates in ``P = X W`` space; else identity).
+    """
+
+    logits: Callable[[Array], Array]
+    layers: tuple[Callable[[Array], Array], ...] | None
+    target_copy: Array
+    edge_logits: Callable[[Array], Array] | None = None
+    edge_count: int = 0
+    to_input: Callable[[Array], Array] = lambda g: g
+
+
+class Contribution(NamedTuple):
+    """What a method returns on the general path.
+
+    Attributes:
+      relevance: ``[S, F]`` relevance of every feature of every copy.
+      expected: ``[T]`` what the relevance of each target should sum to (its completeness or
+        conservation identity); NaN for methods without one.
+      hidden: per hidden layer ``l = 1..K-1``, ``[S]`` relevance ``Σ R(Hˡ)`` of every copy
+        (layer-wise methods); empty otherwise.
+    """
+
+    relevance: Array
+    expected: Array
+    hidden: tuple[Array, ...]
+
+
+class WalkForward(NamedTuple):
+    """Whole-graph forward quantities of a walk-sum model (a GCN) at the input X and at X̂.
+
+    Attributes:
+      pre: ``(Z¹, ..., Zᴷ)`` pre-activations at X, ``[N, H_l]``.
+      pre_ref: the same at X̂.
+      projected: ``P = X W¹`` ``[N, H_1]``.
+      projected_ref: ``P̂ = X̂ W¹``.
+    """
+
+    pre: tuple[Array, ...]
+    pre_ref: tuple[Array, ...]
+    projected: Array
+    projected_ref: Array
+
+
+class Linearization(NamedTuple):
+    """A GCN linearized for one method: the relevance is a walk sum (MATH.md).
+
+    Attributes:
+      masks: ReLU Jacobian of each hidden layer ``l = 1..K-1``, ``[N, H_l]``.
+      top: ``[T, C]`` top vector of each target.
+      increment: ``[N, H_1]`` input increment in P-space (``ΔP``, or ``P`` for NAM).
+      hidden_increments: ``ΔHˡ`` for ``l = 1..K-1`` (layer relevance sums).
+      expected: ``[T]`` what each target's relevance should sum to; NaN when undefined.
+    """
+
+    masks: tuple[Array, ...]
+    top: Array
+    increment: Array
+    hidden_increments: tuple[Array, ...]
+    expected: Array
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+    """An attribution method. Create one with a factory such as :func:`integrated_gradients`.
+
+    Two methods are equal when their name and hyperparameters are; the engine caches compiled
+    code on that, so a second call of the same method with the same shapes does not recompile.
+
+    Attributes:
+      name: registry name.
+      hyperparameters: sorted ``(name, value)`` pairs (hashable).
+      attribute: general path ``(model, x, x_ref, classes) -> Contribution``.
+      linearize: fast path ``(forward, targets, classes) -> Linearization``, or ``None``.
+      fast_max_layers: largest K the fast path is exact for (``None``: any K).
+      evaluations: gradient evaluations the general path vectorizes (memory planning).
+      baseline: ``"zeros"``, ``"mean"`` or an array ``[N, F]`` / ``[F]``.
+      needs_layers: the general path needs ``UnionModel.layers``.
+      level: ``"node"`` (relevance per source node) or ``"edge"`` (per union edge).
+      needs_input_gradient: the general path maps its gradient back to the features X
+        (saliency's ``|∂f/∂X|`` is not a P-space quantity).
+      walks_only: the method exists on the walk-sum path only (exact ReLU path averages).
+    """
+
+    name: str
+    hyperparameters: tuple[tuple[str, Any], ...]
+    attribute: Callable[..., Contribution] = dataclasses.field(compare=False, repr=False)
+    linearize: Callable[..., Linearization] | None = dataclasses.field(compare=False, repr=False)
+    fast_max_layers: int | None = None
+    evaluations: int = 1
+    baseline: Any = dataclasses.field(default="zeros", compare=False, repr=False)
+    needs_layers: bool = False
+    level: str = "node"
+    needs_input_gradient: bool = False
+    walks_only: bool = False
+
+    def reference(self, x: Array) -> Array:
+        """The reference input X̂ ``[N, F]`` for features ``x [N, F]`` (on x's device)."""
+        return resolve_baseline(self.baseline, x)
+
+    @property
+    def zero_reference(self) -> bool:
+        """Whether X̂ = 0 (NAM's implicit reference, or ``baseline="zeros"``)."""
+        return isinstance(self.baseline, str) and self.baseline == "zeros"
+
+    def has_fast_path(self, num_layers: int) -> bool:
+        """Whether the GCN walk-sum path computes this method exactly for K = ``num_layers``."""
+        return self.linearize is not None and (
+            self.fast_max_layers is None or num_layers <= self.fast_max_layers
+        )
+
+
+def resolve_baseline(baseline: Any, x: Array) -> Array:
+    """X̂ ``[N, F]`` for a baseline spec: ``"zeros"``, ``"mean"`` (per feature), or an array."""
+    if isinstance(baseline, str):
+        if baseline == "zeros":
+            return jnp.zeros_like(x)
+        return jnp.broadcast_to(jnp.mean(x, axis=0, keepdims=True), x.shape)
+    array = jnp.asarray(baseline, dtype=x.dtype)
+    if array.shape == x.shape[1:]:
+        return jnp.broadcast_to(array, x.shape)
+    if array.shape != x.shape:
+        raise ValueError(
+            f"baseline must have shape {x.shape} (one row per node) or {x.shape[1:]} (one row for "
+            f"all nodes), got {array.shape}"
+        )
+    return array
+
+
+def check_baseline(baseline: Any) -> Any:
+    if isinstance(baseline, str) and baseline not in BASELINES:
+        raise ValueError(f"baseline must be one of {list(BASELINES)} or an array, got {baseline!r}")
+    if not isinstance(baseline, str):
+        baseline = np.asarray(baseline)
+        if not np.issubdtype(baseline.dtype, np.number) or not np.all(np.isfinite(baseline)):
+            raise ValueError("baseline array must be numeric and finite")
+    return baseline
+
+
+def check_choice(argument: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{argument} must be one of {list(choices)}, got {value!r}")
+
+
+def baseline_key(baseline: Any) -> str:
+    return baseline if isinstance(baseline, str) else "array"
