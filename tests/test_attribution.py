@@ -72,9 +72,9 @@ METHOD_TABLE = [
     ),
 ]
 TABLE_IDS = [f"{name}-{'-'.join(map(str, kw.values()))}" for name, kw, _ in METHOD_TABLE]
-TABLE_METHODS = [get_method(name, **kwargs) for name, kwargs, _ in METHOD_TABLE[:-2]] + [
-    get_method(name, **kwargs) for name, kwargs, _ in METHOD_TABLE[-2:]
-]
+TABLE_METHODS = list(
+    {name: get_method(name, **kwargs) for name, kwargs, _ in reversed(METHOD_TABLE)}.values()
+)  # one of each name (a call takes distinct methods)
 
 
 def _reference(model, params, graph, classes, name, kwargs, reference):
