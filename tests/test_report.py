@@ -136,7 +136,7 @@ def test_every_metric_column_has_a_meaning_and_a_better_direction(tmp_path):
     assert "(signed)" in legend and "edge scores from" in legend["edge AUC"]
     faithfulness = _legend(report)["deletion AUC"]
     assert "lower = more faithful" in faithfulness and "random order: 0.5500" in faithfulness
-    assert "It is negative as a rule" in legend["prob. change AUC"]
+    assert "negative when dropping the rest lowers p" in legend["prob. change AUC"]
 
 
 def test_compile_time_says_cached_when_no_program_was_compiled(tmp_path):

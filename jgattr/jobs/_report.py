@@ -44,9 +44,9 @@ FAITHFULNESS_COLUMNS = (
         "probability_change_auc",
         "{:.4f}",
         "*prob. change AUC*: area under the mean change in p(explained class) when only the top "
-        "fraction q of each target's neighbours is kept (q from 0 to 1). It is negative as a rule "
-        "(fewer neighbours, lower p), so closer to 0 is better: higher = the top-ranked neighbours "
-        "carry the prediction.",
+        "fraction q of each target's neighbours is kept (q from 0 to 1): negative when dropping "
+        "the rest lowers p, positive when the dropped neighbours argued against the class; "
+        "higher = the top-ranked neighbours carry the prediction.",
     ),
     (
         "fidelity+ ↑",
