@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 SAVE_FORMATS = ("png", "svg")
 REFERENCE_COLOUR = "0.5"
 FONT_SIZE = 10.0  # axis labels, ticks, legend, note: readable at 100% (>= 9 pt)
+MARKERS = ("o", "s", "^", "D", "v", "P")  # one per method: overlapping curves stay apart
 FIGURE_SIZE = (8.0, 4.6)  # inches: 1200 x 690 px at save_figure's 150 dpi
 
 
@@ -35,7 +36,8 @@ def curves_figure(
 ) -> Figure:
     """Plot one curve per method against ``levels``, e.g. accuracy as neighbours are deleted.
 
-    Each curve is a line with markers. A ``[R, L]`` array is ``R`` repeats (seeds, random
+    Each curve is a line with its own colour and marker (hollow after the first, so curves that
+    overlap stay apart). A ``[R, L]`` array is ``R`` repeats (seeds, random
     deletions): drawn as the mean with a shaded band of ± the sample standard deviation
     (``ddof=1``; no band when ``R == 1``). The ``reference`` curve (if present) is dashed grey.
     The y-axis is fixed to ``[0, 1]`` when every value lies in ``[0, 1]``. The legend sits to the
@@ -72,10 +74,10 @@ def curves_figure(
 
     fig = Figure(figsize=FIGURE_SIZE, layout="constrained")
     ax = fig.add_subplot()
-    colours = iter(f"C{i}" for i in range(len(stats)))
+    styles = iter((f"C{i % 10}", MARKERS[i % len(MARKERS)]) for i in range(len(stats)))
     for name, (mean, std) in stats.items():
-        colour = REFERENCE_COLOUR if name == reference else next(colours)
-        _draw_curve(ax, x, name, mean, std, colour=colour, dashed=name == reference)
+        colour, marker = (REFERENCE_COLOUR, "o") if name == reference else next(styles)
+        _draw_curve(ax, x, name, mean, std, colour=colour, marker=marker, dashed=name == reference)
     values = np.concatenate([np.ravel(np.asarray(c, dtype=np.float64)) for c in curves.values()])
     if values.min() >= 0.0 and values.max() <= 1.0:
         ax.set_ylim(0.0, 1.0)
@@ -161,13 +163,15 @@ def _draw_curve(
     std: np.ndarray | None,
     *,
     colour: str,
+    marker: str,
     dashed: bool,
 ) -> None:
     ax.plot(
         x,
         mean,
-        marker="o",
-        markersize=4,
+        marker=marker,
+        markersize=5,
+        markerfacecolor="none" if marker != "o" else colour,
         color=colour,
         label=name,
         linestyle="--" if dashed else "-",
