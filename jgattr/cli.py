@@ -215,7 +215,7 @@ def _run(args: argparse.Namespace) -> int:
     _print_explain(summary, args.out)
     metrics = evaluate_run(config, args.out, data_dir=args.data_dir)
     _print_evaluation(metrics, args.out)
-    nodes = config.evaluate.niv_nodes or (int(metrics["first_target"]),)
+    nodes = metrics["niv_nodes"]  # jobs.default_niv_nodes: [evaluate] niv_nodes or a chosen target
     for node in nodes:
         niv_run(config, args.out, node, data_dir=args.data_dir)
     print(f"report: {write_report(args.out)}")

@@ -8,17 +8,18 @@ import pytest
 
 import jgattr.viz as viz
 from jgattr.viz import curves_figure, niv_figure, niv_panel, niv_scores, save_figure
-from jgattr.viz._niv import INNER_RADIUS, MAX_AREA, MIN_AREA, OUTER_RADIUS
+from jgattr.viz._niv import CONTEXT_AREA, MAX_AREA, MIN_AREA, RING, TARGET_MIN_AREA
 from tests.conftest import REPO
 
 # Hand-made neighbourhood of target 7: 1-hop 3, 11, 20, 25, 4 (edge given as 4 -> 7);
-# 2-hop 30, 41, 52, 9. Two classes, mixed signs.
+# 2-hop 30, 41, 52, 9. Two classes, mixed signs. By |value|: 3, 25, 52, 30, 11, 9, 20, 41, 4.
 TARGET = 7
 NODES = np.array([7, 3, 11, 20, 25, 4, 30, 41, 52, 9])
 VALUES = np.array([0.9, 1.4, -0.6, 0.3, -1.1, 0.05, 0.8, -0.2, 1.0, -0.4])
 EDGES = np.array([[7, 7, 7, 7, 4, 3, 3, 11, 20, 25, 4], [3, 11, 20, 25, 7, 30, 41, 52, 9, 41, 52]])
 PRED = np.array([0, 1, 0, 1, 1, 0, 0, 1, 0, 1])
 ONE_HOP = {3, 11, 20, 25, 4}
+HOPS = {7: 0, **dict.fromkeys(ONE_HOP, 1), **dict.fromkeys((30, 41, 52, 9), 2)}
 VALUE_OF = dict(zip(NODES.tolist(), VALUES.tolist(), strict=True))
 
 
@@ -44,11 +45,46 @@ def _texts_by_gid(ax) -> dict[str, str]:
     return {t.get_gid(): t.get_text() for t in ax.texts if t.get_gid()}
 
 
+def _context_artists(ax) -> set[int]:
+    return {
+        int(c.get_gid().removeprefix("niv-context-"))
+        for c in ax.collections
+        if (c.get_gid() or "").startswith("niv-context-")
+    }
+
+
+def _key(ax):
+    """The legend under a panel: the summary as its title, the size key as its entries."""
+    (key,) = [c for c in ax.get_children() if c.get_gid() == "niv-key"]
+    return key
+
+
+def _edge_pairs(ax, gid="niv-edges") -> set[tuple]:
+    """Drawn edges as sorted pairs of node ids, read back from the segment end points."""
+    where = {p: n for n, p in _positions(ax).items()}
+    where |= {tuple(c.get_offsets()[0]): n for n, c in _context_by_id(ax).items()}
+    (lines,) = [c for c in ax.collections if c.get_gid() == gid]
+    return {tuple(sorted((where[tuple(a)], where[tuple(b)]))) for a, b in lines.get_segments()}
+
+
+def _context_by_id(ax) -> dict:
+    return {
+        int(c.get_gid().removeprefix("niv-context-")): c
+        for c in ax.collections
+        if (c.get_gid() or "").startswith("niv-context-")
+    }
+
+
+def _texts(fig) -> list:
+    from matplotlib.text import Text
+
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
 def _ranked_neighbours(values=VALUES, nodes=NODES, target=TARGET) -> list[int]:
-    """Neighbour ids by decreasing |score|, ties by id (independent of the implementation)."""
-    e = np.exp(values - values.max())
-    share = e / e.sum()
-    return sorted((int(n) for n in nodes if n != target), key=lambda n: (-share[nodes == n][0], n))
+    """Neighbour ids by decreasing |value|, ties by id (independent of the implementation)."""
+    size = {int(n): abs(float(v)) for n, v in zip(nodes, values, strict=True)}
+    return sorted((n for n in size if n != target), key=lambda n: (-size[n], n))
 
 
 def test_public_surface():
@@ -94,50 +130,74 @@ def test_niv_scores_rejects_bad_values(values):
 # --- niv_figure ---------------------------------------------------------------------------------
 
 
-def test_niv_draws_target_plus_top_k_and_summarizes_the_rest():
-    fig = _niv(top_k=5, label_top=3)
-    ax = fig.axes[0]
+def test_niv_draws_target_plus_top_k_by_abs_relevance_and_summarizes_the_rest():
+    ax = _niv(top_k=5, label_top=3, unit="logit").axes[0]
     drawn = _node_artists(ax)
     ranked = _ranked_neighbours()
-    assert len(drawn) == 1 + 5
+    assert ranked[:5] == [3, 25, 52, 30, 11]  # |value| order: a negative (25) ranks second
     assert set(drawn) == {TARGET, *ranked[:5]}
-    rest_sum = niv_scores(VALUES)[np.isin(NODES, ranked[5:])].sum()
-    assert _texts_by_gid(ax)["niv-summary"] == f"+4 more (sum of scores {rest_sum:.3g})"
+    rest = VALUES[np.isin(NODES, ranked[5:])].sum()
+    assert _key(ax).get_title().get_text() == (
+        f"target + top 5 of 9 neighbours by |relevance|;\nthe other 4 sum to {rest:+.3g} logit"
+        "\nnode area ∝ |relevance|:"
+    )
     assert ax.get_title() == f"NIV of node {TARGET} (nam)"
 
 
-def test_niv_labels_top_contributors_and_target():
+def test_niv_labels_top_contributors_and_target_with_signed_values():
     ax = _niv(top_k=9, label_top=3).axes[0]
     texts = _texts_by_gid(ax)
     labelled = {int(g.removeprefix("niv-label-")) for g in texts if g.startswith("niv-label-")}
     assert labelled == set(_ranked_neighbours()[:3])
     for node in labelled:
-        assert texts[f"niv-label-{node}"] == f"{node}\n{VALUE_OF[node]:.3g}"
-    assert texts["niv-target-label"].startswith(f"target {TARGET}\n")
-    assert "niv-summary" not in texts  # every neighbour is drawn
+        assert texts[f"niv-label-{node}"] == f"{node}\n{VALUE_OF[node]:+.3g}"
+    assert texts["niv-target-label"] == f"target {TARGET}\n+0.9"
+    assert "the other" not in _key(ax).get_title().get_text()  # every neighbour is drawn
 
 
-def test_niv_legend_lists_classes_signs_and_target():
+def test_niv_legend_lists_classes_signs_and_markers():
     ax = _niv().axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["class 0", "class 1", "positive", "negative", "target"]
     named = _niv(class_names=["Theory", "Rule_Learning"]).axes[0]
     assert [t.get_text() for t in named.get_legend().get_texts()][:2] == ["Theory", "Rule_Learning"]
+    context = _niv(top_k=2, highlight=[20, 9]).axes[0]
+    assert [t.get_text() for t in context.get_legend().get_texts()][-2:] == [
+        "not in top 2: on the path to the target",
+        "highlighted",
+    ]
 
 
-def test_niv_sizes_follow_abs_scores():
-    ax = _niv(top_k=9).axes[0]
+def test_niv_sizes_follow_abs_relevance_with_a_stated_scale():
+    ax = _niv(top_k=9, unit="logit").axes[0]
     drawn = _node_artists(ax)
-    ranked = _ranked_neighbours()  # decreasing |score|
-    sizes = np.array([drawn[n].get_sizes()[0] for n in ranked])
-    assert np.all(np.diff(sizes) <= 0)
-    assert sizes.min() >= MIN_AREA
-    scores = dict(zip(NODES.tolist(), niv_scores(VALUES).tolist(), strict=True))
-    big = max(abs(s) for s in scores.values())
-    for n in ranked:  # proportional to |score| above the floor
+    big = np.abs(VALUES).max()
+    for n in _ranked_neighbours():  # proportional to |value| above the floor
         np.testing.assert_allclose(
-            drawn[n].get_sizes()[0], max(MIN_AREA, MAX_AREA * abs(scores[n]) / big)
+            drawn[n].get_sizes()[0], max(MIN_AREA, MAX_AREA * abs(VALUE_OF[n]) / big)
         )
+    assert drawn[TARGET].get_sizes()[0] == max(TARGET_MIN_AREA, MAX_AREA * 0.9 / big)
+    key = [t.get_text() for t in _key(ax).get_texts()]
+    assert key == ["|relevance| = 1.4 logit", "|relevance| = 0.35 logit"]
+
+
+def test_niv_small_relevances_stay_readable_unlike_the_softmax_score():
+    # SIG-LID-IG-like relevances (0.01-0.03): the paper's softmax score is nearly uniform.
+    values = np.linspace(0.01, 0.03, NODES.size)
+    by_value = _node_artists(niv_figure(TARGET, NODES, values, EDGES, PRED, top_k=9).axes[0])
+    sizes = [c.get_sizes()[0] for n, c in by_value.items() if n != TARGET]
+    assert max(sizes) / min(sizes) > 2.4  # 0.03 / 0.0122
+    scores = niv_scores(values)
+    assert np.abs(scores).max() / np.abs(scores).min() < 1.03
+    by_score = niv_figure(TARGET, NODES, values, EDGES, PRED, top_k=9, size_by="niv_score")
+    assert _key(by_score.axes[0]).get_title().get_text().endswith("node area ∝ |NIV score|:")
+    for n, c in _node_artists(by_score.axes[0]).items():
+        if n != TARGET:
+            share = (
+                abs(dict(zip(NODES.tolist(), scores.tolist(), strict=True))[n])
+                / np.abs(scores).max()
+            )
+            np.testing.assert_allclose(c.get_sizes()[0], max(MIN_AREA, MAX_AREA * share))
 
 
 def test_niv_sign_and_class_styles():
@@ -145,7 +205,6 @@ def test_niv_sign_and_class_styles():
 
     ax = _niv(top_k=9).axes[0]
     drawn = _node_artists(ax)
-    scores = dict(zip(NODES.tolist(), niv_scores(VALUES).tolist(), strict=True))
     colour = {}
     for node, pred in zip(NODES.tolist(), PRED.tolist(), strict=True):
         art = drawn[node]
@@ -157,19 +216,17 @@ def test_niv_sign_and_class_styles():
             np.testing.assert_allclose(art.get_paths()[0].vertices, star_path.vertices)
             continue
         dashes = art.get_linestyle()[0][1]
-        assert (dashes is not None) == (scores[node] < 0), node
-        assert (art.get_hatch() == "///") == (scores[node] < 0), node
+        assert (dashes is not None) == (VALUE_OF[node] < 0), node
+        assert (art.get_hatch() == "///") == (VALUE_OF[node] < 0), node
     assert colour[0] != colour[1]
 
 
-def test_niv_layout_is_deterministic_and_ringed():
+def test_niv_layout_is_deterministic_with_rings_by_hop_distance():
     first, again = _positions(_niv().axes[0]), _positions(_niv().axes[0])
     assert first == again
     assert first[TARGET] == (0.0, 0.0)
     for node, (x, y) in first.items():
-        if node != TARGET:
-            radius = INNER_RADIUS if node in ONE_HOP else OUTER_RADIUS
-            assert np.hypot(x, y) == pytest.approx(radius), node
+        assert np.hypot(x, y) == pytest.approx(RING * HOPS[node]), node
     other_seed = _positions(_niv(seed=1).axes[0])
     assert other_seed != first
     assert {n: round(np.hypot(*p), 9) for n, p in other_seed.items()} == {
@@ -177,12 +234,51 @@ def test_niv_layout_is_deterministic_and_ringed():
     }
 
 
-def test_niv_edges_only_among_drawn_nodes():
-    ax = _niv(top_k=4).axes[0]
-    drawn = set(_node_artists(ax))
-    pairs = {tuple(sorted(e)) for e in EDGES.T.tolist() if set(e) <= drawn}
-    (lines,) = [c for c in ax.collections if c.get_gid() == "niv-edges"]
-    assert len(lines.get_segments()) == len(pairs)
+def test_niv_draws_every_edge_among_drawn_nodes():
+    ax = _niv(top_k=9).axes[0]
+    assert _edge_pairs(ax) == {tuple(sorted(e)) for e in EDGES.T.tolist()}
+
+
+def test_niv_no_drawn_node_floats():
+    # top 2 by |value| are 3 (1-hop) and 25 (1-hop); top 3 adds 52, whose path 7-11-52 runs
+    # through 11, outside the top 3: 11 is drawn as a grey dot with both edges.
+    ax = _niv(top_k=3).axes[0]
+    assert set(_node_artists(ax)) == {7, 3, 25, 52}
+    assert _context_artists(ax) == {11}
+    assert _context_by_id(ax)[11].get_sizes()[0] == CONTEXT_AREA
+    pairs = _edge_pairs(ax)
+    assert {(7, 11), (11, 52)} <= pairs
+    adjacent = {n: set() for n in (7, 3, 25, 52, 11)}
+    for a, b in pairs:
+        adjacent[a].add(b)
+        adjacent[b].add(a)
+    reached, frontier = {TARGET}, [TARGET]
+    while frontier:  # every drawn node reaches the target along drawn edges
+        frontier = [m for n in frontier for m in adjacent[n] if m not in reached]
+        reached |= set(frontier)
+    assert reached == set(adjacent)
+
+
+def test_niv_node_without_any_path_gets_a_dashed_link():
+    nodes, values = np.array([0, 1, 2]), np.array([0.5, 0.2, -0.9])
+    ax = niv_figure(0, nodes, values, np.array([[0], [1]]), np.array([0, 0, 1])).axes[0]
+    (link,) = [c for c in ax.collections if c.get_gid() == "niv-no-path"]
+    assert len(link.get_segments()) == 1
+    assert "no path" in [t.get_text() for t in ax.texts]
+    assert np.hypot(*_positions(ax)[2]) == pytest.approx(2 * RING)  # a ring beyond the others
+
+
+def test_niv_highlight_outlines_the_motif_even_outside_the_top_k():
+    motif = [7, 11, 52]  # 52 is drawn, 11 is not in the top 2
+    ax = _niv(top_k=2, highlight=[*motif, 999]).axes[0]  # ids outside the neighbourhood: ignored
+    halos = {
+        int(c.get_gid().removeprefix("niv-halo-"))
+        for c in ax.collections
+        if (c.get_gid() or "").startswith("niv-halo-")
+    }
+    assert halos == set(motif)
+    assert _context_artists(ax) == {11, 52}  # outside the top 2, drawn as grey dots
+    assert _edge_pairs(ax, "niv-motif-edges") == {(7, 11), (11, 52)}
 
 
 def test_niv_hub_draws_only_top_k():
@@ -193,7 +289,12 @@ def test_niv_hub_draws_only_top_k():
     fig = niv_figure(0, nodes, values, edges, rng.integers(0, 7, 61), top_k=15)
     ax = fig.axes[0]
     assert set(_node_artists(ax)) == {0, *_ranked_neighbours(values, nodes, 0)[:15]}
-    assert _texts_by_gid(ax)["niv-summary"].startswith("+45 more (sum of scores ")
+    assert (
+        _key(ax)
+        .get_title()
+        .get_text()
+        .startswith("target + top 15 of 60 neighbours by |relevance|;\nthe other 45 sum to ")
+    )
 
 
 def test_niv_degenerate_neighbourhoods():
@@ -201,7 +302,7 @@ def test_niv_degenerate_neighbourhoods():
     assert list(_node_artists(alone.axes[0])) == [5]
     ax = _niv(top_k=0, label_top=0).axes[0]
     assert list(_node_artists(ax)) == [TARGET]
-    assert _texts_by_gid(ax)["niv-summary"].startswith("+9 more")
+    assert "the other 9 sum to" in _key(ax).get_title().get_text()
     zeros = niv_figure(TARGET, NODES, np.zeros(10), EDGES, PRED).axes[0]
     sizes = {n: c.get_sizes()[0] for n, c in _node_artists(zeros).items() if n != TARGET}
     assert set(sizes.values()) == {MIN_AREA}  # no contribution: smallest, still visible
@@ -218,16 +319,70 @@ def test_niv_draws_into_given_axes():
     assert not _node_artists(left)
 
 
+def test_niv_figure_text_is_readable():
+    fig = _niv(unit="logit", highlight=[3])
+    assert all(t.get_fontsize() >= 9 for t in _texts(fig))
+
+
+# --- niv_panel ----------------------------------------------------------------------------------
+
+METHODS = {"nam": VALUES, "ig": VALUES[::-1].copy(), "saliency": np.abs(VALUES), "x": -VALUES}
+
+
+def _panel(count=4, **kw):
+    methods = dict(list(METHODS.items())[:count])
+    kw.setdefault("top_k", 4)
+    return niv_panel(TARGET, NODES, methods, EDGES, PRED, **kw)
+
+
 def test_niv_panel_one_axes_per_method_in_one_layout():
-    methods = {"nam": VALUES, "ig": VALUES[::-1].copy(), "saliency": np.abs(VALUES)}
-    fig = niv_panel(TARGET, NODES, methods, EDGES, PRED, top_k=4)
-    assert len(fig.axes) == 3
-    assert [ax.get_title() for ax in fig.axes] == [f"NIV of node {TARGET} ({m})" for m in methods]
+    fig = _panel()
+    assert [ax.get_title() for ax in fig.axes] == list(METHODS)
+    assert fig.get_suptitle() == f"NIV of node {TARGET}"
     where: dict[int, tuple] = {}
     for ax in fig.axes:
         assert len(_node_artists(ax)) == 5
         for node, pos in _positions(ax).items():
             assert where.setdefault(node, pos) == pos  # same place in every panel
+
+
+def test_niv_panel_wraps_rows_at_1600_px_with_readable_text():
+    for count, rows in ((1, 1), (2, 1), (3, 2), (4, 2)):
+        fig = _panel(count)
+        width, height = fig.get_size_inches() * 150  # save_figure's dpi
+        assert width == pytest.approx(1600)
+        assert 400 * rows < height < 1200 * rows
+        assert all(t.get_fontsize() >= 9 for t in _texts(fig))
+        grid = {(round(ax.get_position().x0, 2), round(ax.get_position().y0, 2)) for ax in fig.axes}
+        assert len(grid) == len(fig.axes)  # no two panels on top of each other
+
+
+def test_niv_panel_shares_one_legend_with_a_caption():
+    three = _panel(3, highlight=[7, 3])
+    legends = [ax.get_legend().get_gid() for ax in three.axes]
+    assert legends == ["niv-key"] * 3 + ["niv-legend"]  # the free fourth cell holds the legend
+    assert not three.legends
+    four = _panel(4, highlight=[7, 3], highlight_label="ground-truth motif")
+    (legend,) = four.legends
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels[:2] == ["class 0", "class 1"]
+    assert {"positive", "negative", "target", "ground-truth motif"} <= set(labels)
+    caption = legend.get_title().get_text().replace("\n", " ")
+    assert "top 4 neighbours by |relevance|" in caption
+    assert "not the NIV score sign(C)·softmax(C)" in caption
+
+
+def test_niv_panel_states_units_per_panel():
+    fig = _panel(2, units={"nam": "logit", "ig": "probability"})
+    nam, ig = (_key(ax) for ax in fig.axes)
+    assert nam.get_texts()[0].get_text() == "|relevance| = 1.4 logit"
+    assert ig.get_title().get_text().splitlines()[1].endswith(" probability")
+
+
+def test_niv_panel_is_deterministic(tmp_path):
+    first = save_figure(_panel(highlight=[3]), tmp_path / "a" / "niv")
+    again = save_figure(_panel(highlight=[3]), tmp_path / "b" / "niv")
+    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in again]
 
 
 # --- curves -------------------------------------------------------------------------------------
@@ -242,7 +397,7 @@ def test_curves_figure_lines_band_reference_and_labels():
     levels = np.linspace(0.0, 1.0, 6)
     repeats = 0.8 - 0.1 * levels + np.random.default_rng(0).normal(0, 0.01, (4, 6))
     curves = {"nam": 0.8 - 0.5 * levels, "random": repeats}
-    fig = curves_figure(levels, curves, title="cora")
+    fig = curves_figure(levels, curves, title="cora", xlabel="fraction of 2-hop neighbours deleted")
     ax = fig.axes[0]
     assert ax.get_xlabel() == "fraction of 2-hop neighbours deleted"
     assert ax.get_ylabel() == "test accuracy"
@@ -255,6 +410,23 @@ def test_curves_figure_lines_band_reference_and_labels():
     assert _line(ax, "nam").get_linestyle() == "-"
     assert _line(ax, "nam").get_marker() == "o"
     assert ax.get_ylim() == (0.0, 1.0)
+
+
+def test_curves_figure_legend_beside_the_plot_readable_with_note():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    levels = np.linspace(0.0, 1.0, 11)
+    curves = {f"method {i}": np.full(11, 0.1 * i) for i in range(6)}
+    fig = curves_figure(levels, curves, note="Not shown: edge_saliency (it ranks edges).")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "fraction of neighbours deleted"  # no hop count guessed
+    assert fig.get_supxlabel() == "Not shown: edge_saliency (it ranks edges)."
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    assert ax.get_legend().get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1
+    assert all(t.get_fontsize() >= 9 for t in _texts(fig))
+    width, height = fig.get_size_inches() * 150
+    assert (width, height) == (pytest.approx(1200), pytest.approx(690))
 
 
 def test_curves_figure_free_y_limits_outside_unit_interval():
@@ -301,6 +473,8 @@ def test_save_figure_rejects_image_suffix(tmp_path):
         ({"top_k": -1}, "top_k"),
         ({"label_top": 1.5}, "label_top"),
         ({"method": ""}, "method"),
+        ({"size_by": "area"}, "size_by"),
+        ({"highlight": [1.5]}, "highlight"),
     ],
 )
 def test_niv_figure_rejects_bad_input_naming_the_argument(change, argument):
@@ -310,9 +484,11 @@ def test_niv_figure_rejects_bad_input_naming_the_argument(change, argument):
         niv_figure(**kw)
 
 
-def test_niv_panel_rejects_empty_methods():
+def test_niv_panel_rejects_empty_methods_and_bad_columns():
     with pytest.raises(ValueError, match="values_by_method"):
         niv_panel(TARGET, NODES, {}, EDGES, PRED)
+    with pytest.raises(ValueError, match="columns"):
+        niv_panel(TARGET, NODES, {"nam": VALUES}, EDGES, PRED, columns=0)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from jgattr._config import Config
 from jgattr._io import atomic_write_json
 from jgattr.attribution import Attributions, explain
 from jgattr.jobs._explain import configured_methods
+from jgattr.jobs._niv import default_niv_nodes
 from jgattr.jobs._run_folder import load_run, whole_graph_logits
 from jgattr.metrics import contrastivity, evaluate, explanation_accuracy
 
@@ -26,25 +27,43 @@ def _attributions(config: Config, run: Path, dataset, model, params) -> dict[str
 
 
 def _curve_figures(metrics: dict, out: Path) -> list[Path]:
+    """``deletion_curves`` and ``probability_change`` (PNG and SVG) of the node methods."""
     from jgattr.viz import curves_figure, save_figure
 
     levels = np.asarray(metrics["levels"])
+    hops = metrics.get("num_hops")
+    neighbours = f"{hops}-hop neighbours" if hops else "neighbours"
     deletion = {"random": np.asarray(metrics["random"]["deletion_accuracy"])}
     node_level = {n: v for n, v in metrics["methods"].items() if "deletion_accuracy" in v}
     deletion |= {n: np.asarray(v["deletion_accuracy"]) for n, v in node_level.items()}
     change = {n: np.asarray(v["probability_change_keep_top"]) for n, v in node_level.items()}
+    skipped = sorted(set(metrics["methods"]) - set(node_level))
+    note = (
+        f"Not shown: {', '.join(skipped)} (they rank edges; these curves delete nodes)."
+        if skipped
+        else None
+    )
+    targets = f"{metrics['targets']} targets, mode {metrics['mode']}"
     paths = save_figure(
-        curves_figure(levels, deletion, title=f"Deletion curves ({metrics['mode']})"),
+        curves_figure(
+            levels,
+            deletion,
+            xlabel=f"fraction of each target's {neighbours} deleted (most relevant first)",
+            ylabel="test accuracy",
+            title=f"Deletion curves ({targets}; lower = more faithful)",
+            note=note,
+        ),
         out / "deletion_curves",
     )
     paths += save_figure(
         curves_figure(
             levels,
             change,
-            xlabel="fraction of top-ranked neighbours kept",
-            ylabel="mean change in p(class)",
-            title="Probability change",
+            xlabel=f"fraction of each target's {neighbours} kept (most relevant first)",
+            ylabel="mean change in p(explained class)",
+            title=f"Probability change ({targets}; higher = more faithful)",
             reference=None,
+            note=note,
         ),
         out / "probability_change",
     )
@@ -56,6 +75,11 @@ def evaluate_run(
 ) -> dict[str, Any]:
     """Faithfulness metrics of a run's attributions; writes ``eval.json`` and curve figures.
 
+    Besides the metrics of :func:`jgattr.metrics.evaluate`, ``eval.json`` holds ``num_hops`` (the
+    model's number of layers: deletion acts on each target's ``num_hops``-hop neighbours),
+    ``first_target`` and ``niv_nodes`` (the nodes ``jgattr run`` draws, see
+    :func:`~jgattr.jobs._niv.default_niv_nodes`).
+
     Returns:
       The content of ``eval.json``.
     """
@@ -66,12 +90,17 @@ def evaluate_run(
     seeds = tuple(range(config.evaluate.random_seeds))
     metrics = evaluate(model, params, dataset, nodes, mode=config.evaluate.mode, random_seeds=seeds)
     _add_contrastivity(metrics, config, dataset, model, params, nodes)
-    if getattr(dataset, "ground_truth", None) is not None:
-        for name, result in results.items():
-            entry = metrics["methods"].setdefault(name, {"level": result.level})
+    for name, result in results.items():  # every method, edge methods included (level "edge")
+        entry = metrics["methods"].setdefault(name, {})
+        entry["level"] = result.level
+        if getattr(dataset, "ground_truth", None) is not None:
             entry["explanation_accuracy"] = explanation_accuracy(result, dataset)
     metrics["dataset"] = dataset.name
-    metrics["first_target"] = int(next(iter(results.values())).targets[0])
+    metrics["num_hops"] = int(model.num_layers)
+    targets = next(iter(results.values())).targets
+    metrics["first_target"] = int(targets[0])
+    predicted = whole_graph_logits(model, params, dataset).argmax(-1)
+    metrics["niv_nodes"] = list(default_niv_nodes(config, dataset, targets, predicted=predicted))
     metrics["figures"] = [str(p) for p in _curve_figures(metrics, run)]
     atomic_write_json(run / "eval.json", metrics)
     return metrics

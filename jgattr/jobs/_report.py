@@ -1,4 +1,8 @@
-"""The report page of a run folder: ``report.md`` from its JSON files and figures."""
+"""The report page of a run folder: ``report.md`` from its JSON files and figures.
+
+Every table is followed by a legend saying what each column means and which way is better, so the
+page reads on its own. Every method that ran has a row in every table, or a footnote says why not.
+"""
 
 import json
 import os
@@ -6,82 +10,310 @@ from pathlib import Path
 
 from jgattr._io import atomic_write_bytes
 
+MODES = {
+    "remove": "a deleted node and its edges go, the GCN normalization is recomputed",
+    "zero": "a deleted node's features are set to zero, the graph is unchanged",
+}
+# Methods whose node scores are magnitudes (never negative): nothing to delete in a minimal patch.
+UNSIGNED = frozenset({"saliency", "edge_saliency"})
+
+EXPLAIN_LEGEND = [
+    "- *targets*: nodes explained, one (node, explained class) pair each.",
+    "- *seconds*: wall time of the method over all targets, compilation included.",
+    "- *compile s*: time spent compiling XLA programs for this method; *cached* when every program "
+    "came from the compilation cache (compiled for an earlier method or run), so this method paid "
+    "none: that time is not free, it was paid earlier.",
+    "- *path*: *fast* = the exact closed-form walk sum of a GCN; *general* = automatic "
+    "differentiation on each target's padded computation graph.",
+    "- *max \\|delta\\|*: largest gap, over targets, between the sum of a target's relevances and "
+    "what it should sum to (completeness for IG: f(x) − f(baseline); conservation for the LID "
+    "family: Δlogit or Δp); lower = closer to exact; — = the method has no such identity.",
+]
+
+FAITHFULNESS_COLUMNS = (
+    # (header, key, format, legend line)
+    ("deletion AUC ↓", "deletion_auc", "{:.4f}", None),  # legend line needs K, built below
+    (
+        "reverse AUC ↑",
+        "reverse_deletion_auc",
+        "{:.4f}",
+        "*reverse AUC*: the same, deleting the least relevant first; higher = more faithful.",
+    ),
+    (
+        "prob. change AUC ↑",
+        "probability_change_auc",
+        "{:.4f}",
+        "*prob. change AUC*: area under the mean change in p(explained class) when only the top "
+        "fraction q of each target's neighbours is kept (q from 0 to 1): negative when dropping "
+        "the rest lowers p, positive when the dropped neighbours argued against the class; "
+        "higher = the top-ranked neighbours carry the prediction.",
+    ),
+    (
+        "fidelity+ ↑",
+        "fidelity_plus",
+        "{:.3f}",
+        "*fidelity+*: fraction of targets whose prediction changes when the top 20% of their "
+        "neighbours are deleted; higher = the top nodes are necessary.",
+    ),
+    (
+        "fidelity- ↓",
+        "fidelity_minus",
+        "{:.3f}",
+        "*fidelity-*: fraction of targets whose prediction changes when only the top 20% are kept; "
+        "lower = the top nodes are sufficient.",
+    ),
+    (
+        "minimal patch Δp ↑",
+        "minimal_patch_probability_change",
+        "{:+.4f}",
+        "*minimal patch Δp*: mean change in p(explained class) after deleting every neighbour "
+        "with a negative score; higher = the negative scores really marked evidence against the "
+        "class.",
+    ),
+    (
+        "sparsity ↑",
+        "sparsity",
+        "{:.3f}",
+        "*sparsity*: 1 − the share of neighbours whose \\|score\\| is at least 10% of the target's "
+        "largest (Pope et al.); higher = a more concentrated explanation.",
+    ),
+    (
+        "contrastivity ↑",
+        "contrastivity",
+        "{:.3f}",
+        "*contrastivity*: how different the positive evidence (score > 0 and at least 10% of the "
+        "largest) for the predicted class and for the runner-up class is, 0 = the same nodes, "
+        "1 = disjoint (Pope et al.); higher = more class-specific.",
+    ),
+)
+
+ACCURACY_LEGEND = [
+    "- *node AUC*: ROC-AUC of \\|node score\\| against the target's own motif nodes, over the "
+    "nodes of its computation graph; 0.5 = chance, 1 = every motif node ranked first; higher = "
+    "better.",
+    "- *edge AUC*: the same for the motif's edges; higher = better. *edge scores from* says "
+    "where each row's edge scores come from: node methods score an edge by the mean of its two "
+    "endpoints' node scores, edge methods by their own edge scores.",
+    "- *(signed)*: the same, ranking by the signed score, positive evidence first; the ground "
+    "truth is unsigned, so a low signed AUC with a high unsigned one means the motif was scored "
+    "as evidence *against* the class.",
+    "- *targets*: motif targets scored (whose computation graph holds motif and other nodes).",
+]
+
 
 def write_report(run: str | os.PathLike) -> Path:
-    """``report.md``: accuracy, attribution timings, the metrics table and the figures of a run."""
+    """``report.md``: accuracy, attribution timings, the metric tables and the figures of a run."""
     run = Path(run)
     read = lambda name: json.loads((run / name).read_text()) if (run / name).is_file() else None
     trained, explained, metrics = read("train.json"), read("explain.json"), read("eval.json")
     lines = [f"# jgattr report: {(trained or metrics or {}).get('dataset', run.name)}", ""]
     if trained:
-        acc, model = trained["accuracy"], trained["model"]
-        lines += [
-            f"GCN ({model['num_layers']} layers, hidden {model['hidden_size']}),"
-            f" seed {trained['seed']}, {trained['epochs']} epochs: test accuracy {acc['test']:.4f}"
-            f" (train {acc['train']:.4f}, val {acc['val']:.4f}).",
-            "",
-        ]
+        lines += _model_line(trained)
     if explained:
-        lines += [
-            "| method | targets | seconds | compile s | path | max \\|delta\\| |",
-            "|---|---|---|---|---|---|",
-        ]
-        for name, s in explained["methods"].items():
-            delta = "—" if s["max_abs_delta"] is None else f"{s['max_abs_delta']:.2e}"
-            lines.append(
-                f"| {name} | {s['targets']} | {s['seconds']} | {s['compile_seconds']} | "
-                f"{s['path']} | {delta} |"
-            )
-        lines.append("")
+        lines += _explain_table(explained, metrics)
     if metrics:
-        lines += _metrics_table(metrics)
-        lines += [
-            f"![{Path(p).stem}]({Path(p).name})" for p in metrics["figures"] if p.endswith(".png")
-        ]
-        lines.append("")
-    lines += [f"![{p.stem}]({p.name})" for p in sorted(run.glob("niv_*.png"))]
+        hops = metrics.get("num_hops") or (trained or {}).get("model", {}).get("num_layers")
+        lines += _metrics_tables(metrics, hops)
+        lines += _curve_figures(metrics, hops)
+    lines += _niv_figures(run, metrics)
     return atomic_write_bytes(run / "report.md", ("\n".join(lines) + "\n").encode())
 
 
-def _metrics_table(metrics: dict) -> list[str]:
-    rows = [
-        f"Faithfulness on {metrics['targets']} targets (mode `{metrics['mode']}`; lower deletion "
-        f"area = more faithful; random order area {metrics['random']['deletion_auc']:.4f}).",
+def _model_line(trained: dict) -> list[str]:
+    acc, model = trained["accuracy"], trained["model"]
+    return [
+        f"GCN ({model['num_layers']} layers, so each prediction depends on the node's "
+        f"{model['num_layers']}-hop neighbourhood; hidden {model['hidden_size']}), seed "
+        f"{trained['seed']}, {trained['epochs']} epochs: test accuracy {acc['test']:.4f} "
+        f"(train {acc['train']:.4f}, val {acc['val']:.4f}).",
         "",
-        "| method | deletion AUC | reverse AUC | prob. change AUC | fidelity+ | fidelity- | "
-        "minimal patch Δp | sparsity | contrastivity |",
-        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, m in metrics["methods"].items():
-        if "deletion_auc" not in m:
-            continue
-        rows.append(
-            f"| {name} | {m['deletion_auc']:.4f} | {m['reverse_deletion_auc']:.4f} | "
-            f"{m['probability_change_auc']:.4f} | {m['fidelity_plus']:.3f} | "
-            f"{m['fidelity_minus']:.3f} | {m['minimal_patch_probability_change']:+.4f} | "
-            f"{m['sparsity']:.3f} | {m.get('contrastivity', float('nan')):.3f} |"
+
+
+def compile_cell(stats: dict) -> str:
+    """The *compile s* cell: ``cached`` when no program was compiled, else the seconds."""
+    compiled = stats.get("programs_compiled")
+    if compiled is None:  # an explain.json written before the engine counted programs
+        return f"{stats['compile_seconds']}"
+    if compiled == 0:
+        return "cached"
+    plural = "" if compiled == 1 else "s"
+    return f"{stats['compile_seconds']} ({compiled} program{plural})"
+
+
+def _level(name: str, metrics: dict | None) -> str:
+    entry = (metrics or {}).get("methods", {}).get(name, {})
+    return entry.get("level") or ("edge" if name.startswith("edge_") else "node")
+
+
+def _explain_table(explained: dict, metrics: dict | None) -> list[str]:
+    lines = [
+        "## Attributions",
+        "",
+        "| method | scores | targets | seconds | compile s | path | max \\|delta\\| ↓ |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, s in explained["methods"].items():
+        delta = "—" if s["max_abs_delta"] is None else f"{s['max_abs_delta']:.2e}"
+        lines.append(
+            f"| {name} | {_level(name, metrics)}s | {s['targets']} | {s['seconds']} | "
+            f"{compile_cell(s)} | {s['path']} | {delta} |"
         )
+    return [*lines, "", *EXPLAIN_LEGEND, ""]
+
+
+def _neighbours(hops: int | None) -> str:
+    return f"{hops}-hop neighbours" if hops else "neighbours (its receptive field)"
+
+
+def _metrics_tables(metrics: dict, hops: int | None) -> list[str]:
+    lines = _faithfulness_table(metrics, hops)
     accuracy = {
         name: m["explanation_accuracy"]
         for name, m in metrics["methods"].items()
         if "explanation_accuracy" in m
     }
     if accuracy:
-        rows += [
-            "",
-            "Explanation accuracy against the motif ground truth (ROC-AUC of |score|, and of the "
-            "signed score; mean over motif targets; edge scores are the mean of their endpoints' "
-            "node scores).",
-            "",
-            "| method | node AUC | edge AUC | node AUC (signed) | edge AUC (signed) | targets |",
-            "|---|---|---|---|---|---|",
-        ]
-        rows += [
-            f"| {name} | {_fmt(a['node_auc'])} | {_fmt(a['edge_auc'])} | "
-            f"{_fmt(a['node_auc_signed'])} | {_fmt(a['edge_auc_signed'])} | {a['targets_scored']} |"
-            for name, a in accuracy.items()
-        ]
+        lines += _accuracy_table(metrics, accuracy)
+    return lines
+
+
+def _faithfulness_table(metrics: dict, hops: int | None) -> list[str]:
+    random_auc = metrics["random"]["deletion_auc"]
+    node = {n: m for n, m in metrics["methods"].items() if "deletion_auc" in m}
+    edge = [n for n in metrics["methods"] if n not in node]
+    lines = [
+        "## Faithfulness",
+        "",
+        f"{metrics['targets']} targets; each target's {_neighbours(hops)} are deleted "
+        f"(mode `{metrics['mode']}`: {MODES.get(metrics['mode'], metrics['mode'])}) in the "
+        f"order of each method's scores. A random order reaches deletion AUC {random_auc:.4f}.",
+        "",
+        "| method | " + " | ".join(c[0] for c in FAITHFULNESS_COLUMNS) + " |",
+        "|---" * (len(FAITHFULNESS_COLUMNS) + 1) + "|",
+    ]
+    for name, m in node.items():
+        cells = [_cell(name, m, key, fmt) for _, key, fmt, _ in FAITHFULNESS_COLUMNS]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += [
+        f"| {name} | " + " | ".join(["—¹"] * len(FAITHFULNESS_COLUMNS)) + " |" for name in edge
+    ]
+    lines += ["", *_faithfulness_legend(hops, random_auc, edge, metrics, node)]
+    return [*lines, ""]
+
+
+def _cell(name: str, entry: dict, key: str, fmt: str) -> str:
+    if key == "minimal_patch_probability_change" and name in UNSIGNED:
+        return "n/a²"
+    value = entry.get(key)
+    return "—" if value is None else fmt.format(value)
+
+
+def _faithfulness_legend(
+    hops: int | None, random_auc: float, edge: list[str], metrics: dict, node: dict
+) -> list[str]:
+    deletion = (
+        f"- *deletion AUC*: area under the test accuracy of the targets against the fraction of "
+        f"each target's {_neighbours(hops)} deleted, most relevant first; lower = more faithful "
+        f"(random order: {random_auc:.4f})."
+    )
+    lines = [deletion, *(f"- {c[3]}" for c in FAITHFULNESS_COLUMNS if c[3])]
+    if edge:
+        where = (
+            "their explanation accuracy is in the next table"
+            if any("explanation_accuracy" in metrics["methods"][n] for n in edge)
+            else "this dataset has no ground truth, so they have no metric here"
+        )
+        lines.append(
+            f"- ¹ {', '.join(edge)} score edges, not nodes. These metrics delete nodes, and no "
+            "sound rule turns edge scores into a node order, so they are not computed for edge "
+            f"methods; {where}."
+        )
+    unsigned = sorted(UNSIGNED & set(node))
+    if unsigned:
+        lines.append(
+            f"- ² {', '.join(unsigned)} scores are magnitudes (never negative): its minimal patch "
+            "deletes nothing, so Δp would be 0 by construction."
+        )
+    return lines
+
+
+def _accuracy_table(metrics: dict, accuracy: dict) -> list[str]:
+    rows = [
+        "## Explanation accuracy",
+        "",
+        "Against the benchmark's ground truth: for a target inside a motif (e.g. a house), the "
+        "nodes and edges of its own motif are the true explanation.",
+        "",
+        "| method | node AUC ↑ | edge AUC ↑ | node AUC (signed) | edge AUC (signed) | "
+        "edge scores from | targets |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, a in accuracy.items():
+        source = (
+            "own edge scores"
+            if _level(name, metrics) == "edge"
+            else "mean of endpoints' node scores"
+        )
+        node_auc = _fmt(a["node_auc"]) if a["node_auc"] is not None else "—³"
+        node_signed = _fmt(a["node_auc_signed"]) if a["node_auc_signed"] is not None else "—³"
+        rows.append(
+            f"| {name} | {node_auc} | {_fmt(a['edge_auc'])} | {node_signed} | "
+            f"{_fmt(a['edge_auc_signed'])} | {source} | {a['targets_scored']} |"
+        )
+    rows += ["", *ACCURACY_LEGEND]
+    if any(a["node_auc"] is None for a in accuracy.values()):
+        rows.append("- ³ edge methods score edges only, so they have no node AUC.")
     return [*rows, ""]
+
+
+def _curve_figures(metrics: dict, hops: int | None) -> list[str]:
+    figures = {Path(p).stem: Path(p).name for p in metrics.get("figures", []) if p.endswith(".png")}
+    seeds = len(metrics["random"].get("seeds", [])) or "several"
+    captions = {
+        "deletion_curves": (
+            f"Test accuracy of the targets as the most relevant fraction of each target's "
+            f"{_neighbours(hops)} is deleted; lower = more faithful. Dashed grey: random order "
+            f"(mean ± std over {seeds} seeds)."
+        ),
+        "probability_change": (
+            f"Mean change in p(explained class) when only the most relevant fraction of each "
+            f"target's {_neighbours(hops)} is kept; higher = more faithful."
+        ),
+    }
+    lines = []
+    for stem, name in figures.items():
+        lines += [f"![{stem}]({name})", "", captions.get(stem, ""), ""]
+    return lines
+
+
+def _niv_figures(run: Path, metrics: dict | None) -> list[str]:
+    pngs = sorted(run.glob("niv_*.png"))
+    if not pngs:
+        return []
+    lines = [
+        "## Node importance (NIV)",
+        "",
+        "One panel per node method: the target (star) and its most relevant neighbours, node "
+        "area ∝ \\|relevance\\| (scale under each panel), fill = predicted class, dashed red "
+        "hatched outline = negative relevance, grey dots = nodes outside the top k on the path to "
+        "the target"
+        + ("; yellow halo = the target's ground-truth motif" if _has_truth(metrics) else "")
+        + "."
+        + (" Edge methods are not drawn (they score edges)." if _has_edge(metrics) else ""),
+        "",
+    ]
+    for png in pngs:
+        lines += [f"![{png.stem}]({png.name})", ""]
+    return lines
+
+
+def _has_edge(metrics: dict | None) -> bool:
+    return any(m.get("level") == "edge" for m in (metrics or {}).get("methods", {}).values())
+
+
+def _has_truth(metrics: dict | None) -> bool:
+    return any("explanation_accuracy" in m for m in (metrics or {}).get("methods", {}).values())
 
 
 def _fmt(value: float | None) -> str:

@@ -19,31 +19,39 @@ if TYPE_CHECKING:
 
 SAVE_FORMATS = ("png", "svg")
 REFERENCE_COLOUR = "0.5"
+FONT_SIZE = 10.0  # axis labels, ticks, legend, note: readable at 100% (>= 9 pt)
+MARKERS = ("o", "s", "^", "D", "v", "P")  # one per method: overlapping curves stay apart
+FIGURE_SIZE = (8.0, 4.6)  # inches: 1200 x 690 px at save_figure's 150 dpi
 
 
 def curves_figure(
     levels: np.ndarray,
     curves: Mapping[str, np.ndarray],
     *,
-    xlabel: str = "fraction of 2-hop neighbours deleted",
+    xlabel: str = "fraction of neighbours deleted",
     ylabel: str = "test accuracy",
     title: str | None = None,
     reference: str | None = "random",
+    note: str | None = None,
 ) -> Figure:
     """Plot one curve per method against ``levels``, e.g. accuracy as neighbours are deleted.
 
-    Each curve is a line with markers. A ``[R, L]`` array is ``R`` repeats (seeds, random
+    Each curve is a line with its own colour and marker (hollow after the first, so curves that
+    overlap stay apart). A ``[R, L]`` array is ``R`` repeats (seeds, random
     deletions): drawn as the mean with a shaded band of ± the sample standard deviation
     (``ddof=1``; no band when ``R == 1``). The ``reference`` curve (if present) is dashed grey.
-    The y-axis is fixed to ``[0, 1]`` when every value lies in ``[0, 1]``.
+    The y-axis is fixed to ``[0, 1]`` when every value lies in ``[0, 1]``. The legend sits to the
+    right of the axes, so it never covers a curve; every text is at least 9 pt at 150 dpi.
 
     Args:
         levels: ``[L]`` finite x values, e.g. deletion fractions ``0..1``.
         curves: name -> ``[L]`` curve or ``[R, L]`` repeats; legend in this order.
-        xlabel: x-axis label.
+        xlabel: x-axis label; say what was deleted, e.g. ``"fraction of 2-hop neighbours
+            deleted"`` for a 2-layer model (the receptive field is ``num_layers`` hops).
         ylabel: y-axis label.
         title: axes title; none when ``None``.
         reference: name of the baseline curve drawn dashed grey; ``None`` for none.
+        note: a line under the plot (e.g. which methods are not shown and why); none if ``None``.
 
     Returns:
         The figure. Line artists have gid ``"curve-<name>"``, bands ``"band-<name>"``.
@@ -64,20 +72,24 @@ def curves_figure(
     stats = {name: _curve_stats(name, arr, x.size) for name, arr in curves.items()}
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    fig = Figure(figsize=FIGURE_SIZE, layout="constrained")
     ax = fig.add_subplot()
-    colours = iter(f"C{i}" for i in range(len(stats)))
+    styles = iter((f"C{i % 10}", MARKERS[i % len(MARKERS)]) for i in range(len(stats)))
     for name, (mean, std) in stats.items():
-        colour = REFERENCE_COLOUR if name == reference else next(colours)
-        _draw_curve(ax, x, name, mean, std, colour=colour, dashed=name == reference)
+        colour, marker = (REFERENCE_COLOUR, "o") if name == reference else next(styles)
+        _draw_curve(ax, x, name, mean, std, colour=colour, marker=marker, dashed=name == reference)
     values = np.concatenate([np.ravel(np.asarray(c, dtype=np.float64)) for c in curves.values()])
     if values.min() >= 0.0 and values.max() <= 1.0:
         ax.set_ylim(0.0, 1.0)
-    ax.set(xlabel=xlabel, ylabel=ylabel)
+    ax.set_xlabel(xlabel, fontsize=FONT_SIZE)
+    ax.set_ylabel(ylabel, fontsize=FONT_SIZE)
+    ax.tick_params(labelsize=FONT_SIZE)
     if title is not None:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=FONT_SIZE + 1)
     ax.grid(True, alpha=0.3)
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=FONT_SIZE)
+    if note is not None:
+        fig.supxlabel(note, fontsize=FONT_SIZE - 1, color="0.3", gid="curves-note")
     return fig
 
 
@@ -151,13 +163,15 @@ def _draw_curve(
     std: np.ndarray | None,
     *,
     colour: str,
+    marker: str,
     dashed: bool,
 ) -> None:
     ax.plot(
         x,
         mean,
-        marker="o",
-        markersize=4,
+        marker=marker,
+        markersize=5,
+        markerfacecolor="none" if marker != "o" else colour,
         color=colour,
         label=name,
         linestyle="--" if dashed else "-",
