@@ -67,7 +67,7 @@ def explain_and_save(
         )
     methods = configured_methods(config.explain)
     results = explain(
-        trained.model(),
+        trained.model,
         trained.params,
         dataset,
         methods=methods,

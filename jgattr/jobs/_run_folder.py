@@ -17,7 +17,7 @@ from jgattr.models import make_apply_fn
 def load_run(config: Config, run: Path, data_dir) -> tuple[Dataset, Any, Any]:
     dataset = load_configured_dataset(config, data_dir=data_dir)
     trained = load_checkpoint(run, dataset=dataset.name)
-    return dataset, trained.model(), trained.params
+    return dataset, trained.model, trained.params
 
 
 def whole_graph_logits(model, params, dataset: Dataset) -> np.ndarray:
