@@ -325,29 +325,27 @@ def _epoch_printer(args: argparse.Namespace, epochs: int) -> Callable[[int, dict
 
 
 def _train_step(args: argparse.Namespace, config, *, reuse: bool) -> dict:
-    from jgattr.jobs import train_and_save
+    from jgattr.jobs._train import reusable_training, train_and_save
 
-    if not reuse:
-        _say(args, f"training for up to {config.train.epochs} epochs ...")
+    trained = reusable_training(config, args.out) if reuse else None
+    if trained is not None:
+        _say(args, f"reusing the checkpoint in {args.out}: train.json records the same settings")
+        return trained
+    _say(args, f"training for up to {config.train.epochs} epochs ...")
     trained = train_and_save(
         config,
         args.out,
         data_dir=args.data_dir,
         overwrite=args.overwrite,
-        reuse=reuse,
         on_epoch=_epoch_printer(args, config.train.epochs),
     )
-    if trained["reused"]:
-        _say(args, f"reusing the checkpoint in {args.out}: train.json records the same settings")
-    else:
-        _say(args, f"trained {trained['epochs']} epochs in {trained['seconds']} s")
+    _say(args, f"trained {trained['epochs']} epochs in {trained['seconds']} s")
     return trained
 
 
 def _train(args: argparse.Namespace) -> int:
     config = _start(args)
     summary = _train_step(args, config, reuse=False)
-    summary.pop("reused")
     print(json.dumps(summary, indent=2))
     print(f"wrote {args.out / 'train.json'} and {summary['checkpoint']}")
     return 0

@@ -260,18 +260,21 @@ def test_train_refuses_to_make_attributions_stale(run, capsys):
     assert _snapshot(out) == before
 
 
-def test_run_reuses_a_checkpoint_trained_with_the_same_settings(run, tmp_path):
+def test_run_reuses_a_checkpoint_trained_with_the_same_settings(run, tmp_path, capsys):
     from jgattr._config import load_config, replace
-    from jgattr.jobs import train_and_save
+    from jgattr.jobs._train import reusable_training
 
-    out, _ = run
+    out, common = run
     config = load_config(_config(tmp_path))
+    assert reusable_training(config, out) == json.loads((out / "train.json").read_text())
+    assert reusable_training(replace(config, "train", epochs=3), out) is None
+    assert reusable_training(replace(config, "model", hidden_size=4), out) is None
+    assert reusable_training(config, tmp_path / "elsewhere") is None
     checkpoint = (out / "checkpoint.msgpack").read_bytes()
-    assert train_and_save(config, out, reuse=True)["reused"] is True
+    assert main(["run", *common, "--methods", "nam"]) == 0
+    assert f"jgattr run: reusing the checkpoint in {out}" in capsys.readouterr().err
     assert (out / "checkpoint.msgpack").read_bytes() == checkpoint
-    other = replace(config, "train", epochs=3)
-    assert train_and_save(other, out, reuse=True)["reused"] is False
-    assert json.loads((out / "train.json").read_text())["settings"]["train"]["epochs"] == 3
+    assert (out / "report.md").is_file()
 
 
 def test_a_second_writer_is_refused_while_the_folder_is_locked(run, capsys):

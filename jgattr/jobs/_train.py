@@ -22,7 +22,7 @@ from jgattr.jobs._run_folder import (
 )
 from jgattr.models import build_model
 
-__all__ = ["load_configured_dataset", "train_and_save", "training_settings"]
+__all__ = ["load_configured_dataset", "reusable_training", "train_and_save", "training_settings"]
 
 
 def training_settings(config: Config) -> dict[str, Any]:
@@ -33,8 +33,11 @@ def training_settings(config: Config) -> dict[str, Any]:
     return json.loads(json.dumps(tables))
 
 
-def _reusable(config: Config, out: Path) -> dict | None:
-    """``train.json`` of ``out`` if its checkpoint was trained with the same settings."""
+def reusable_training(config: Config, out: str | os.PathLike) -> dict[str, Any] | None:
+    """``out``'s ``train.json`` if its checkpoint was trained with the same ``[data]``,
+    ``[model]`` and ``[train]`` settings as ``config`` (``jgattr run`` then skips training),
+    else ``None``."""
+    out = Path(out)
     try:
         trained = read_json(out, "train.json")
     except RunFolderConflict:
@@ -49,7 +52,6 @@ def train_and_save(
     *,
     data_dir: str | os.PathLike | None = None,
     overwrite: bool = False,
-    reuse: bool = False,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> dict[str, Any]:
     """Train the configured model, write ``checkpoint.msgpack`` and ``train.json`` into ``out``.
@@ -60,19 +62,14 @@ def train_and_save(
       data_dir: where the dataset files are.
       overwrite: retrain even if ``out`` holds attributions of its current checkpoint, and delete
         them (they would be stale). Without it that is a :class:`RunFolderConflict`.
-      reuse: keep the checkpoint in ``out`` if ``train.json`` records the same ``[data]``,
-        ``[model]`` and ``[train]`` settings (``jgattr run`` resumes this way).
       on_epoch: called after every epoch with ``(epoch, metrics)`` (see :func:`jgattr.train`).
 
     Returns:
       The content of ``train.json``: dataset, seed, epochs, train/val/test accuracy, seconds, the
-      settings and the paths written; plus ``reused`` (not in the file).
+      settings (see :func:`reusable_training`) and the paths written.
     """
     out = Path(out)
     with run_folder_lock(out, "jgattr train"):
-        previous = _reusable(config, out) if reuse else None
-        if previous is not None:
-            return {**previous, "reused": True}
         has_results = (out / EXPLAIN_JSON).is_file()
         if has_results and not overwrite:
             raise RunFolderConflict(
@@ -83,7 +80,7 @@ def train_and_save(
         summary = _train(config, out, data_dir, on_epoch)
         if has_results:
             discard_attributions(out)
-        return {**summary, "reused": False}
+        return summary
 
 
 def _train(config: Config, out: Path, data_dir, on_epoch) -> dict[str, Any]:
