@@ -251,6 +251,13 @@ def test_another_target_set_is_refused_then_replaced_with_overwrite(run, capsys)
     assert not (out / "attributions_saliency.npz").exists()  # it was for the old target set
 
 
+def test_an_explain_json_without_a_target_set_is_not_merged_into(run, capsys):
+    out, common = run
+    (out / "explain.json").write_text(json.dumps({"dataset": "ba-shapes", "methods": {}}))
+    assert main(["explain", *common, "--methods", "nam"]) == 2
+    _one_error_line(capsys.readouterr().err, "written by an older jgattr", "--overwrite")
+
+
 def test_train_refuses_to_make_attributions_stale(run, capsys):
     out, common = run
     assert main(["explain", *common, "--methods", "nam"]) == 0

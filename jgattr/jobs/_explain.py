@@ -119,7 +119,9 @@ def _previous(out: Path, identity: dict[str, Any], overwrite: bool) -> dict | No
         discard_attributions(out)
         return None
     asked = _describe_set(identity)
-    if recorded["checkpoint_sha256"] != identity["checkpoint_sha256"]:
+    if recorded["targets"] is None:
+        what = "written by an older jgattr (no target set recorded)"
+    elif recorded["checkpoint_sha256"] != identity["checkpoint_sha256"]:
         what = f"of another checkpoint (for {_describe_set(recorded)})"
     else:
         what = f"for {_describe_set(recorded)}"
