@@ -8,6 +8,7 @@ import dataclasses
 import os
 from pathlib import Path
 
+import flax.linen as nn
 import flax.serialization
 import jax
 import jax.numpy as jnp
@@ -33,6 +34,7 @@ class Checkpoint:
 
     Attributes:
       params: parameter pytree.
+      model: (property) the Flax module of ``model_config``, built on access.
       model_config: the model's hyperparameters.
       dataset: name of the dataset it was trained on.
       num_features: input width F.
@@ -45,8 +47,9 @@ class Checkpoint:
     num_features: int
     num_classes: int
 
-    def model(self):
-        """The Flax module these parameters belong to."""
+    @property
+    def model(self) -> nn.Module:
+        """The Flax module these parameters belong to (a property, like :attr:`params`)."""
         return build_model(self.model_config, self.num_classes)
 
 

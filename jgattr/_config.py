@@ -20,6 +20,12 @@ class ConfigError(ValueError):
     """A configuration file is missing, unreadable or holds an invalid value."""
 
 
+# The choices of jgattr.attribution.explain (tests/test_bad_input_cli.py checks they agree).
+TARGET_SETS = ("test", "val", "train", "all")
+CLASS_CHOICES = ("predicted", "true", "all")
+PATHS = ("auto", "fast", "general")
+
+
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
     """The ``[data]`` table.
@@ -43,7 +49,7 @@ class ExplainConfig:
     Attributes:
       methods: method names (see ``jgattr.attribution.METHODS``; ``ig`` = integrated gradients).
       targets: ``test``, ``val``, ``train``, ``all``, or a list of node ids.
-      classes: ``predicted``, ``true`` or ``all``.
+      classes: ``predicted``, ``true``, ``all`` or one class id (an int >= 0).
       path: ``auto``, ``fast`` or ``general``.
       memory_budget_mb: device memory one chunk of targets may use.
       n_steps: integrated gradients: quadrature points.
@@ -56,7 +62,7 @@ class ExplainConfig:
 
     methods: tuple[str, ...] = ("nam", "ig", "sig_lid_ig")
     targets: str | tuple[int, ...] = "test"
-    classes: str = "predicted"
+    classes: str | int = "predicted"
     path: str = "auto"
     memory_budget_mb: float = 1024.0
     n_steps: int = 50
@@ -65,6 +71,51 @@ class ExplainConfig:
     baseline: str = "zeros"
     relu_average: str = "exact"
     n_samples: int = 50
+
+    def __post_init__(self) -> None:
+        _check_methods(self.methods)
+        _check_targets(self.targets)
+        if isinstance(self.classes, str) and self.classes not in CLASS_CHOICES:
+            raise ValueError(
+                f"[explain] classes must be one of {list(CLASS_CHOICES)} or a class id (an int "
+                f">= 0), got {self.classes!r}"
+            )
+        if isinstance(self.classes, int) and self.classes < 0:
+            raise ValueError(f"[explain] classes must be a class id >= 0, got {self.classes}")
+        if self.path not in PATHS:
+            raise ValueError(f"[explain] path must be one of {list(PATHS)}, got {self.path!r}")
+        if self.memory_budget_mb <= 0:
+            raise ValueError(f"[explain] memory_budget_mb must be > 0, got {self.memory_budget_mb}")
+        for key in ("n_steps", "n_samples"):
+            if getattr(self, key) < 1:
+                raise ValueError(f"[explain] {key} must be >= 1, got {getattr(self, key)}")
+
+
+def _check_methods(methods: tuple[str, ...]) -> None:
+    if not methods:
+        raise ValueError(
+            f"[explain] methods = {list(methods)} is empty: list at least one method, "
+            'e.g. methods = ["nam", "ig", "sig_lid_ig"]'
+        )
+    twice = sorted({m for m in methods if methods.count(m) > 1})
+    if twice:
+        raise ValueError(f"[explain] methods lists {twice} more than once: list each method once")
+
+
+def _check_targets(targets: str | tuple[int, ...]) -> None:
+    if isinstance(targets, str):
+        if targets not in TARGET_SETS:
+            raise ValueError(
+                f"[explain] targets must be one of {list(TARGET_SETS)} or a list of node ids, "
+                f"got {targets!r}"
+            )
+    elif not targets:
+        raise ValueError(
+            f"[explain] targets = {list(targets)} is empty: give one of {list(TARGET_SETS)} "
+            "or a non-empty list of node ids"
+        )
+    elif min(targets) < 0:
+        raise ValueError(f"[explain] targets must be node ids >= 0, got {min(targets)}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,7 +162,7 @@ def _accepts(annotation: Any, value: Any) -> bool:
     return isinstance(value, annotation)
 
 
-def _section(cls: type, table: Any, where: str) -> Any:
+def _section(cls: type, table: Any, where: str, source: str) -> Any:
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table, got {table!r}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -125,7 +176,10 @@ def _section(cls: type, table: Any, where: str) -> Any:
     try:
         return cls(**values)
     except ValueError as err:
-        raise ConfigError(f"{where}: {err}") from err
+        message = str(err)  # "[table] key ..." messages name their table themselves
+        raise ConfigError(
+            f"{source}: {message}" if message.startswith("[") else f"{where}: {message}"
+        ) from err
 
 
 def default_config() -> Config:
@@ -152,7 +206,9 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "config") -> Config:
     unknown = sorted(set(raw) - set(sections))
     if unknown:
         raise ConfigError(f"{source}: unknown table(s) {unknown}; valid tables: {sorted(sections)}")
-    return Config(**{name: _section(hints[name], raw[name], f"{source} [{name}]") for name in raw})
+    return Config(
+        **{name: _section(hints[name], raw[name], f"{source} [{name}]", source) for name in raw}
+    )
 
 
 def load_config(path: str | os.PathLike) -> Config:

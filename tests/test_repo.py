@@ -1,8 +1,11 @@
 """Repository promises: CI runs the README's test command; the public API is as documented."""
 
 import re
+import subprocess
+import sys
 
 import jgattr
+import jgattr.attribution
 from tests.conftest import REPO
 
 
@@ -34,6 +37,7 @@ def test_public_api_surface():
             "TrainConfig",
             "TrainResult",
             "build_model",
+            "explain",
             "gcn_normalize",
             "load_checkpoint",
             "load_config",
@@ -46,6 +50,15 @@ def test_public_api_surface():
     )
     for name in jgattr.__all__:
         assert getattr(jgattr, name).__doc__, f"{name} needs a docstring"
+    assert jgattr.explain is jgattr.attribution.explain
+    assert set(dir(jgattr)) >= set(jgattr.__all__)
+
+
+def test_import_jgattr_is_lazy():
+    """``import jgattr`` (and the CLI module) must not import JAX: ``--help`` stays instant."""
+    code = "import sys, jgattr, jgattr.cli; print(sorted({'jax', 'flax'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stderr
 
 
 def test_subpackage_surfaces_are_documented():

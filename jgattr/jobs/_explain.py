@@ -1,20 +1,46 @@
-"""The ``explain`` job: attributions of the configured targets, written into a run folder."""
+"""The ``explain`` job: attributions of the configured targets, written into a run folder.
+
+A run folder holds the attributions of one checkpoint for one target set: ``explain.json``
+records both, and a later ``explain`` with other methods adds to it (methods are merged, never
+dropped). Another target set or checkpoint is refused unless ``overwrite=True``.
+"""
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from jgattr._checkpoint import checkpoint_path, load_checkpoint
-from jgattr._config import Config, ExplainConfig
-from jgattr._io import atomic_write_json
+from jgattr._config import Config, ConfigError, ExplainConfig
+from jgattr._io import atomic_write_json, run_folder_lock
 from jgattr.attribution import Method, explain, get_method
-from jgattr.jobs._train import load_configured_dataset
+from jgattr.data import Dataset
+from jgattr.jobs._run_folder import (
+    EXPLAIN_JSON,
+    RunFolderConflict,
+    discard_attributions,
+    file_sha256,
+    load_configured_dataset,
+    read_json,
+)
 
 
-def configured_methods(config: ExplainConfig) -> list[Method]:
-    """The methods of ``[explain]`` with the hyperparameters that apply to each."""
+def _name(key: str, names: Mapping[str, str] | None) -> str:
+    """How the user set ``[explain] key``: a CLI flag (``--targets``) or the config key."""
+    return (names or {}).get(key, f"[explain] {key}")
+
+
+def configured_methods(
+    config: ExplainConfig, *, names: Mapping[str, str] | None = None
+) -> list[Method]:
+    """The methods of ``[explain]`` with the hyperparameters that apply to each.
+
+    Raises:
+      ConfigError: an unknown or repeated method; the message names ``names["methods"]`` (the
+        CLI flag) or ``[explain] methods``.
+    """
     shared = {"baseline": config.baseline}
     per_family = {
         "integrated_gradients": {
@@ -31,10 +57,93 @@ def configured_methods(config: ExplainConfig) -> list[Method]:
     }
     methods = []
     for name in config.methods:
-        key = get_method(name).name
+        try:
+            key = get_method(name).name
+        except ValueError as err:
+            raise ConfigError(f"{_name('methods', names)}: {err}") from None
+        if key in [m.name for m in methods]:
+            raise ConfigError(
+                f"{_name('methods', names)} names {key} twice ({list(config.methods)}): "
+                "list each method once"
+            )
         family = "lid" if "lid" in key else key
         methods.append(get_method(key, **per_family.get(family, {})))
     return methods
+
+
+def _check_targets(config: ExplainConfig, dataset: Dataset, num_classes: int, names) -> None:
+    targets, classes = config.targets, config.classes
+    if not isinstance(targets, str):
+        bad = [t for t in targets if not 0 <= t < dataset.num_nodes]
+        if bad:
+            raise ConfigError(
+                f"{_name('targets', names)} must be node ids in [0, {dataset.num_nodes}) "
+                f"({dataset.name} has {dataset.num_nodes} nodes), got {bad[0]}"
+                + (f" and {len(bad) - 1} more outside it" if len(bad) > 1 else "")
+            )
+    if isinstance(classes, int) and not 0 <= classes < num_classes:
+        raise ConfigError(
+            f"{_name('classes', names)} must be predicted, true, all or a class id in "
+            f"[0, {num_classes}) (the model has {num_classes} classes), got {classes}"
+        )
+
+
+def _describe(targets: Any) -> str:
+    if isinstance(targets, str):
+        return repr(targets)
+    shown = ",".join(str(t) for t in targets[:6])
+    return shown + (f",... ({len(targets)} node ids)" if len(targets) > 6 else "")
+
+
+def _identity(config: ExplainConfig, checkpoint_sha256: str) -> dict[str, Any]:
+    targets = config.targets if isinstance(config.targets, str) else list(config.targets)
+    return {"targets": targets, "classes": config.classes, "checkpoint_sha256": checkpoint_sha256}
+
+
+def _previous(out: Path, identity: dict[str, Any], overwrite: bool) -> dict | None:
+    """The ``explain.json`` to merge into; a conflict unless ``overwrite`` (then discarded)."""
+    try:
+        previous = read_json(out, EXPLAIN_JSON)
+    except RunFolderConflict:
+        if not overwrite:
+            raise
+        previous = None
+    if previous is None:
+        return None
+    recorded = {key: previous.get(key) for key in identity}
+    if recorded == identity:  # merge: keep the methods whose files are still there
+        kept = previous.get("methods", {})
+        kept = {n: s for n, s in kept.items() if (out / f"attributions_{n}.npz").is_file()}
+        return {**previous, "methods": kept}
+    if overwrite:
+        discard_attributions(out)
+        return None
+    asked = _describe_set(identity)
+    if recorded["targets"] is None:
+        what = "written by an older jgattr (no target set recorded)"
+    elif recorded["checkpoint_sha256"] != identity["checkpoint_sha256"]:
+        what = f"of another checkpoint (for {_describe_set(recorded)})"
+    else:
+        what = f"for {_describe_set(recorded)}"
+    raise RunFolderConflict(
+        f"{out} already holds attributions {what} ({out / EXPLAIN_JSON}); this run asks for "
+        f"{asked}: write to another --out, or pass --overwrite to replace them"
+    )
+
+
+def _describe_set(identity: dict[str, Any]) -> str:
+    return f"targets {_describe(identity['targets'])} with classes {identity['classes']!r}"
+
+
+def _target_count(config: ExplainConfig, dataset: Dataset, num_classes: int) -> int:
+    targets = config.targets
+    if targets == "all":
+        count = dataset.num_nodes
+    elif isinstance(targets, str):
+        count = int(np.count_nonzero(getattr(dataset, f"{targets}_mask")))
+    else:
+        count = len(targets)
+    return count * (num_classes if config.classes == "all" else 1)
 
 
 def _targets_spec(targets: str | tuple[int, ...]):
@@ -48,43 +157,74 @@ def explain_and_save(
     *,
     data_dir: str | os.PathLike | None = None,
     progress: bool | None = None,
+    overwrite: bool = False,
+    names: Mapping[str, str] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Explain the configured targets with the configured methods; write results into ``out``.
 
     Writes ``attributions_<method>.npz`` per method (see the README for the format) and
-    ``explain.json``; an interrupted run resumes from ``out/parts``.
+    ``explain.json`` after each method; an interrupted run resumes from ``out/parts``. ``out`` is
+    locked while the job writes to it (:func:`jgattr._io.run_folder_lock`).
+
+    Args:
+      config: the run's config (``[data]`` and ``[explain]`` are used).
+      checkpoint: a run folder or checkpoint file.
+      out: the run folder written to.
+      data_dir: where the dataset files are.
+      progress: passed to :func:`jgattr.attribution.explain`.
+      overwrite: replace attributions of another target set or checkpoint in ``out`` (otherwise
+        a :class:`RunFolderConflict`); results of the same ones are merged.
+      names: how the user set each ``[explain]`` key, for error messages (``{"targets":
+        "--targets"}``); default ``[explain] <key>``.
+      log: called with one line when each method starts and ends.
 
     Returns:
-      The content of ``explain.json``.
+      The content of ``explain.json``: dataset, checkpoint, its SHA-256, targets, classes and
+      ``methods`` (stats and file of every method the folder holds); plus ``computed``, the
+      methods this call computed (not in the file).
     """
-    out = Path(out)
-    dataset = load_configured_dataset(config, data_dir=data_dir)
-    trained = load_checkpoint(checkpoint, dataset=dataset.name)
-    if trained.num_features != dataset.num_features:
-        raise ValueError(
-            f"checkpoint {checkpoint} expects {trained.num_features} features, dataset "
-            f"{dataset.name} has {dataset.num_features}"
-        )
-    methods = configured_methods(config.explain)
-    results = explain(
-        trained.model(),
-        trained.params,
-        dataset,
-        methods=methods,
-        targets=_targets_spec(config.explain.targets),
-        classes=config.explain.classes,
-        path=config.explain.path,
-        memory_budget_mb=config.explain.memory_budget_mb,
-        out_dir=out,
-        progress=progress,
-    )
-    summary = {
-        "dataset": dataset.name,
-        "checkpoint": str(checkpoint_path(checkpoint)),
-        "methods": {},
-    }
-    for name, result in results.items():
-        file = result.save(out / f"attributions_{name}.npz")
-        summary["methods"][name] = {**result.stats, "file": str(file)}
-    atomic_write_json(out / "explain.json", summary)
-    return summary
+    out, log = Path(out), log or (lambda line: None)
+    with run_folder_lock(out, "jgattr explain"):
+        dataset = load_configured_dataset(config, data_dir=data_dir)
+        trained = load_checkpoint(checkpoint, dataset=dataset.name)
+        if trained.num_features != dataset.num_features:
+            raise ValueError(
+                f"checkpoint {checkpoint} expects {trained.num_features} features, dataset "
+                f"{dataset.name} has {dataset.num_features}"
+            )
+        methods = configured_methods(config.explain, names=names)
+        _check_targets(config.explain, dataset, trained.num_classes, names)
+        identity = _identity(config.explain, file_sha256(checkpoint_path(checkpoint)))
+        summary = _previous(out, identity, overwrite) or {"methods": {}}
+        summary |= {
+            "dataset": dataset.name,
+            "checkpoint": str(checkpoint_path(checkpoint)),
+            **identity,
+        }
+        count = _target_count(config.explain, dataset, trained.num_classes)
+        for method in methods:
+            log(f"{method.name}: explaining {count} targets ...")
+            result = explain(
+                trained.model,
+                trained.params,
+                dataset,
+                methods=[method],
+                targets=_targets_spec(config.explain.targets),
+                classes=config.explain.classes,
+                path=config.explain.path,
+                memory_budget_mb=config.explain.memory_budget_mb,
+                out_dir=out,
+                progress=progress,
+            )[method.name]
+            file = result.save(out / f"attributions_{method.name}.npz")
+            summary["methods"][method.name] = {**result.stats, "file": str(file)}
+            atomic_write_json(out / EXPLAIN_JSON, summary)
+            stats = result.stats
+            if stats.get("resumed_rounds"):
+                log(
+                    f"{method.name}: resumed {stats['resumed_rounds']} of {stats['rounds']} "
+                    f"rounds from {out / 'parts'}"
+                )
+            log(f"{method.name}: done in {stats['seconds']} s ({stats['path']} path)")
+        return {**summary, "computed": [m.name for m in methods]}

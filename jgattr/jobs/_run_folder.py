@@ -1,5 +1,10 @@
-"""What the jobs share: a run folder's dataset, model and parameters, whole-graph logits."""
+"""What the jobs share: a run folder's dataset, model and parameters, whole-graph logits, and
+the checks that keep a run folder's files consistent with each other."""
 
+import hashlib
+import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -8,17 +13,75 @@ import numpy as np
 
 from jgattr._checkpoint import load_checkpoint
 from jgattr._config import Config
-from jgattr.data import Dataset
-from jgattr.jobs._train import load_configured_dataset
+from jgattr.data import Dataset, load_dataset
 from jgattr.models import make_apply_fn, prepare_graph
+
+EXPLAIN_JSON = "explain.json"
+
+
+class RunFolderConflict(ValueError):
+    """A job would silently replace results of another target set or checkpoint in a run folder."""
+
+
+def load_configured_dataset(config: Config, *, data_dir: str | os.PathLike | None) -> Dataset:
+    """The dataset named by ``config.data``, looked up in ``data_dir`` (see :mod:`jgattr.data`)."""
+    return load_dataset(
+        config.data.name,
+        data_dir=data_dir,
+        normalize_features=config.data.normalize_features,
+        verify_checksums=config.data.verify_checksums,
+    )
 
 
 def load_run(config: Config, run: Path, data_dir) -> tuple[Dataset, Any, Any]:
     dataset = load_configured_dataset(config, data_dir=data_dir)
     trained = load_checkpoint(run, dataset=dataset.name)
-    return dataset, trained.model(), trained.params
+    return dataset, trained.model, trained.params
 
 
 def whole_graph_logits(model, params, dataset: Dataset) -> np.ndarray:
     """Whole-graph logits ``[N, C]`` of the model on the dataset."""
     return np.asarray(jax.jit(make_apply_fn(model))(params, prepare_graph(model, dataset.graph)))
+
+
+def read_json(run: str | os.PathLike, name: str) -> dict | None:
+    """``run/name`` parsed, ``None`` if absent; unreadable JSON is a :class:`RunFolderConflict`."""
+    file = Path(run) / name
+    if not file.is_file():
+        return None
+    try:
+        return json.loads(file.read_text())
+    except (OSError, ValueError) as err:
+        raise RunFolderConflict(
+            f"{file} is not readable JSON ({err}): write to another --out, or pass --overwrite "
+            "to replace the run folder's results"
+        ) from err
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes (a checkpoint's identity, whatever its path)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def discard_attributions(run: str | os.PathLike) -> list[Path]:
+    """Delete the attributions of a run folder (``--overwrite``): the files ``explain.json`` lists,
+    ``explain.json``, ``eval.json`` and unfinished rounds in ``parts/``; returns what went."""
+    run = Path(run)
+    try:
+        previous = read_json(run, EXPLAIN_JSON)
+    except RunFolderConflict:
+        previous = None
+    names = list((previous or {}).get("methods", {}))
+    files = [run / f"attributions_{name}.npz" for name in names]
+    files += [run / EXPLAIN_JSON, run / "eval.json"]
+    gone = [f for f in files if f.is_file()]
+    for f in gone:
+        f.unlink()
+    if (run / "parts").is_dir():
+        shutil.rmtree(run / "parts")
+        gone.append(run / "parts")
+    return gone

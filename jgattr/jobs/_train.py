@@ -1,6 +1,9 @@
 """The ``train`` job: train the configured model, write its checkpoint and ``train.json``."""
 
+import dataclasses
+import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -8,35 +11,84 @@ import jax
 
 from jgattr._checkpoint import Checkpoint, checkpoint_path, save_checkpoint
 from jgattr._config import Config
-from jgattr._io import atomic_write_json
+from jgattr._io import atomic_write_json, run_folder_lock
 from jgattr._training import train
-from jgattr.data import Dataset, load_dataset
+from jgattr.jobs._run_folder import (
+    EXPLAIN_JSON,
+    RunFolderConflict,
+    discard_attributions,
+    load_configured_dataset,
+    read_json,
+)
 from jgattr.models import build_model
 
+__all__ = ["load_configured_dataset", "reusable_training", "train_and_save", "training_settings"]
 
-def load_configured_dataset(config: Config, *, data_dir: str | os.PathLike | None) -> Dataset:
-    """The dataset named by ``config.data``, looked up in ``data_dir`` (see :mod:`jgattr.data`)."""
-    return load_dataset(
-        config.data.name,
-        data_dir=data_dir,
-        normalize_features=config.data.normalize_features,
-        verify_checksums=config.data.verify_checksums,
-    )
+
+def training_settings(config: Config) -> dict[str, Any]:
+    """The ``[data]``, ``[model]`` and ``[train]`` tables a checkpoint depends on, as JSON."""
+    tables = {
+        name: dataclasses.asdict(getattr(config, name)) for name in ("data", "model", "train")
+    }
+    return json.loads(json.dumps(tables))
+
+
+def reusable_training(config: Config, out: str | os.PathLike) -> dict[str, Any] | None:
+    """``out``'s ``train.json`` if its checkpoint was trained with the same ``[data]``,
+    ``[model]`` and ``[train]`` settings as ``config`` (``jgattr run`` then skips training),
+    else ``None``."""
+    out = Path(out)
+    try:
+        trained = read_json(out, "train.json")
+    except RunFolderConflict:
+        return None
+    same = trained is not None and trained.get("settings") == training_settings(config)
+    return trained if same and checkpoint_path(out).is_file() else None
 
 
 def train_and_save(
-    config: Config, out: str | os.PathLike, *, data_dir: str | os.PathLike | None = None
+    config: Config,
+    out: str | os.PathLike,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> dict[str, Any]:
     """Train the configured model, write ``checkpoint.msgpack`` and ``train.json`` into ``out``.
 
+    Args:
+      config: the run's config (``[data]``, ``[model]`` and ``[train]`` are used).
+      out: the run folder; locked while the job writes to it.
+      data_dir: where the dataset files are.
+      overwrite: retrain even if ``out`` holds attributions of its current checkpoint, and delete
+        them (they would be stale). Without it that is a :class:`RunFolderConflict`.
+      on_epoch: called after every epoch with ``(epoch, metrics)`` (see :func:`jgattr.train`).
+
     Returns:
-      The content of ``train.json``: dataset, seed, epochs, train/val/test accuracy, seconds and
-      the paths written.
+      The content of ``train.json``: dataset, seed, epochs, train/val/test accuracy, seconds, the
+      settings (see :func:`reusable_training`) and the paths written.
     """
     out = Path(out)
+    with run_folder_lock(out, "jgattr train"):
+        has_results = (out / EXPLAIN_JSON).is_file()
+        if has_results and not overwrite:
+            raise RunFolderConflict(
+                f"{out} holds attributions of its checkpoint ({out / EXPLAIN_JSON}); training "
+                "again would replace the checkpoint and leave them stale: write to another --out, "
+                "or pass --overwrite to retrain and delete them"
+            )
+        summary = _train(config, out, data_dir, on_epoch)
+        if has_results:
+            discard_attributions(out)
+        return summary
+
+
+def _train(config: Config, out: Path, data_dir, on_epoch) -> dict[str, Any]:
     dataset = load_configured_dataset(config, data_dir=data_dir)
     model = build_model(config.model, dataset.num_classes)
-    result = train(model, dataset, config.train, key=jax.random.key(config.train.seed))
+    result = train(
+        model, dataset, config.train, key=jax.random.key(config.train.seed), on_epoch=on_epoch
+    )
     checkpoint = Checkpoint(
         result.params, config.model, dataset.name, dataset.num_features, dataset.num_classes
     )
@@ -52,6 +104,7 @@ def train_and_save(
             "num_layers": config.model.num_layers,
             "hidden_size": config.model.hidden_size,
         },
+        "settings": training_settings(config),
         "checkpoint": str(checkpoint_path(out)),
     }
     atomic_write_json(out / "train.json", summary)
