@@ -1,6 +1,6 @@
 """jgattr: attributions for every node of a graph at once, in JAX.
 
-The public surface is small: data loading, the GCN and its training, checkpoints and configs, and
+The public surface is small: data loading, the built-in models and their training, checkpoints and configs, and
 :func:`explain`. Names are imported on first use (PEP 562), so ``import jgattr`` and
 ``jgattr --help`` do not pay for importing JAX.
 """
@@ -12,7 +12,11 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "DATASETS": "jgattr.data",
+    "GAT": "jgattr.models",
     "GCN": "jgattr.models",
+    "GIN": "jgattr.models",
+    "GraphSAGE": "jgattr.models",
+    "Explainable": "jgattr.models",
     "Checkpoint": "jgattr._checkpoint",
     "CheckpointError": "jgattr._checkpoint",
     "Config": "jgattr._config",
@@ -31,13 +35,18 @@ _EXPORTS = {
     "load_dataset": "jgattr.data",
     "load_npz": "jgattr.data",
     "make_apply_fn": "jgattr.models",
+    "prepare_graph": "jgattr.models",
     "save_checkpoint": "jgattr._checkpoint",
     "train": "jgattr._training",
 }
 
 __all__ = [
     "DATASETS",
+    "GAT",
     "GCN",
+    "GIN",
+    "Explainable",
+    "GraphSAGE",
     "Checkpoint",
     "CheckpointError",
     "Config",
@@ -56,6 +65,7 @@ __all__ = [
     "load_dataset",
     "load_npz",
     "make_apply_fn",
+    "prepare_graph",
     "save_checkpoint",
     "train",
 ]

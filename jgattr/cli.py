@@ -325,7 +325,7 @@ def _epoch_printer(args: argparse.Namespace, epochs: int) -> Callable[[int, dict
 
 
 def _train_step(args: argparse.Namespace, config, *, reuse: bool) -> dict:
-    from jgattr.jobs._train import reusable_training, train_and_save
+    from jgattr.jobs import reusable_training, train_and_save
 
     trained = reusable_training(config, args.out) if reuse else None
     if trained is not None:

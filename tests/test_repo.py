@@ -25,7 +25,11 @@ def test_public_api_surface():
     assert sorted(jgattr.__all__) == sorted(
         [
             "DATASETS",
+            "GAT",
             "GCN",
+            "GIN",
+            "Explainable",
+            "GraphSAGE",
             "Checkpoint",
             "CheckpointError",
             "Config",
@@ -44,6 +48,7 @@ def test_public_api_surface():
             "load_dataset",
             "load_npz",
             "make_apply_fn",
+            "prepare_graph",
             "save_checkpoint",
             "train",
         ]
@@ -76,9 +81,15 @@ def test_subpackage_surfaces_are_documented():
             "TARGET_SETS",
             "Attributions",
             "Explainable",
+            "InEdges",
             "Method",
+            "PreparedGraph",
+            "Union",
             "as_explainable",
+            "cache_info",
+            "clear_caches",
             "compilation_count",
+            "computation_graphs",
             "edge_integrated_gradients",
             "edge_saliency",
             "exact_relu_average",
@@ -88,6 +99,7 @@ def test_subpackage_surfaces_are_documented():
             "lid_ig",
             "lid_taylor",
             "nam",
+            "prepare_data",
             "quadrature",
             "saliency",
             "sig_lid_ig",
@@ -117,3 +129,48 @@ def test_subpackage_surfaces_are_documented():
                 assert value.__doc__, f"{module.__name__}.{name} needs a docstring"
     for name in jgattr.models.__all__:
         assert getattr(jgattr.models, name).__doc__
+
+
+def _package_modules():
+    return sorted((REPO / "jgattr").rglob("*.py"))
+
+
+def test_no_private_imports_across_packages():
+    """A module imports another package's public names only (``jgattr.attribution``, not
+    ``jgattr.attribution._engine``): packages can reorganize their insides freely."""
+    import ast
+
+    offending = []
+    for file in _package_modules():
+        parts = file.relative_to(REPO / "jgattr").parts
+        package = parts[0] if len(parts) > 1 else ""
+        for node in ast.walk(ast.parse(file.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = node.module.split(".")
+                if (
+                    names[0] == "jgattr"
+                    and len(names) >= 3
+                    and names[1] != package
+                    and not names[1].startswith("_")
+                    and any(name.startswith("_") for name in names[2:])
+                ):
+                    offending.append(f"{file.relative_to(REPO)}:{node.lineno} {node.module}")
+    assert not offending, offending
+
+
+def test_modules_stay_small_and_model_details_stay_in_models():
+    """One concern per file (<= 400 lines), and only jgattr/models knows parameter names or
+    the GCN normalization."""
+    too_long = {
+        str(f.relative_to(REPO)): n
+        for f in _package_modules()
+        if (n := len(f.read_text().splitlines())) > 400
+    }
+    assert not too_long, too_long
+    leaks = [
+        str(f.relative_to(REPO))
+        for f in _package_modules()
+        if "models" not in f.parts
+        and any(word in f.read_text() for word in ('"conv_0"', "gcn_normalize(", '"kernel"]'))
+    ]
+    assert not leaks, leaks

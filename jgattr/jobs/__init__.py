@@ -8,7 +8,7 @@ from jgattr.jobs._evaluate import evaluate_run
 from jgattr.jobs._explain import configured_methods, explain_and_save
 from jgattr.jobs._niv import niv_run
 from jgattr.jobs._report import write_report
-from jgattr.jobs._train import load_configured_dataset, train_and_save
+from jgattr.jobs._train import load_configured_dataset, reusable_training, train_and_save
 
 __all__ = [
     "configured_methods",
@@ -16,6 +16,7 @@ __all__ = [
     "explain_and_save",
     "load_configured_dataset",
     "niv_run",
+    "reusable_training",
     "train_and_save",
     "write_report",
 ]

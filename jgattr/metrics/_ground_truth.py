@@ -13,8 +13,7 @@ References:
 
 import numpy as np
 
-from jgattr.attribution import Attributions
-from jgattr.attribution._subgraphs import InEdges
+from jgattr.attribution import Attributions, InEdges
 
 
 def roc_auc(scores: np.ndarray, truth: np.ndarray) -> float:
