@@ -1,8 +1,8 @@
 """jgattr: attributions for every node of a graph at once, in JAX.
 
-The public surface is small: data loading, the built-in models and their training, checkpoints and configs, and
-:func:`explain`. Names are imported on first use (PEP 562), so ``import jgattr`` and
-``jgattr --help`` do not pay for importing JAX.
+The public surface is small: data loading, the built-in models and their training, checkpoints
+and configs, and :func:`explain`. Names are imported on first use (PEP 562), so ``import jgattr``
+and ``jgattr --help`` do not pay for importing JAX.
 """
 
 import importlib
@@ -45,8 +45,6 @@ __all__ = [
     "GAT",
     "GCN",
     "GIN",
-    "Explainable",
-    "GraphSAGE",
     "Checkpoint",
     "CheckpointError",
     "Config",
@@ -54,6 +52,8 @@ __all__ = [
     "DataConfig",
     "DataError",
     "Dataset",
+    "Explainable",
+    "GraphSAGE",
     "ModelConfig",
     "TrainConfig",
     "TrainResult",
