@@ -58,6 +58,12 @@ class ExplainConfig:
       baseline: reference input of IG and the LID family: ``zeros`` or ``mean``.
       relu_average: LID family: ``exact`` or ``n_sample``.
       n_samples: LID family: n of the paper's sampling rule.
+      per_method: settings of one method, overriding the shared ones above, keyed by method
+        name (TOML: ``[explain.per_method.edge_ig] n_steps = 20``); a key must be an argument
+        of that method's factory.
+
+    The shared settings go to every method whose factory takes them (``quadrature`` is the
+    factories' ``quadrature_rule``).
     """
 
     methods: tuple[str, ...] = ("nam", "ig", "sig_lid_ig")
@@ -71,6 +77,7 @@ class ExplainConfig:
     baseline: str = "zeros"
     relu_average: str = "exact"
     n_samples: int = 50
+    per_method: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check_methods(self.methods)
@@ -156,6 +163,10 @@ def _accepts(annotation: Any, value: Any) -> bool:
     if annotation is type(None):
         return value is None
     origin = typing.get_origin(annotation)
+    if origin is dict:
+        return isinstance(value, dict)
+    if annotation is typing.Any:
+        return True
     if origin in (tuple, list):
         item = typing.get_args(annotation)[0]
         return isinstance(value, list | tuple) and all(_accepts(item, v) for v in value)

@@ -5,6 +5,7 @@ records both, and a later ``explain`` with other methods adds to it (methods are
 dropped). Another target set or checkpoint is refused unless ``overwrite=True``.
 """
 
+import inspect
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -15,7 +16,7 @@ import numpy as np
 from jgattr._checkpoint import checkpoint_path, load_checkpoint
 from jgattr._config import Config, ConfigError, ExplainConfig
 from jgattr._io import atomic_write_json, run_folder_lock
-from jgattr.attribution import Method, explain, get_method
+from jgattr.attribution import METHODS, Method, explain, get_method
 from jgattr.data import Dataset
 from jgattr.jobs._run_folder import (
     EXPLAIN_JSON,
@@ -41,20 +42,15 @@ def configured_methods(
       ConfigError: an unknown or repeated method; the message names ``names["methods"]`` (the
         CLI flag) or ``[explain] methods``.
     """
-    shared = {"baseline": config.baseline}
-    per_family = {
-        "integrated_gradients": {
-            "n_steps": config.n_steps,
-            "quadrature_rule": config.quadrature,
-            "output": config.output,
-            **shared,
-        },
-        "lid": {"relu_average": config.relu_average, "n_samples": config.n_samples, **shared},
-        "edge_integrated_gradients": {
-            "n_steps": config.n_steps,
-            "quadrature_rule": config.quadrature,
-        },
+    shared = {
+        "n_steps": config.n_steps,
+        "quadrature_rule": config.quadrature,
+        "output": config.output,
+        "baseline": config.baseline,
+        "relu_average": config.relu_average,
+        "n_samples": config.n_samples,
     }
+    per_method = _per_method_settings(config)
     methods = []
     for name in config.methods:
         try:
@@ -66,9 +62,33 @@ def configured_methods(
                 f"{_name('methods', names)} names {key} twice ({list(config.methods)}): "
                 "list each method once"
             )
-        family = "lid" if "lid" in key else key
-        methods.append(get_method(key, **per_family.get(family, {})))
+        accepted = inspect.signature(METHODS[key]).parameters
+        settings = {k: v for k, v in shared.items() if k in accepted} | per_method.get(key, {})
+        try:
+            methods.append(get_method(key, **settings))
+        except ValueError as err:
+            raise ConfigError(f"[explain] settings of {key}: {err}") from None
     return methods
+
+
+def _per_method_settings(config: ExplainConfig) -> dict[str, dict[str, Any]]:
+    """``[explain.per_method.<method>]`` tables by canonical method name, keys checked against
+    each factory's own signature."""
+    settings = {}
+    for name, table in config.per_method.items():
+        try:
+            key = get_method(name).name
+        except ValueError as err:
+            raise ConfigError(f"[explain.per_method.{name}]: {err}") from None
+        accepted = sorted(inspect.signature(METHODS[key]).parameters)
+        unknown = sorted(set(table) - set(accepted))
+        if unknown or not isinstance(table, dict):
+            raise ConfigError(
+                f"[explain.per_method.{name}] has unknown setting(s) {unknown}: {key} takes "
+                f"{accepted}"
+            )
+        settings[key] = dict(table)
+    return settings
 
 
 def _check_targets(config: ExplainConfig, dataset: Dataset, num_classes: int, names) -> None:
