@@ -1,13 +1,17 @@
 """The engine's caches: bounded, least-recently-used, listed and clearable in one place.
 
-What is cached and why:
+What is cached and why (the names :func:`cache_info` reports):
 - ``programs``: compiled chunk programs, keyed by (method, model, path, shapes); a second call
   with the same shapes runs without compiling.
-- ``jitted``: jitted whole-graph helper programs (input forward, per-method preparation).
-- ``prepared``: a dataset's graph as a model prepares it, its CSR in-edges and its last few
-  target unions (per dataset object, dropped with the dataset).
+- ``jitted_forward``, ``jitted_walk_prep``: jitted whole-graph programs (the input forward per
+  model; the walk-sum preparation per method and model).
+- ``prepared_graphs``: a dataset's graph as a model prepares it, with its CSR in-edges (per
+  dataset object, dropped with the dataset); ``target_unions``: its last few target unions.
 - ``device_structure``: padded chunk structures already on the devices, reused by the next
   method of the same call.
+
+The built-in models' ``Explainable`` records are small and cached per hyperparameters in
+:mod:`jgattr.models`; they hold no arrays.
 
 :func:`cache_info` reports their sizes; :func:`clear_caches` empties them all.
 """

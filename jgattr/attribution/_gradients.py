@@ -193,9 +193,11 @@ def edge_integrated_gradients(
 ) -> Method:
     """Integrated gradients over per-edge weights, baseline 0 (Captum's edge mask with PyG).
 
-    ``IG_e = ∫₀¹ ∂Z[a, c] / ∂m_e (α 1) dα`` where ``m_e`` scales edge e's normalized weight.
-    Completeness: ``Σ_e IG_e = Z[a, c](m = 1) − Z[a, c](m = 0)`` (no messages at all, self
-    loops included); the result's ``delta`` is the quadrature's gap.
+    ``IG_e = ∫₀¹ ∂Z[a, c] / ∂m_e (α 1) dα`` where ``m_e`` scales edge e's weight in the
+    prepared graph (GCN: its normalized weight; GAT: its attention coefficient).
+    Completeness: ``Σ_e IG_e = Z[a, c](m = 1) − Z[a, c](m = 0)``: no messages along any edge,
+    self loops included (GIN and GraphSAGE still see a node's own features through their root
+    term); the result's ``delta`` is the quadrature's gap.
 
     Args:
       n_steps: quadrature points on the alpha axis (vmapped).

@@ -49,8 +49,9 @@ class Attributions:
         input layer); NaN where the method does not decompose hidden layers.
       stats: timing and memory of the run that produced it (not part of the pytree data).
       level: ``"node"``, or ``"edge"`` for edge methods: then ``sources`` are edge ids of the
-        normalized graph (the input graph's edges in order, then one self loop per node) and
-        each target's entries are the edges of its computation graph.
+        graph as the model prepares it (the input graph's edges in order, then, for models with
+        self loops such as GCN and GAT, one self loop per node) and each target's entries are
+        the edges of its computation graph.
     """
 
     method: str = dataclasses.field(metadata={"static": True})
