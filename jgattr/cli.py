@@ -2,21 +2,19 @@
 
 Results go to stdout, progress to stderr (plain lines, so logs and pipes stay readable). Bad
 input exits with status 2 and one line naming the argument, the value and the fix; Ctrl-C exits
-with 130 and says what was kept. Heavy imports (JAX, Flax) happen inside the command handlers,
-so ``--help`` is instant.
+with 130 and says what was kept. Heavy imports (JAX, Flax) happen inside the command handlers
+(``jgattr._cli_commands``), so ``--help`` is instant.
 """
 
 import argparse
-import contextlib
-import json
 import sys
-import time
-import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from jgattr._io import RunFolderBusy, run_folder_lock
+from jgattr._cli_commands import HANDLERS
+from jgattr._cli_messages import interrupted_message
+from jgattr._io import RunFolderBusy
 
 # The choices of [explain] (jgattr._config and jgattr.attribution; a test checks they agree).
 TARGET_SETS = ("test", "val", "train", "all")
@@ -246,235 +244,7 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# ------------------------------------------------------------------------ config
-
-
-def _say(args: argparse.Namespace, message: str) -> None:
-    """A progress line on stderr (stdout carries results only)."""
-    print(f"jgattr {args.command}: {message}", file=sys.stderr, flush=True)
-
-
-def _dataset_hint(config: Path | None) -> str:
-    """The dataset a config names, read cheaply before JAX is imported (errors come later)."""
-    if config is None:
-        return "ba-shapes (built-in config)"
-    try:
-        name = tomllib.loads(config.read_text()).get("data", {}).get("name", "cora")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
-        return str(config)
-    return f"{name} ({config})"
-
-
-_FLAGS = {"methods": "--methods", "targets": "--targets", "classes": "--classes"}
-
-
-def _effective_config(args: argparse.Namespace):
-    from jgattr._config import default_config, load_config, replace
-
-    config = load_config(args.config) if args.config else default_config()
-    if args.out is None:
-        args.out = Path("runs") / Path(config.data.name).stem
-    overrides = {
-        key: getattr(args, key)
-        for key in ("seed", "epochs")
-        if getattr(args, key, None) is not None
-    }
-    if overrides:
-        config = replace(config, "train", **overrides)
-    if args.no_verify_checksums:
-        config = replace(config, "data", verify_checksums=False)
-    explain = {
-        key: getattr(args, key)
-        for key in ("methods", "targets", "classes", "path", "memory_budget_mb")
-        if getattr(args, key, None) is not None
-    }
-    if explain:
-        config = replace(config, "explain", **explain)
-    args.names = {key: flag for key, flag in _FLAGS.items() if key in explain}
-    return config
-
-
-def _start(args: argparse.Namespace):
-    """First progress line (before the heavy imports), then the effective config."""
-    _say(args, f"loading {_dataset_hint(args.config)} ...")
-    if getattr(args, "distributed", False):
-        import jax
-
-        jax.distributed.initialize()
-    return _effective_config(args)
-
-
-# ------------------------------------------------------------------------ commands
-
-
-def _epoch_printer(args: argparse.Namespace, epochs: int) -> Callable[[int, dict], None]:
-    """Training progress about every tenth of the epochs or every 2 s, whichever comes first."""
-    every, last = max(1, epochs // 10), [0.0]
-
-    def on_epoch(epoch: int, metrics: dict[str, float]) -> None:
-        now = time.monotonic()
-        if epoch == 1 or epoch % every == 0 or now - last[0] >= 2.0:
-            last[0] = now
-            _say(
-                args,
-                f"epoch {epoch}/{epochs}: train loss {metrics['train_loss']:.4f}, "
-                f"val acc {metrics['val_accuracy']:.4f}",
-            )
-
-    return on_epoch
-
-
-def _train_step(args: argparse.Namespace, config, *, reuse: bool) -> dict:
-    from jgattr.jobs import reusable_training, train_and_save
-
-    trained = reusable_training(config, args.out) if reuse else None
-    if trained is not None:
-        _say(args, f"reusing the checkpoint in {args.out}: train.json records the same settings")
-        return trained
-    _say(args, f"training for up to {config.train.epochs} epochs ...")
-    trained = train_and_save(
-        config,
-        args.out,
-        data_dir=args.data_dir,
-        overwrite=args.overwrite,
-        on_epoch=_epoch_printer(args, config.train.epochs),
-    )
-    _say(args, f"trained {trained['epochs']} epochs in {trained['seconds']} s")
-    return trained
-
-
-def _train(args: argparse.Namespace) -> int:
-    config = _start(args)
-    summary = _train_step(args, config, reuse=False)
-    print(json.dumps(summary, indent=2))
-    print(f"wrote {args.out / 'train.json'} and {summary['checkpoint']}")
-    return 0
-
-
-def _explain_step(args: argparse.Namespace, config, checkpoint: Path) -> None:
-    from jgattr.jobs import explain_and_save
-
-    summary = explain_and_save(
-        config,
-        checkpoint,
-        args.out,
-        data_dir=args.data_dir,
-        progress=True,
-        overwrite=args.overwrite,
-        names=args.names,
-        log=lambda line: _say(args, line),
-    )
-    for name, stats in summary["methods"].items():
-        kept = "" if name in summary["computed"] else " (kept from an earlier run)"
-        print(
-            f"{name}: {stats['targets']} targets in {stats['seconds']} s "
-            f"(compile {stats['compile_seconds']} s, {stats['path']} path) -> {stats['file']}"
-            + kept
-        )
-    print(f"wrote {args.out / 'explain.json'}")
-
-
-def _explain(args: argparse.Namespace) -> int:
-    config = _start(args)
-    _explain_step(args, config, args.checkpoint or args.out)
-    return 0
-
-
-def _evaluate_step(args: argparse.Namespace, config) -> dict:
-    from jgattr.jobs import evaluate_run
-
-    start = time.monotonic()
-    _say(
-        args,
-        f"evaluating: deletion curves, fidelity, contrastivity (mode {config.evaluate.mode}; "
-        f"random orders: {config.evaluate.random_seeds}) ...",
-    )
-    metrics = evaluate_run(config, args.out, data_dir=args.data_dir)
-    _say(args, f"evaluated in {time.monotonic() - start:.1f} s")
-    print(f"random order: deletion AUC {metrics['random']['deletion_auc']:.4f}")
-    for name, values in metrics["methods"].items():
-        if "deletion_auc" in values:
-            print(f"{name}: deletion AUC {values['deletion_auc']:.4f}")
-    print(f"wrote {args.out / 'eval.json'} and " + ", ".join(metrics["figures"]))
-    return metrics
-
-
-def _reading(args: argparse.Namespace):
-    """The lock of a job that reads --out and adds files to it; a missing --out is not created."""
-    if args.out.is_dir():
-        return run_folder_lock(args.out, f"jgattr {args.command}")
-    return contextlib.nullcontext()
-
-
-def _evaluate(args: argparse.Namespace) -> int:
-    from jgattr._config import replace
-
-    config = _start(args)
-    if args.mode:
-        config = replace(config, "evaluate", mode=args.mode)
-    with _reading(args):
-        _evaluate_step(args, config)
-    return 0
-
-
-def _niv_step(args: argparse.Namespace, config, node: int) -> None:
-    from jgattr.jobs import niv_run
-
-    _say(args, f"drawing the NIV figure of node {node} ...")
-    paths = niv_run(config, args.out, node, data_dir=args.data_dir)
-    print("wrote " + ", ".join(str(p) for p in paths))
-
-
-def _niv(args: argparse.Namespace) -> int:
-    config = _start(args)
-    with _reading(args):
-        _niv_step(args, config, args.node)
-    return 0
-
-
-def _run(args: argparse.Namespace) -> int:
-    from jgattr.jobs import write_report
-
-    config = _start(args)
-    with run_folder_lock(args.out, "jgattr run"):
-        trained = _train_step(args, config, reuse=True)
-        print(
-            f"trained on {trained['dataset']}: test accuracy {trained['accuracy']['test']:.4f}; "
-            f"wrote {args.out / 'train.json'}"
-        )
-        _explain_step(args, config, args.out)
-        metrics = _evaluate_step(args, config)
-        for node in metrics["niv_nodes"]:  # [evaluate] niv_nodes, else a chosen target
-            _niv_step(args, config, node)
-        print(f"report: {write_report(args.out)}")
-    return 0
-
-
 # ------------------------------------------------------------------------ entry point
-
-
-def _interrupted(out: Path | None) -> str:
-    """What Ctrl-C leaves: finished rounds in ``out/parts`` (with their total from manifests)."""
-    parts = out / "parts" if out is not None else None
-    if parts is None or not parts.is_dir():
-        where = f" in {out}" if out is not None else ""
-        return f"interrupted: no unfinished work to keep{where}; rerun the same command"
-    kept, total, known = 0, 0, True
-    for folder in sorted(p for p in parts.iterdir() if p.is_dir()):
-        kept += len(list(folder.glob("round_*.npz")))
-        rounds = _manifest_rounds(folder / "manifest.json")
-        known = known and rounds is not None
-        total += rounds or 0
-    of = f" of {total}" if known and total else ""
-    return f"interrupted: {kept}{of} rounds kept in {parts}; rerun the same command to resume"
-
-
-def _manifest_rounds(manifest: Path) -> int | None:
-    try:
-        rounds = json.loads(manifest.read_text()).get("rounds")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return rounds if isinstance(rounds, int) else None
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -502,15 +272,6 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-_HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "train": _train,
-    "explain": _explain,
-    "evaluate": _evaluate,
-    "niv": _niv,
-    "run": _run,
-}
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jgattr`` console script; returns the exit status.
 
@@ -519,9 +280,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args: Any = _parse(argv)
     try:
-        return _HANDLERS[args.command](args)
+        return HANDLERS[args.command](args)
     except KeyboardInterrupt:
-        print(_interrupted(args.out), file=sys.stderr, flush=True)
+        print(interrupted_message(args.out), file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
     except (ValueError, RunFolderBusy, OSError) as err:
         # ConfigError, DataError, CheckpointError and RunFolderConflict are ValueErrors.

@@ -8,7 +8,7 @@ import pytest
 
 import jgattr.viz as viz
 from jgattr.viz import curves_figure, niv_figure, niv_panel, niv_scores, save_figure
-from jgattr.viz._niv import CONTEXT_AREA, MAX_AREA, MIN_AREA, RING, TARGET_MIN_AREA
+from jgattr.viz._niv_style import CONTEXT_AREA, MAX_AREA, MIN_AREA, RING, TARGET_MIN_AREA
 from tests.conftest import REPO
 
 # Hand-made neighbourhood of target 7: 1-hop 3, 11, 20, 25, 4 (edge given as 4 -> 7);

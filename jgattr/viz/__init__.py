@@ -5,7 +5,8 @@ object-oriented API (no pyplot state, no window); matplotlib is imported only wh
 """
 
 from jgattr.viz._curves import curves_figure, save_figure
-from jgattr.viz._niv import niv_figure, niv_panel, niv_scores
+from jgattr.viz._niv import niv_figure, niv_panel
+from jgattr.viz._niv_input import niv_scores
 
 __all__ = [
     "curves_figure",

@@ -1,0 +1,187 @@
+"""The ``jgattr`` command handlers: effective config, then one library job per command.
+
+JAX, Flax and the jobs are imported inside the handlers, so importing this module stays cheap.
+"""
+
+import argparse
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from jgattr._cli_messages import dataset_hint, epoch_printer, say
+from jgattr._io import run_folder_lock
+
+_FLAGS = {"methods": "--methods", "targets": "--targets", "classes": "--classes"}
+
+
+def _effective_config(args: argparse.Namespace):
+    from jgattr._config import default_config, load_config, replace
+
+    config = load_config(args.config) if args.config else default_config()
+    if args.out is None:
+        args.out = Path("runs") / Path(config.data.name).stem
+    overrides = {
+        key: getattr(args, key)
+        for key in ("seed", "epochs")
+        if getattr(args, key, None) is not None
+    }
+    if overrides:
+        config = replace(config, "train", **overrides)
+    if args.no_verify_checksums:
+        config = replace(config, "data", verify_checksums=False)
+    explain = {
+        key: getattr(args, key)
+        for key in ("methods", "targets", "classes", "path", "memory_budget_mb")
+        if getattr(args, key, None) is not None
+    }
+    if explain:
+        config = replace(config, "explain", **explain)
+    args.names = {key: flag for key, flag in _FLAGS.items() if key in explain}
+    return config
+
+
+def _start(args: argparse.Namespace):
+    """First progress line (before the heavy imports), then the effective config."""
+    say(args, f"loading {dataset_hint(args.config)} ...")
+    if getattr(args, "distributed", False):
+        import jax
+
+        jax.distributed.initialize()
+    return _effective_config(args)
+
+
+def _train_step(args: argparse.Namespace, config, *, reuse: bool) -> dict:
+    from jgattr.jobs import reusable_training, train_and_save
+
+    trained = reusable_training(config, args.out) if reuse else None
+    if trained is not None:
+        say(args, f"reusing the checkpoint in {args.out}: train.json records the same settings")
+        return trained
+    say(args, f"training for up to {config.train.epochs} epochs ...")
+    trained = train_and_save(
+        config,
+        args.out,
+        data_dir=args.data_dir,
+        overwrite=args.overwrite,
+        on_epoch=epoch_printer(args, config.train.epochs),
+    )
+    say(args, f"trained {trained['epochs']} epochs in {trained['seconds']} s")
+    return trained
+
+
+def _train(args: argparse.Namespace) -> int:
+    config = _start(args)
+    summary = _train_step(args, config, reuse=False)
+    print(json.dumps(summary, indent=2))
+    print(f"wrote {args.out / 'train.json'} and {summary['checkpoint']}")
+    return 0
+
+
+def _explain_step(args: argparse.Namespace, config, checkpoint: Path) -> None:
+    from jgattr.jobs import explain_and_save
+
+    summary = explain_and_save(
+        config,
+        checkpoint,
+        args.out,
+        data_dir=args.data_dir,
+        progress=True,
+        overwrite=args.overwrite,
+        names=args.names,
+        log=lambda line: say(args, line),
+    )
+    for name, stats in summary["methods"].items():
+        kept = "" if name in summary["computed"] else " (kept from an earlier run)"
+        print(
+            f"{name}: {stats['targets']} targets in {stats['seconds']} s "
+            f"(compile {stats['compile_seconds']} s, {stats['path']} path) -> {stats['file']}"
+            + kept
+        )
+    print(f"wrote {args.out / 'explain.json'}")
+
+
+def _explain(args: argparse.Namespace) -> int:
+    config = _start(args)
+    _explain_step(args, config, args.checkpoint or args.out)
+    return 0
+
+
+def _evaluate_step(args: argparse.Namespace, config) -> dict:
+    from jgattr.jobs import evaluate_run
+
+    start = time.monotonic()
+    say(
+        args,
+        f"evaluating: deletion curves, fidelity, contrastivity (mode {config.evaluate.mode}; "
+        f"random orders: {config.evaluate.random_seeds}) ...",
+    )
+    metrics = evaluate_run(config, args.out, data_dir=args.data_dir)
+    say(args, f"evaluated in {time.monotonic() - start:.1f} s")
+    print(f"random order: deletion AUC {metrics['random']['deletion_auc']:.4f}")
+    for name, values in metrics["methods"].items():
+        if "deletion_auc" in values:
+            print(f"{name}: deletion AUC {values['deletion_auc']:.4f}")
+    print(f"wrote {args.out / 'eval.json'} and " + ", ".join(metrics["figures"]))
+    return metrics
+
+
+def _reading(args: argparse.Namespace):
+    """The lock of a job that reads --out and adds files to it; a missing --out is not created."""
+    if args.out.is_dir():
+        return run_folder_lock(args.out, f"jgattr {args.command}")
+    return contextlib.nullcontext()
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from jgattr._config import replace
+
+    config = _start(args)
+    if args.mode:
+        config = replace(config, "evaluate", mode=args.mode)
+    with _reading(args):
+        _evaluate_step(args, config)
+    return 0
+
+
+def _niv_step(args: argparse.Namespace, config, node: int) -> None:
+    from jgattr.jobs import niv_run
+
+    say(args, f"drawing the NIV figure of node {node} ...")
+    paths = niv_run(config, args.out, node, data_dir=args.data_dir)
+    print("wrote " + ", ".join(str(p) for p in paths))
+
+
+def _niv(args: argparse.Namespace) -> int:
+    config = _start(args)
+    with _reading(args):
+        _niv_step(args, config, args.node)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from jgattr.jobs import write_report
+
+    config = _start(args)
+    with run_folder_lock(args.out, "jgattr run"):
+        trained = _train_step(args, config, reuse=True)
+        print(
+            f"trained on {trained['dataset']}: test accuracy {trained['accuracy']['test']:.4f}; "
+            f"wrote {args.out / 'train.json'}"
+        )
+        _explain_step(args, config, args.out)
+        metrics = _evaluate_step(args, config)
+        for node in metrics["niv_nodes"]:  # [evaluate] niv_nodes, else a chosen target
+            _niv_step(args, config, node)
+        print(f"report: {write_report(args.out)}")
+    return 0
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "train": _train,
+    "explain": _explain,
+    "evaluate": _evaluate,
+    "niv": _niv,
+    "run": _run,
+}

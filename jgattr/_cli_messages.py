@@ -1,0 +1,66 @@
+"""What the ``jgattr`` command says: progress lines on stderr and the Ctrl-C summary."""
+
+import argparse
+import json
+import sys
+import time
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+
+def say(args: argparse.Namespace, message: str) -> None:
+    """A progress line on stderr (stdout carries results only)."""
+    print(f"jgattr {args.command}: {message}", file=sys.stderr, flush=True)
+
+
+def dataset_hint(config: Path | None) -> str:
+    """The dataset a config names, read cheaply before JAX is imported (errors come later)."""
+    if config is None:
+        return "ba-shapes (built-in config)"
+    try:
+        name = tomllib.loads(config.read_text()).get("data", {}).get("name", "cora")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
+        return str(config)
+    return f"{name} ({config})"
+
+
+def epoch_printer(args: argparse.Namespace, epochs: int) -> Callable[[int, dict], None]:
+    """Training progress about every tenth of the epochs or every 2 s, whichever comes first."""
+    every, last = max(1, epochs // 10), [0.0]
+
+    def on_epoch(epoch: int, metrics: dict[str, float]) -> None:
+        now = time.monotonic()
+        if epoch == 1 or epoch % every == 0 or now - last[0] >= 2.0:
+            last[0] = now
+            say(
+                args,
+                f"epoch {epoch}/{epochs}: train loss {metrics['train_loss']:.4f}, "
+                f"val acc {metrics['val_accuracy']:.4f}",
+            )
+
+    return on_epoch
+
+
+def interrupted_message(out: Path | None) -> str:
+    """What Ctrl-C leaves: finished rounds in ``out/parts`` (with their total from manifests)."""
+    parts = out / "parts" if out is not None else None
+    if parts is None or not parts.is_dir():
+        where = f" in {out}" if out is not None else ""
+        return f"interrupted: no unfinished work to keep{where}; rerun the same command"
+    kept, total, known = 0, 0, True
+    for folder in sorted(p for p in parts.iterdir() if p.is_dir()):
+        kept += len(list(folder.glob("round_*.npz")))
+        rounds = _manifest_rounds(folder / "manifest.json")
+        known = known and rounds is not None
+        total += rounds or 0
+    of = f" of {total}" if known and total else ""
+    return f"interrupted: {kept}{of} rounds kept in {parts}; rerun the same command to resume"
+
+
+def _manifest_rounds(manifest: Path) -> int | None:
+    try:
+        rounds = json.loads(manifest.read_text()).get("rounds")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return rounds if isinstance(rounds, int) else None
