@@ -8,8 +8,9 @@ For each architecture: train it on Cora (its ``configs/cora-<arch>.toml``, else 
 with the architecture swapped; ``--epochs`` caps training, the timings do not depend on it),
 then time NAM and IG (50 Gauss-Legendre steps) on the 1000 test nodes through the general path
 (``path="general"``): compile seconds apart, the best of ``--repeats`` warm runs plus the
-host preparation (computation graphs extracted from scratch in the first call). The GCN's exact walk-sum fast path runs beside it. The baseline is a
-per-target loop of jitted whole-graph ``jax.grad`` calls (on a sample, extrapolated).
+host preparation (computation graphs extracted from scratch in the first call). The GCN's
+exact walk-sum fast path runs beside it. The baseline is a per-target loop of jitted
+whole-graph ``jax.grad`` calls (on a sample, extrapolated).
 Prints JSON.
 """
 

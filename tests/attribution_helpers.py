@@ -226,12 +226,13 @@ def reference_lid(model, params, graph, classes, *, top, jacobian, ts, weights, 
     for layer in layers:
         hs.append(layer(hs[-1]))
         hs_ref.append(layer(hs_ref[-1]))
-    relevances, totals = [], []
-    for a, c in zip(TARGETS, classes, strict=True):
+    samples = jnp.asarray(paper_rule(top_samples)[0])
+
+    def one_target(a, c):
         z, z_ref = hs[-1][a], hs_ref[-1][a]
         onehot = jax.nn.one_hot(c, z.shape[0], dtype=z.dtype)
 
-        def softmax_row(v, c=c, onehot=onehot):
+        def softmax_row(v):
             p = jax.nn.softmax(v)
             return p[c] * (onehot - p)
 
@@ -240,8 +241,7 @@ def reference_lid(model, params, graph, classes, *, top, jacobian, ts, weights, 
         elif top == "softmax_local":
             vector = softmax_row(z)
         else:
-            samples = paper_rule(top_samples)[0]
-            vector = sum(softmax_row(z_ref + t * (z - z_ref)) for t in samples) / len(samples)
+            vector = jax.vmap(lambda t: softmax_row(z_ref + t * (z - z_ref)))(samples).mean(0)
         g = jnp.zeros_like(hs[-1]).at[a].set(vector)
         layer_totals = []
         for index in range(len(layers) - 1, -1, -1):
@@ -253,10 +253,12 @@ def reference_lid(model, params, graph, classes, *, top, jacobian, ts, weights, 
                     f, h_ref + t * (h - h_ref)
                 )[1](g)[0]
                 g = jnp.tensordot(jnp.asarray(weights), jax.vmap(on_line)(jnp.asarray(ts)), axes=1)
-            layer_totals.append(float(jnp.sum(g * (h - h_ref))))
-        relevances.append(np.asarray(jnp.sum(g * (x - hs_ref[0]), -1)))
-        totals.append(layer_totals[::-1])
-    return np.stack(relevances), np.array(totals)
+            layer_totals.append(jnp.sum(g * (h - h_ref)))
+        return jnp.sum(g * (x - hs_ref[0]), -1), jnp.stack(layer_totals[::-1])
+
+    one_target = jax.jit(one_target)
+    rows = [one_target(a, c) for a, c in zip(TARGETS, classes, strict=True)]
+    return np.stack([np.asarray(r) for r, _ in rows]), np.stack([np.asarray(t) for _, t in rows])
 
 
 def k_hop_sets(graph, num_hops: int) -> list[set[int]]:
