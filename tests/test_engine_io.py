@@ -17,36 +17,46 @@ TARGETS = np.arange(NUM_NODES)
 
 SHARDED_SCRIPT = textwrap.dedent(
     """
-    import jax, numpy as np, jax.numpy as jnp
+    import sys
+    import jax, numpy as np
     assert jax.device_count() == 8, jax.devices()
-    from jgattr.attribution import explain
-    from tests.attribution_helpers import random_gcn, random_graph
-    graph = random_graph(seed=3, dtype=np.float32)
-    targets = np.arange(16)
-    for num_layers, path in [(2, "fast"), (2, "general"), (3, "fast")]:
-        model, params = random_gcn(num_layers, graph, seed=2, dtype=jnp.float32)
-        methods = ["nam", "ig", "sig_lid_ig"] if path == "fast" else ["nam", "saliency", "ig"]
-        kwargs = dict(methods=methods, targets=targets, path="auto" if path == "fast" else path)
-        sharded = explain(model, params, graph, **kwargs)
-        single = explain(model, params, graph, devices=jax.devices()[:1], **kwargs)
-        for name in sharded:
-            assert sharded[name].stats["devices"] == 8 and single[name].stats["devices"] == 1
-            assert sharded[name].stats["chunks"] >= 8, sharded[name].stats
-            np.testing.assert_array_equal(sharded[name].sources, single[name].sources)
-            np.testing.assert_allclose(
-                sharded[name].values, single[name].values, rtol=1e-6, atol=1e-7
-            )
+    from jgattr.attribution import explain, get_method
+    from tests.attribution_helpers import TARGETS, build
+    methods = ["nam", "ig", get_method("sig_lid_ig", relu_average="n_sample"), "edge_saliency"]
+    for model_name in sys.argv[1:]:
+        model, params, graph = build(model_name, seed=2, dtype=np.float32)
+        paths = ["general", "auto"] if model_name.startswith("gcn") else ["general"]
+        for path in paths:
+            kwargs = dict(methods=methods, targets=TARGETS, path=path)
+            sharded = explain(model, params, graph, **kwargs)
+            single = explain(model, params, graph, devices=jax.devices()[:1], **kwargs)
+            for name in sharded:
+                assert sharded[name].stats["devices"] == 8, sharded[name].stats
+                assert single[name].stats["devices"] == 1
+                assert sharded[name].stats["chunks"] >= 8, sharded[name].stats
+                np.testing.assert_array_equal(sharded[name].sources, single[name].sources)
+                np.testing.assert_allclose(
+                    sharded[name].values, single[name].values, rtol=1e-6, atol=1e-7
+                )
     print("SHARDED-OK")
     """
 )
 
 
-def test_sharded_equals_unsharded_on_8_fake_cpu_devices():
+@pytest.mark.parametrize(
+    "models",
+    [
+        ["gcn-2", "gat"],
+        pytest.param(["gcn-1", "gcn-3", "gin", "sage", "plain"], marks=pytest.mark.slow),
+    ],
+    ids=["gcn-gat", "other-models"],
+)
+def test_sharded_equals_unsharded_on_8_fake_cpu_devices(models):
     env = dict(os.environ)
     env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=8"
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     result = subprocess.run(
-        [sys.executable, "-c", SHARDED_SCRIPT],
+        [sys.executable, "-c", SHARDED_SCRIPT, *models],
         capture_output=True,
         text=True,
         env=env,
