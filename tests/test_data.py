@@ -550,6 +550,28 @@ def test_npz_num_classes_field(tmp_path: Path) -> None:
         load_npz(_save(tmp_path, **_tiny_fields(), num_classes=np.int64(2)))
 
 
+def test_npz_class_count_rule(tmp_path: Path) -> None:
+    """Inferred C needs half the ids used; a given C may not exceed max(N, 2 K, max label + 1)."""
+    sparse = np.array([0, 5, -1, 5])  # ids 1..4 unused: C = 6 > 2 * 2
+    message = _npz_error(tmp_path, labels=sparse)
+    assert "labels[1] = 5, which would make 6 classes" in message
+    assert "only 2 distinct class ids are used (0, 5)" in message
+    assert "store num_classes = 6" in message
+    ds = load_npz(_save(tmp_path, **{**_tiny_fields(), "labels": sparse}, num_classes=np.int64(6)))
+    assert ds.num_classes == 6
+    assert load_npz(_save(tmp_path, **{**_tiny_fields(), "labels": np.array([1, 1, -1, 1])}))
+    message = _npz_error(tmp_path, num_classes=np.int64(7))  # N = 4, ids used {0, 1, 2}
+    assert "'num_classes' = 7 exceeds the number of nodes (4)" in message
+    assert "twice the 3 distinct class ids used and the largest label + 1 (3)" in message
+    assert load_npz(_save(tmp_path, **_tiny_fields(), num_classes=np.int64(6))).num_classes == 6
+
+
+def test_npz_features_need_a_column(tmp_path: Path) -> None:
+    message = _npz_error(tmp_path, features=np.zeros((4, 0)))
+    assert "'features' must be [N, F] with F >= 1, got (4, 0)" in message
+    assert "numpy.ones((4, 1))" in message
+
+
 def _npz_error(tmp_path: Path, **changes: np.ndarray | None) -> str:
     fields = _tiny_fields()
     for key, value in changes.items():
@@ -625,8 +647,22 @@ def test_npz_not_an_archive(tmp_path: Path) -> None:
         load_npz(tmp_path / "absent.npz")
     pickled = tmp_path / "pickled.npz"
     pickled.write_bytes(pickle.dumps({"labels": [1, 2]}))
-    with pytest.raises(DataError, match="pickled Python objects"):
+    with pytest.raises(DataError, match="holds pickled Python objects, which are refused"):
         load_npz(pickled)
+    single = tmp_path / "single.npz"
+    with single.open("wb") as file:
+        np.save(file, np.zeros(3))
+    with pytest.raises(DataError, match=r"a single \.npy array, not a \.npz archive"):
+        load_npz(single)
+    empty = tmp_path / "empty.npz"
+    empty.touch()
+    with pytest.raises(DataError, match=r"not a valid \.npz file .*this is an empty file"):
+        load_npz(empty)
+    truncated = tmp_path / "truncated.npz"
+    np.savez(truncated, **_tiny_fields())
+    truncated.write_bytes(truncated.read_bytes()[:100])
+    with pytest.raises(DataError, match=r"not a readable \.npz archive"):
+        load_npz(truncated)
 
 
 # --- Dataset validation ------------------------------------------------------------------------
