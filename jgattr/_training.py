@@ -161,9 +161,18 @@ def train(
       A :class:`TrainResult`; its parameters are those of the epoch with the lowest validation
       loss (``config.restore_best``, default) or of the last epoch run.
 
+    Raises:
+      ValueError: ``dataset.train_mask`` selects no node (nothing to train on).
+
     Example:
       >>> result = train(GCN(num_classes=7), load_dataset("cora"), key=jax.random.key(0))
     """
+    if not np.any(dataset.train_mask):
+        raise ValueError(
+            f"train_mask of dataset {dataset.name!r} selects no node (0 of "
+            f"{np.size(dataset.train_mask)}): nothing to train on; mark the training nodes in "
+            "train_mask (in a .npz: a bool field 'train_mask' [N])"
+        )
     start = time.perf_counter()
     graph = jax.tree.map(jnp.asarray, prepare_graph(model, dataset.graph))
     labels = jnp.asarray(dataset.labels)

@@ -51,7 +51,7 @@ def test_console_script_entry_point_runs():
     assert result.returncode == 0 and "usage: jgattr" in result.stdout
 
 
-def test_cli_smoke_run(tmp_path, planetoid_dir, capsys):
+def test_cli_smoke_run(tmp_path, real_planetoid_dir, capsys):
     out = tmp_path / "run"
     code = main(
         [
@@ -61,7 +61,7 @@ def test_cli_smoke_run(tmp_path, planetoid_dir, capsys):
             "--out",
             str(out),
             "--data-dir",
-            str(planetoid_dir),
+            str(real_planetoid_dir),
             "--epochs",
             "3",
         ]
@@ -74,11 +74,11 @@ def test_cli_smoke_run(tmp_path, planetoid_dir, capsys):
     assert str(out / "train.json") in printed and str(out / "explain.json") in printed
 
 
-def test_cli_explain_writes_results_and_explain_json(tmp_path, planetoid_dir, capsys):
+def test_cli_explain_writes_results_and_explain_json(tmp_path, real_planetoid_dir, capsys):
     from jgattr.attribution import Attributions
 
     out = tmp_path / "run"
-    common = ["--config", str(REPO / "configs/test.toml"), "--data-dir", str(planetoid_dir)]
+    common = ["--config", str(REPO / "configs/test.toml"), "--data-dir", str(real_planetoid_dir)]
     assert main(["train", *common, "--out", str(out)]) == 0
     code = main(
         [
@@ -117,7 +117,7 @@ def test_cli_explain_writes_results_and_explain_json(tmp_path, planetoid_dir, ca
     assert "explain.json" in printed and "1000 targets" in printed
 
 
-def test_cli_run_trains_explains_evaluates_and_reports(tmp_path, planetoid_dir, capsys):
+def test_cli_run_trains_explains_evaluates_and_reports(tmp_path, real_planetoid_dir, capsys):
     out = tmp_path / "main"
     code = main(
         [
@@ -127,7 +127,7 @@ def test_cli_run_trains_explains_evaluates_and_reports(tmp_path, planetoid_dir, 
             "--out",
             str(out),
             "--data-dir",
-            str(planetoid_dir),
+            str(real_planetoid_dir),
             "--methods",
             "nam,sig-lid-ig",
             "--targets",
@@ -150,9 +150,9 @@ def test_cli_run_trains_explains_evaluates_and_reports(tmp_path, planetoid_dir, 
     assert f"report: {out / 'report.md'}" in printed
 
 
-def test_cli_evaluate_and_niv_on_a_trained_run(tmp_path, planetoid_dir, capsys):
+def test_cli_evaluate_and_niv_on_a_trained_run(tmp_path, real_planetoid_dir, capsys):
     out = tmp_path / "e"
-    common = ["--config", str(REPO / "configs/test.toml"), "--data-dir", str(planetoid_dir)]
+    common = ["--config", str(REPO / "configs/test.toml"), "--data-dir", str(real_planetoid_dir)]
     assert main(["train", *common, "--out", str(out)]) == 0
     assert main(["evaluate", *common, "--out", str(out), "--mode", "zero"]) == 0
     metrics = json.loads((out / "eval.json").read_text())
@@ -164,8 +164,8 @@ def test_cli_evaluate_and_niv_on_a_trained_run(tmp_path, planetoid_dir, capsys):
     assert "node must be in [0, 2708)" in capsys.readouterr().err
 
 
-def test_cli_explain_errors_are_clean(tmp_path, planetoid_dir, capsys):
-    common = ["--config", str(REPO / "configs/test.toml"), "--data-dir", str(planetoid_dir)]
+def test_cli_explain_errors_are_clean(tmp_path, real_planetoid_dir, capsys):
+    common = ["--config", str(REPO / "configs/test.toml"), "--data-dir", str(real_planetoid_dir)]
     code = main(["explain", *common, "--out", str(tmp_path / "none")])
     assert code == 2 and "no checkpoint" in capsys.readouterr().err
     main(["train", *common, "--out", str(tmp_path / "t")])

@@ -1,9 +1,10 @@
 """Tests for ``jgattr.data``: Planetoid assembly, lookup/download/cache, checksums, the restricted
 unpickler, ``pubmed-structure`` and ``.npz`` validation.
 
-The raw Planetoid files come from ``$JGATTR_DATA_DIR`` (CI) or ``../shared/data/planetoid``. Every
-test gets its own ``XDG_CACHE_HOME`` and a ``JGATTR_DATA_URL`` pointing nowhere, so the real cache
-and the network are never touched.
+Most tests read the tiny Planetoid files the tests write (``tiny_planetoid_dir``, see
+``tests/conftest.py``); the few that check published numbers read the real files
+(``real_planetoid_dir``) and skip without them. Every test gets its own ``XDG_CACHE_HOME`` and a
+``JGATTR_DATA_URL`` pointing nowhere, so the real cache and the network are never touched.
 """
 
 from __future__ import annotations
@@ -32,11 +33,8 @@ from jgattr.data import (
 )
 from jgattr.data._fetch import SHA256
 from jgattr.data._safe_pickle import load_dense, load_sparse, safe_loads
+from tests.planetoid_helpers import TinyPlanetoid
 
-PLANETOID_DIR = Path(
-    os.environ.get("JGATTR_DATA_DIR")
-    or Path(__file__).resolve().parents[2] / "shared" / "data" / "planetoid"
-)
 PARTS = ("x", "y", "tx", "ty", "allx", "ally", "graph", "test.index")
 CORA_FILES = [f"ind.cora.{p}" for p in PARTS]
 
@@ -49,13 +47,6 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.delenv("JGATTR_DATA_DIR", raising=False)
     monkeypatch.setenv("JGATTR_DATA_URL", (tmp_path / "no-mirror").as_uri())
     return cache_home / "jgattr" / "planetoid"
-
-
-@pytest.fixture
-def planetoid_dir() -> Path:
-    if not (PLANETOID_DIR / "ind.cora.x").is_file():
-        pytest.fail(f"Planetoid files not found in {PLANETOID_DIR}; set JGATTR_DATA_DIR")
-    return PLANETOID_DIR
 
 
 def _copy(src: Path, dst: Path, names: list[str]) -> Path:
@@ -122,6 +113,40 @@ def test_public_surface() -> None:
 # --- Planetoid from a local directory ----------------------------------------------------------
 
 
+def _raw(folder: Path, name: str, part: str) -> np.ndarray:
+    """One raw file as the reference code reads it: dense rows, one-hot rows or the index."""
+    path = folder / f"ind.{name}.{part}"
+    if part == "test.index":
+        return np.loadtxt(path, dtype=np.int64)
+    if part in ("x", "tx", "allx"):
+        return load_sparse(path.read_bytes(), source=part).toarray()
+    return load_dense(path.read_bytes(), source=part)
+
+
+@pytest.mark.parametrize("name", ["cora", "citeseer"])
+def test_tiny_planetoid_assembly(
+    tiny_planetoid_dir: Path, tiny_planetoid: dict[str, TinyPlanetoid], name: str
+) -> None:
+    """Every node's features, label, edges and split, against what the files were written from."""
+    truth = tiny_planetoid[name]
+    ds = load_dataset(name, data_dir=tiny_planetoid_dir, normalize_features=False)
+    assert ds.name == name and ds.num_classes == truth.spec.num_classes
+    assert (ds.num_nodes, ds.num_edges) == (truth.num_nodes, truth.num_edges)
+    np.testing.assert_array_equal(ds.graph.nodes, truth.features)
+    np.testing.assert_array_equal(ds.labels, truth.labels)
+    pairs = zip(ds.graph.senders.tolist(), ds.graph.receivers.tolist(), strict=True)
+    assert {(min(s, r), max(s, r)) for s, r in pairs} == truth.edges
+    _assert_clean_graph(ds)
+    train = truth.num_train
+    assert np.flatnonzero(ds.train_mask).tolist() == list(range(train))
+    assert np.flatnonzero(ds.val_mask).tolist() == list(range(train, train + 500))
+    assert np.flatnonzero(ds.test_mask).tolist() == sorted(truth.test_index.tolist())
+    normalized = load_dataset(name, data_dir=tiny_planetoid_dir).graph.nodes
+    sums = normalized.sum(axis=1)
+    assert np.all(np.isclose(sums, 1.0, atol=1e-5) | (sums == 0))
+    assert int((sums == 0).sum()) == len(truth.gap_nodes)
+
+
 @pytest.mark.parametrize(
     ("name", "n", "e", "f", "c", "split"),
     [
@@ -129,8 +154,8 @@ def test_public_surface() -> None:
         ("citeseer", 3327, 9104, 3703, 6, (120, 500, 1000)),
     ],
 )
-def test_planetoid_counts(planetoid_dir: Path, name, n, e, f, c, split) -> None:
-    ds = load_dataset(name, data_dir=planetoid_dir)
+def test_planetoid_counts(real_planetoid_dir: Path, name, n, e, f, c, split) -> None:
+    ds = load_dataset(name, data_dir=real_planetoid_dir)
     assert ds.name == name
     assert (ds.num_nodes, ds.num_edges, ds.num_features, ds.num_classes) == (n, e, f, c)
     assert ds.graph.nodes.shape == (n, f)
@@ -146,38 +171,56 @@ def test_planetoid_counts(planetoid_dir: Path, name, n, e, f, c, split) -> None:
         assert ds.labels[mask].min() >= 0 and ds.labels[mask].max() < c
 
 
-def test_cora_matches_raw_files(planetoid_dir: Path) -> None:
+@pytest.mark.parametrize("data", ["tiny", "real"])
+def test_test_rows_follow_test_index(request: pytest.FixtureRequest, data: str) -> None:
     """Test rows follow test.index order, as in the reference ``utils.load_data``."""
-    ds = load_dataset("cora", data_dir=planetoid_dir, normalize_features=False)
-    tx = load_sparse((planetoid_dir / "ind.cora.tx").read_bytes(), source="tx").toarray()
-    ty = load_dense((planetoid_dir / "ind.cora.ty").read_bytes(), source="ty")
-    x = load_sparse((planetoid_dir / "ind.cora.x").read_bytes(), source="x").toarray()
-    order = np.loadtxt(planetoid_dir / "ind.cora.test.index", dtype=np.int64)
-    assert np.array_equal(ds.graph.nodes[order], tx)
-    assert np.array_equal(ds.labels[order], ty.argmax(axis=1))
-    assert np.array_equal(ds.graph.nodes[:140], x)
+    folder = request.getfixturevalue(f"{data}_planetoid_dir")
+    ds = load_dataset("cora", data_dir=folder, normalize_features=False)
+    order = _raw(folder, "cora", "test.index")
+    assert not np.array_equal(order, np.sort(order))  # the file order is not node order
+    assert np.array_equal(ds.graph.nodes[order], _raw(folder, "cora", "tx"))
+    assert np.array_equal(ds.labels[order], _raw(folder, "cora", "ty").argmax(axis=1))
+    num_train = len(_raw(folder, "cora", "y"))
+    assert np.array_equal(ds.graph.nodes[:num_train], _raw(folder, "cora", "x"))
+
+
+def test_real_cora_numbers(real_planetoid_dir: Path) -> None:
+    ds = load_dataset("cora", data_dir=real_planetoid_dir, normalize_features=False)
     assert set(np.unique(ds.graph.nodes).tolist()) == {0.0, 1.0}
     assert int(ds.graph.nodes.sum()) == 49216
     assert np.bincount(ds.labels).tolist() == [351, 217, 418, 818, 426, 298, 180]
 
 
-def test_citeseer_unlabeled_nodes(planetoid_dir: Path) -> None:
-    ds = load_dataset("citeseer", data_dir=planetoid_dir)
+def _check_gap_nodes(ds: Dataset, folder: Path) -> int:
+    """Nodes of the test range missing from test.index are unlabeled, zero and in no split."""
     unlabeled = ds.labels == -1
-    assert int(unlabeled.sum()) == 15
     assert not np.any(unlabeled & (ds.train_mask | ds.val_mask | ds.test_mask))
     assert np.all(ds.graph.nodes[unlabeled].sum(axis=1) == 0)  # the zero rows of tx_extended
-    order = np.loadtxt(planetoid_dir / "ind.citeseer.test.index", dtype=np.int64)
+    order = _raw(folder, "citeseer", "test.index")
     gaps = sorted(set(range(order.min(), order.max() + 1)) - set(order.tolist()))
     assert np.flatnonzero(unlabeled).tolist() == gaps
+    return int(unlabeled.sum())
+
+
+def test_citeseer_gap_nodes_tiny(
+    tiny_planetoid_dir: Path, tiny_planetoid: dict[str, TinyPlanetoid]
+) -> None:
+    ds = load_dataset("citeseer", data_dir=tiny_planetoid_dir)
+    assert _check_gap_nodes(ds, tiny_planetoid_dir) == 2
+    assert tiny_planetoid["citeseer"].gap_nodes == [520, 528]
+
+
+def test_citeseer_unlabeled_nodes(real_planetoid_dir: Path) -> None:
+    ds = load_dataset("citeseer", data_dir=real_planetoid_dir)
+    assert _check_gap_nodes(ds, real_planetoid_dir) == 15
 
 
 def test_name_is_case_insensitive_and_env_dir(
-    planetoid_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_planetoid_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("JGATTR_DATA_DIR", str(planetoid_dir))
+    monkeypatch.setenv("JGATTR_DATA_DIR", str(tiny_planetoid_dir))
     ds = load_dataset(" CoRa ")
-    assert ds.name == "cora" and ds.num_nodes == 2708
+    assert ds.name == "cora" and ds.num_nodes == 560
 
 
 def test_unknown_name_lists_datasets() -> None:
@@ -203,9 +246,9 @@ def test_resolve_data_dir_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
 
 def test_download_then_cache_hit(
-    planetoid_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _isolated: Path
+    tiny_planetoid_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _isolated: Path
 ) -> None:
-    mirror = _copy(planetoid_dir, tmp_path / "mirror", CORA_FILES)
+    mirror = _copy(tiny_planetoid_dir, tmp_path / "mirror", CORA_FILES)
     empty = tmp_path / "empty"
     empty.mkdir()
     monkeypatch.setenv("JGATTR_DATA_URL", mirror.as_uri())
@@ -217,20 +260,26 @@ def test_download_then_cache_hit(
 
     monkeypatch.setenv("JGATTR_DATA_URL", (tmp_path / "gone").as_uri())
     second = load_dataset("cora", data_dir=empty)
-    assert second.num_edges == first.num_edges == 10556
+    assert second.num_edges == first.num_edges == 2418
     assert np.array_equal(second.graph.nodes, first.graph.nodes)
 
 
 def test_download_with_wrong_hash_leaves_nothing(
-    planetoid_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _isolated: Path
+    tiny_planetoid_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _isolated: Path
 ) -> None:
-    mirror = _copy(planetoid_dir, tmp_path / "mirror", CORA_FILES)
+    mirror = _copy(tiny_planetoid_dir, tmp_path / "mirror", CORA_FILES)
     (mirror / "ind.cora.x").write_bytes(b"<html>captive portal</html>")
     monkeypatch.setenv("JGATTR_DATA_URL", mirror.as_uri())
-    with pytest.raises(ChecksumError, match=r"ind\.cora\.x.*expected 23cfa55d") as info:
+    expected = SHA256["ind.cora.x"]
+    with pytest.raises(ChecksumError, match=rf"ind\.cora\.x.*expected {expected}") as info:
         load_dataset("cora", data_dir=tmp_path / "empty")
-    assert SHA256["ind.cora.x"] in str(info.value)
+    assert hashlib.sha256(b"<html>captive portal</html>").hexdigest() in str(info.value)
     assert list(_isolated.iterdir()) == []
+
+
+def test_published_hashes_are_untouched_outside_tiny_tests() -> None:
+    """``tiny_planetoid_dir`` swaps the table only for its test."""
+    assert SHA256["ind.cora.x"].startswith("23cfa55d")
 
 
 # --- checksums ---------------------------------------------------------------------------------
@@ -243,10 +292,12 @@ def _corrupt(path: Path, offset: int, value: int) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_checksum_mismatch_in_y(planetoid_dir: Path, tmp_path: Path) -> None:
-    data_dir = _copy(planetoid_dir, tmp_path / "data", CORA_FILES)
+def test_checksum_mismatch_in_y(tiny_planetoid_dir: Path, tmp_path: Path) -> None:
+    data_dir = _copy(tiny_planetoid_dir, tmp_path / "data", CORA_FILES)
     y = data_dir / "ind.cora.y"
-    _corrupt(y, _array_data_offset(y.read_bytes()), 1)  # y[0, 0]: 0 -> 1, still unpickles
+    offset = _array_data_offset(y.read_bytes())
+    first_zero = bytes(y.read_bytes()[offset : offset + 16]).index(0)  # y[0] is one-hot
+    _corrupt(y, offset + first_zero, 1)  # one more 1 in y[0]: still unpickles
     with pytest.raises(ChecksumError) as info:
         load_dataset("cora", data_dir=data_dir)
     message = str(info.value)
@@ -254,12 +305,12 @@ def test_checksum_mismatch_in_y(planetoid_dir: Path, tmp_path: Path) -> None:
     assert "verify_checksums=False" in message and "--no-verify-checksums" in message
     ds = load_dataset("cora", data_dir=data_dir, verify_checksums=False)
     # The reference code uses y only for len(y) (the train split); labels come from ally/ty.
-    assert int(ds.train_mask.sum()) == 140 and ds.num_nodes == 2708
+    assert int(ds.train_mask.sum()) == 20 and ds.num_nodes == 560
 
 
-def test_checksum_opt_out_loads_the_altered_data(planetoid_dir: Path, tmp_path: Path) -> None:
-    clean = load_dataset("cora", data_dir=planetoid_dir)
-    data_dir = _copy(planetoid_dir, tmp_path / "data", CORA_FILES)
+def test_checksum_opt_out_loads_the_altered_data(tiny_planetoid_dir: Path, tmp_path: Path) -> None:
+    clean = load_dataset("cora", data_dir=tiny_planetoid_dir)
+    data_dir = _copy(tiny_planetoid_dir, tmp_path / "data", CORA_FILES)
     ally = data_dir / "ind.cora.ally"
     label = int(clean.labels[0])
     _corrupt(ally, _array_data_offset(ally.read_bytes()) + 4 * label, 0)  # node 0: one-hot -> 0
@@ -289,8 +340,8 @@ def test_missing_files_one_error(tmp_path: Path, download: bool, _isolated: Path
     assert ("no-mirror" in message) == download  # the URL that failed is named
 
 
-def test_only_missing_files_are_named(planetoid_dir: Path, tmp_path: Path) -> None:
-    data_dir = _copy(planetoid_dir, tmp_path / "data", CORA_FILES[:5])
+def test_only_missing_files_are_named(tiny_planetoid_dir: Path, tmp_path: Path) -> None:
+    data_dir = _copy(tiny_planetoid_dir, tmp_path / "data", CORA_FILES[:5])
     with pytest.raises(DataError) as info:
         load_dataset("cora", data_dir=data_dir, download=False)
     message = str(info.value)
@@ -301,12 +352,12 @@ def test_only_missing_files_are_named(planetoid_dir: Path, tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("download", [False, True])
-def test_pubmed_without_allx_suggests_structure(planetoid_dir: Path, download: bool) -> None:
+def test_pubmed_without_allx_suggests_structure(tiny_planetoid_dir: Path, download: bool) -> None:
     with pytest.raises(DataError) as info:
-        load_dataset("pubmed", data_dir=planetoid_dir, download=download)
+        load_dataset("pubmed", data_dir=tiny_planetoid_dir, download=download)
     message = str(info.value)
     assert "1 Planetoid file(s) not found: ind.pubmed.allx." in message
-    assert "pubmed-structure" in message and str(planetoid_dir) in message
+    assert "pubmed-structure" in message and str(tiny_planetoid_dir) in message
 
 
 # --- restricted unpickler ----------------------------------------------------------------------
@@ -320,8 +371,8 @@ class _Exploit:
         return (os.system, (self.command,))
 
 
-def test_hostile_graph_pickle_is_refused(planetoid_dir: Path, tmp_path: Path) -> None:
-    data_dir = _copy(planetoid_dir, tmp_path / "data", CORA_FILES)
+def test_hostile_graph_pickle_is_refused(tiny_planetoid_dir: Path, tmp_path: Path) -> None:
+    data_dir = _copy(tiny_planetoid_dir, tmp_path / "data", CORA_FILES)
     marker = tmp_path / "pwned"
     hostile = pickle.dumps(_Exploit(f"touch {marker}"), protocol=2)
     (data_dir / "ind.cora.graph").write_bytes(hostile)
@@ -363,48 +414,84 @@ def test_reconstructor_admits_only_known_classes() -> None:
         safe_loads(payload, source="evil.bin")
 
 
-def test_wrong_part_type_and_garbage(planetoid_dir: Path) -> None:
-    y_bytes = (planetoid_dir / "ind.cora.y").read_bytes()
+def test_wrong_part_type_and_garbage(tiny_planetoid_dir: Path) -> None:
+    y_bytes = (tiny_planetoid_dir / "ind.cora.y").read_bytes()
     with pytest.raises(DataError, match=r"x\.bin: expected a csr_matrix, got ndarray"):
         load_sparse(y_bytes, source="x.bin")
     with pytest.raises(DataError, match=r"y\.bin: not a readable Planetoid pickle"):
         load_dense(y_bytes[:100], source="y.bin")
 
 
+def test_tiny_files_use_only_the_globals_of_the_real_files(tiny_planetoid_dir: Path) -> None:
+    """The tiny files are Python-2 pickles like the published ones, not Python-3 look-alikes."""
+    seen = set()
+    for path in tiny_planetoid_dir.glob("ind.*"):
+        if not path.name.endswith("test.index"):
+            ops = pickletools.genops(path.read_bytes())
+            seen |= {arg for op, arg, _ in ops if op.name == "GLOBAL"}
+    assert seen == {
+        "numpy.core.multiarray _reconstruct",
+        "numpy ndarray",
+        "numpy dtype",
+        "scipy.sparse.csr csr_matrix",
+        "collections defaultdict",
+        "__builtin__ list",
+    }
+
+
 # --- pubmed-structure --------------------------------------------------------------------------
 
 
-def test_pubmed_structure(planetoid_dir: Path) -> None:
-    ds = load_dataset("pubmed-structure", data_dir=planetoid_dir)
+def _normalized_rows(folder: Path, part: str) -> np.ndarray:
+    rows = _raw(folder, "pubmed", part)
+    return (rows / rows.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def _check_structure(ds: Dataset, folder: Path, num_train: int) -> np.ndarray:
+    """Real rows for train (x) and test (tx), stand-ins elsewhere; returns stand-in nnz per row."""
     assert ds.name == "pubmed-structure"
+    _assert_clean_graph(ds)
+    order = _raw(folder, "pubmed", "test.index")
+    np.testing.assert_allclose(ds.graph.nodes[order], _normalized_rows(folder, "tx"), rtol=1e-6)
+    np.testing.assert_allclose(ds.graph.nodes[:num_train], _normalized_rows(folder, "x"), rtol=1e-6)
+    stand_in = ~(ds.train_mask | ds.test_mask)
+    assert int(stand_in.sum()) == ds.num_nodes - num_train - len(order)
+    assert np.all(ds.graph.nodes >= 0)
+    np.testing.assert_allclose(ds.graph.nodes.sum(axis=1), 1.0, rtol=1e-5)
+    again = load_dataset("pubmed-structure", data_dir=folder)
+    assert np.array_equal(again.graph.nodes, ds.graph.nodes)
+    assert np.array_equal(again.graph.senders, ds.graph.senders)
+    return (ds.graph.nodes[stand_in] != 0).sum(axis=1)
+
+
+def test_pubmed_structure_tiny(
+    tiny_planetoid_dir: Path, tiny_planetoid: dict[str, TinyPlanetoid]
+) -> None:
+    truth = tiny_planetoid["pubmed"]
+    ds = load_dataset("pubmed-structure", data_dir=tiny_planetoid_dir)
+    assert (ds.num_nodes, ds.num_edges, ds.num_features) == (532, truth.num_edges, 60)
+    np.testing.assert_array_equal(ds.labels, truth.labels)
+    nnz = _check_structure(ds, tiny_planetoid_dir, truth.num_train)
+    assert nnz.tolist() == [50] * (532 - 9 - 20)  # STAND_IN_NNZ distinct columns each
+
+
+def test_pubmed_structure(real_planetoid_dir: Path) -> None:
+    ds = load_dataset("pubmed-structure", data_dir=real_planetoid_dir)
     assert (ds.num_nodes, ds.num_edges, ds.num_features, ds.num_classes) == (19717, 88648, 500, 3)
     sizes = [int(m.sum()) for m in (ds.train_mask, ds.val_mask, ds.test_mask)]
     assert sizes == [60, 500, 1000]
     assert ds.labels.min() == 0 and np.bincount(ds.labels).tolist() == [4103, 7739, 7875]
-    _assert_clean_graph(ds)
-
-    def normalized(part: str) -> np.ndarray:
-        rows = load_sparse((planetoid_dir / part).read_bytes(), source=part).toarray()
-        return (rows / rows.sum(axis=1, keepdims=True)).astype(np.float32)
-
-    order = np.loadtxt(planetoid_dir / "ind.pubmed.test.index", dtype=np.int64)
-    np.testing.assert_allclose(ds.graph.nodes[order], normalized("ind.pubmed.tx"), rtol=1e-6)
-    np.testing.assert_allclose(ds.graph.nodes[:60], normalized("ind.pubmed.x"), rtol=1e-6)
-
-    stand_in = ~(ds.train_mask | ds.test_mask)
-    assert int(stand_in.sum()) == 19717 - 1060
-    nnz = (ds.graph.nodes[stand_in] != 0).sum(axis=1)
+    nnz = _check_structure(ds, real_planetoid_dir, 60)
+    assert len(nnz) == 19717 - 1060
     assert nnz.min() >= 40 and nnz.max() <= 60 and abs(nnz.mean() - 50) < 2
-    assert np.all(ds.graph.nodes >= 0)
-    np.testing.assert_allclose(ds.graph.nodes.sum(axis=1), 1.0, rtol=1e-5)
-
-    again = load_dataset("pubmed-structure", data_dir=planetoid_dir)
-    assert np.array_equal(again.graph.nodes, ds.graph.nodes)
-    assert np.array_equal(again.graph.senders, ds.graph.senders)
 
 
-def test_pubmed_structure_stand_in_values_match_real_scale(planetoid_dir: Path) -> None:
-    ds = load_dataset("pubmed-structure", data_dir=planetoid_dir, normalize_features=False)
+@pytest.mark.parametrize("data", ["tiny", "real"])
+def test_pubmed_structure_stand_in_values_match_real_scale(
+    request: pytest.FixtureRequest, data: str
+) -> None:
+    folder = request.getfixturevalue(f"{data}_planetoid_dir")
+    ds = load_dataset("pubmed-structure", data_dir=folder, normalize_features=False)
     real = ds.train_mask | ds.test_mask
     fake_values = ds.graph.nodes[~real][ds.graph.nodes[~real] != 0]
     real_values = ds.graph.nodes[real][ds.graph.nodes[real] != 0]
@@ -461,6 +548,28 @@ def test_npz_num_classes_field(tmp_path: Path) -> None:
         DataError, match=r"'labels' has 1 values >= num_classes = 2.*labels\[1\] = 2"
     ):
         load_npz(_save(tmp_path, **_tiny_fields(), num_classes=np.int64(2)))
+
+
+def test_npz_class_count_rule(tmp_path: Path) -> None:
+    """Inferred C needs half the ids used; a given C may not exceed max(N, 2 K, max label + 1)."""
+    sparse = np.array([0, 5, -1, 5])  # ids 1..4 unused: C = 6 > 2 * 2
+    message = _npz_error(tmp_path, labels=sparse)
+    assert "labels[1] = 5, which would make 6 classes" in message
+    assert "only 2 distinct class ids are used (0, 5)" in message
+    assert "store num_classes = 6" in message
+    ds = load_npz(_save(tmp_path, **{**_tiny_fields(), "labels": sparse}, num_classes=np.int64(6)))
+    assert ds.num_classes == 6
+    assert load_npz(_save(tmp_path, **{**_tiny_fields(), "labels": np.array([1, 1, -1, 1])}))
+    message = _npz_error(tmp_path, num_classes=np.int64(7))  # N = 4, ids used {0, 1, 2}
+    assert "'num_classes' = 7 exceeds the number of nodes (4)" in message
+    assert "twice the 3 distinct class ids used and the largest label + 1 (3)" in message
+    assert load_npz(_save(tmp_path, **_tiny_fields(), num_classes=np.int64(6))).num_classes == 6
+
+
+def test_npz_features_need_a_column(tmp_path: Path) -> None:
+    message = _npz_error(tmp_path, features=np.zeros((4, 0)))
+    assert "'features' must be [N, F] with F >= 1, got (4, 0)" in message
+    assert "numpy.ones((4, 1))" in message
 
 
 def _npz_error(tmp_path: Path, **changes: np.ndarray | None) -> str:
@@ -538,8 +647,22 @@ def test_npz_not_an_archive(tmp_path: Path) -> None:
         load_npz(tmp_path / "absent.npz")
     pickled = tmp_path / "pickled.npz"
     pickled.write_bytes(pickle.dumps({"labels": [1, 2]}))
-    with pytest.raises(DataError, match="pickled Python objects"):
+    with pytest.raises(DataError, match="holds pickled Python objects, which are refused"):
         load_npz(pickled)
+    single = tmp_path / "single.npz"
+    with single.open("wb") as file:
+        np.save(file, np.zeros(3))
+    with pytest.raises(DataError, match=r"a single \.npy array, not a \.npz archive"):
+        load_npz(single)
+    empty = tmp_path / "empty.npz"
+    empty.touch()
+    with pytest.raises(DataError, match=r"not a valid \.npz file .*this is an empty file"):
+        load_npz(empty)
+    truncated = tmp_path / "truncated.npz"
+    np.savez(truncated, **_tiny_fields())
+    truncated.write_bytes(truncated.read_bytes()[:100])
+    with pytest.raises(DataError, match=r"not a readable \.npz archive"):
+        load_npz(truncated)
 
 
 # --- Dataset validation ------------------------------------------------------------------------

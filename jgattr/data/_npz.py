@@ -4,13 +4,27 @@ Fields:
 
 * ``edge_index``: int ``[2, E]``, directed pairs ``sender -> receiver``. The graph is treated as
   undirected: both directions are kept, self loops and duplicates dropped.
-* ``features``: float ``[N, F]`` (bool and int are accepted and cast to float32), all finite.
+* ``features``: float ``[N, F]`` with ``N, F >= 1`` (bool and int are accepted and cast to
+  float32), all finite.
 * ``labels``: int ``[N]``, class ids in ``[0, num_classes)``; ``-1`` marks an unlabeled node.
 * ``train_mask``, ``val_mask``, ``test_mask`` (optional): bool ``[N]`` (or 0/1 ints); a missing
   mask selects no node. Masks may not select unlabeled nodes.
-* ``num_classes`` (optional): int scalar; defaults to ``max(labels) + 1``.
+* ``num_classes`` (optional): int scalar; defaults to ``max(labels) + 1`` (rule below).
 
-The archive is read with ``allow_pickle=False``: object arrays (pickled Python objects) are refused.
+The class count ``C`` is sized from the labels, and a stray label must not silently build a huge
+model (one label ``10**6`` would mean a million output classes). The rule, with ``K`` the number
+of distinct class ids used by the labels:
+
+* without ``num_classes``: ``C = max(labels) + 1``, and at least half of the ids ``0..C-1`` must be
+  used (``C <= 2 K``); otherwise the error names the largest label and its node, and says to fix
+  it or to store ``num_classes`` (classes that really have no node yet);
+* with ``num_classes``: every label must be below it (the error names the first offending node),
+  and ``num_classes <= max(N, 2 K, max(labels) + 1)``: more classes than nodes, than twice the
+  classes in use and than the labels need is a typo, not a label space.
+
+The file must be a zip archive (what ``numpy.savez`` writes): a text file, a single ``.npy``
+array or a pickle is refused with a message saying which. The archive is read with
+``allow_pickle=False``: object arrays (pickled Python objects) are refused.
 
 Example:
   >>> import numpy as np
@@ -26,6 +40,7 @@ from __future__ import annotations
 import os
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -36,31 +51,47 @@ MASK_FIELDS = ("train_mask", "val_mask", "test_mask")
 OPTIONAL_FIELDS = (*MASK_FIELDS, "num_classes")
 
 
-def _open(path: Path) -> np.lib.npyio.NpzFile:
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip entry, or an empty zip
+_NPY_MAGIC = b"\x93NUMPY"
+_PICKLE_MAGIC = b"\x80"  # PROTO opcode: pickle protocol 2 and later
+_SAVEZ_HINT = "save the arrays with numpy.savez (fields: edge_index, features, labels, ...)"
+
+
+def _check_magic(path: Path) -> None:
+    """Refuse a file that is not a zip archive, naming what it looks like instead."""
     try:
-        archive = np.load(path, allow_pickle=False)
+        with open(path, "rb") as file:
+            head = file.read(8)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
-    except ValueError as err:
-        if "pickle" in str(err):
-            raise DataError(
-                f"{path}: holds pickled Python objects, which are refused for safety; save the "
-                "arrays with numpy.savez as numeric arrays"
-            ) from None
-        raise DataError(f"{path}: not a readable .npz archive ({err})") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as err:
-        raise DataError(f"{path}: not a readable .npz archive ({err})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
+    except OSError as err:
+        raise DataError(f"{path}: cannot read ({err.strerror or err})") from None
+    if head.startswith(_ZIP_MAGIC):
+        return
+    if head.startswith(_NPY_MAGIC):
+        raise DataError(f"{path}: a single .npy array, not a .npz archive; {_SAVEZ_HINT}")
+    if head.startswith(_PICKLE_MAGIC):
         raise DataError(
-            f"{path}: a single .npy array, not a .npz archive; save the fields "
-            f"{', '.join(REQUIRED_FIELDS)} with numpy.savez"
+            f"{path}: holds pickled Python objects, which are refused for safety; {_SAVEZ_HINT}"
         )
-    return archive
+    what = "an empty file" if not head else f"a file starting with {head!r}"
+    raise DataError(
+        f"{path}: not a valid .npz file (a .npz is a zip archive; this is {what}); {_SAVEZ_HINT}"
+    )
+
+
+def _open(file: BinaryIO, path: Path) -> np.lib.npyio.NpzFile:
+    """The archive in the open ``file`` (closed by the caller, also when this raises)."""
+    try:
+        return np.load(file, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        raise DataError(f"{path}: not a readable .npz archive ({err}); {_SAVEZ_HINT}") from None
 
 
 def _read_fields(path: Path) -> dict[str, np.ndarray]:
-    """Every field of the archive, after checking the field names."""
-    with _open(path) as archive:
+    """Every field of the archive, after checking the file type and the field names."""
+    _check_magic(path)
+    with open(path, "rb") as file, _open(file, path) as archive:
         names = set(archive.files)
         unknown = sorted(names - set(REQUIRED_FIELDS) - set(OPTIONAL_FIELDS))
         missing = [f for f in REQUIRED_FIELDS if f not in names]
@@ -96,6 +127,12 @@ def _features(value: np.ndarray, path: Path) -> np.ndarray:
     _require_kind(value, "biuf", "features", "real numbers", path)
     if value.ndim != 2 or value.shape[0] == 0:
         raise DataError(f"{path}: field 'features' must be [N, F] with N >= 1, got {value.shape}")
+    if value.shape[1] == 0:
+        raise DataError(
+            f"{path}: field 'features' must be [N, F] with F >= 1, got {value.shape} (no feature "
+            "columns); give every node at least one feature, e.g. a constant column "
+            f"numpy.ones(({value.shape[0]}, 1))"
+        )
     features = value.astype(np.float32)
     bad_rows = np.flatnonzero(~np.isfinite(features).all(axis=1))
     if bad_rows.size:
@@ -146,27 +183,65 @@ def _labels(value: np.ndarray, num_nodes: int, path: Path) -> np.ndarray:
     return labels.astype(np.int32)
 
 
+def _given_num_classes(value: np.ndarray, path: Path) -> int:
+    if value.dtype.kind not in "iu" or value.ndim != 0 or int(value) < 1:
+        raise DataError(
+            f"{path}: field 'num_classes' must be an integer scalar >= 1, got "
+            f"{value.dtype} {value.shape} {value.ravel()[:3]}"
+        )
+    return int(value)
+
+
 def _num_classes(fields: dict[str, np.ndarray], labels: np.ndarray, path: Path) -> int:
-    """``num_classes`` if given (int scalar >= 1), else ``max(labels) + 1``; labels must fit."""
+    """The class count ``C`` by the rule in the module docstring; every label lies in ``[-1, C)``.
+
+    Args:
+      fields: the archive's fields (``num_classes`` optional).
+      labels: int ``[N]``, already ``>= -1``.
+      path: the archive, for messages.
+    """
+    used = np.unique(labels[labels >= 0])
     if "num_classes" in fields:
-        value = fields["num_classes"]
-        if value.dtype.kind not in "iu" or value.ndim != 0 or int(value) < 1:
-            raise DataError(
-                f"{path}: field 'num_classes' must be an integer scalar >= 1, got "
-                f"{value.dtype} {value.shape} {value.ravel()[:3]}"
-            )
-        num_classes = int(value)
-    elif (labels >= 0).any():
-        num_classes = int(labels.max()) + 1
-    else:
+        num_classes = _given_num_classes(fields["num_classes"], path)
+        _check_given_num_classes(num_classes, labels, used, path)
+        return num_classes
+    if used.size == 0:
         raise DataError(f"{path}: field 'labels' is all -1; store 'num_classes' in the archive")
+    largest = int(used[-1])
+    if largest + 1 > 2 * used.size:
+        node = int(np.argmax(labels == largest))
+        raise DataError(
+            f"{path}: field 'labels' has labels[{node}] = {largest}, which would make "
+            f"{largest + 1} classes, but only {used.size} distinct class ids are used "
+            f"({_preview(used)}); fix labels[{node}] if it is a typo, or store "
+            f"num_classes = {largest + 1} in the archive if those classes really exist"
+        )
+    return largest + 1
+
+
+def _check_given_num_classes(
+    num_classes: int, labels: np.ndarray, used: np.ndarray, path: Path
+) -> None:
+    """Labels below ``num_classes``; ``num_classes <= max(N, 2 K, max(labels) + 1)``."""
+    needed = int(used[-1]) + 1 if used.size else 1
     count, first = _out_of_range(labels, -1, num_classes)
     if count:
         raise DataError(
             f"{path}: field 'labels' has {count} values >= num_classes = {num_classes}, e.g. "
-            f"labels[{first}] = {labels[first]}"
+            f"labels[{first}] = {labels[first]}; fix those labels or store num_classes >= "
+            f"{needed}"
         )
-    return num_classes
+    if num_classes > max(len(labels), 2 * used.size, needed):
+        raise DataError(
+            f"{path}: field 'num_classes' = {num_classes} exceeds the number of nodes "
+            f"({len(labels)}), twice the {used.size} distinct class ids used and the largest "
+            f"label + 1 ({needed}); store the real class count"
+        )
+
+
+def _preview(values: np.ndarray, limit: int = 8) -> str:
+    shown = ", ".join(str(v) for v in values[:limit].tolist())
+    return shown + (", ..." if values.size > limit else "")
 
 
 def _mask(fields: dict[str, np.ndarray], field: str, labels: np.ndarray, path: Path) -> np.ndarray:
@@ -202,8 +277,11 @@ def load_npz(path: str | os.PathLike, *, normalize_features: bool = False) -> Da
       duplicates, sorted by ``(receiver, sender)``).
 
     Raises:
-      DataError: the file is unreadable or pickled, or a field is missing, unknown, of the wrong
-        dtype or shape, or out of range; the message names the field.
+      DataError: the file is missing, not a zip archive (text, ``.npy``, pickle) or unreadable;
+        or a field is missing, unknown, of the wrong dtype or shape (``features`` with no
+        column), out of range, or a class count the labels do not support (a stray label far
+        beyond the others; rule in :mod:`jgattr.data._npz`). The message names the field, the
+        value (and node) and the fix.
     """
     path = Path(path)
     fields = _read_fields(path)
