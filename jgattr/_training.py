@@ -1,6 +1,7 @@
 """Training a node classifier with optax: jitted full-batch steps, Kipf & Welling early stopping."""
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -101,7 +102,11 @@ def _sparse_dropout(x: Array, nonzero: tuple[Array, Array], rate: float, key: Ar
     return jnp.zeros_like(x).at[rows, cols].set(values)
 
 
-def _make_steps(model: nn.Module, optimizer: optax.GradientTransformation, weight_decay: float):
+@functools.lru_cache(maxsize=16)
+def _make_steps(model: nn.Module, learning_rate: float, weight_decay: float):
+    """Jitted train and evaluation steps, cached per (model, hyperparameters): a second
+    :func:`train` of the same model compiles nothing."""
+    optimizer = optax.adam(learning_rate)
     rate = getattr(model, "dropout_rate", 0.0)
     inner = model.clone(input_dropout=False) if hasattr(model, "input_dropout") else model
 
@@ -130,7 +135,7 @@ def _make_steps(model: nn.Module, optimizer: optax.GradientTransformation, weigh
             for name, m in masks.items()
         }
 
-    return train_step, evaluate
+    return train_step, evaluate, optimizer
 
 
 def _should_stop(val_losses: list[float], window: int) -> bool:
@@ -182,9 +187,8 @@ def train(
     nonzero = tuple(jnp.asarray(i, jnp.int32) for i in np.nonzero(np.asarray(dataset.graph.nodes)))
     init_key, dropout_key = jax.random.split(key)
     params = init_params(model, graph, key=init_key)
-    optimizer = optax.adam(config.learning_rate)
+    train_step, evaluate, optimizer = _make_steps(model, config.learning_rate, config.weight_decay)
     opt_state = optimizer.init(params)
-    train_step, evaluate = _make_steps(model, optimizer, config.weight_decay)
     history: dict[str, list[float]] = {"train_loss": [], "val_loss": [], "val_accuracy": []}
     epoch, best_params, best_loss = 0, params, float("inf")
     for epoch in range(1, config.epochs + 1):

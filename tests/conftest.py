@@ -35,18 +35,12 @@ REPO = Path(__file__).resolve().parents[1]
 # rather than in their files. ``(file, function, ids)``: ``ids`` are prefixes of the parametrize
 # ids to mark, ``()`` marks every case. A row naming a function that no longer exists is an error.
 SLOW_TESTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    # 38: a subprocess with 8 fake CPU devices
-    ("test_engine_io.py", "test_sharded_equals_unsharded_on_8_fake_cpu_devices", ()),
     # 33, 17, 13: train, explain and evaluate the real Cora end to end
     ("test_cli.py", "test_cli_smoke_run", ()),
     ("test_cli.py", "test_cli_evaluate_and_niv_on_a_trained_run", ()),
     ("test_cli.py", "test_cli_run_trains_explains_evaluates_and_reports", ()),
-    # 8-17 each for 3-layer models (1- and 2-layer cases stay in the default suite)
-    ("test_attribution.py", "test_every_method_matches_float64_per_target_reference", ("3-",)),
-    # 93 for 7 of 9 cases; 72 for 4 of 4; 61 for 3 of 3
-    ("test_attribution.py", "test_general_path_on_graphsage", ()),
+    # 61 for 3 of 3: an 8000-point dense path integral per target
     ("test_attribution.py", "test_exact_relu_averages_match_a_dense_path_integral", ()),
-    ("test_attribution.py", "test_edge_methods_match_per_target_autodiff_over_edge_weights", ()),
 )
 
 
