@@ -118,7 +118,7 @@ def nam() -> Method:
     """NAM: node-level gradient × input of the logit over all message-passing paths.
 
     ``C[a, φ] = Σ_i X[φ, i] ∂Z[a, c] / ∂X[φ, i]``, the sum over every walk φ → … → a of length
-    ≤ K (MATH.md). On a GCN this is the walk sum with local ReLU masks ``1[Zˡ > 0]``.
+    ≤ K (docs/math.md). On a GCN this is the walk sum with local ReLU masks ``1[Zˡ > 0]``.
 
     References:
       Xie & Lu, Interpreting and Understanding Graph Convolutional Neural Network using

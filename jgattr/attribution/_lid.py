@@ -66,7 +66,7 @@ def _make_lid_attribute(top_kind: str, jacobian: str, relu_average: str, n_sampl
 
 
 _LID_FAMILY = {
-    # name: (top vector, ReLU Jacobian)  -- MATH.md table
+    # name: (top vector, ReLU Jacobian)  -- docs/math.md
     "lid_taylor": ("logit", "local"),
     "st_lid_taylor": ("softmax_local", "local"),
     "lid_ig": ("logit", "path"),
@@ -108,7 +108,7 @@ def _lid_factory(name: str, summary: str):
     factory.__name__ = name
     factory.__doc__ = f"""{summary}
 
-    Layer-wise increment decomposition (MATH.md): relevance at layer l is
+    Layer-wise increment decomposition (docs/math.md): relevance at layer l is
     ``R(Hˡ) = top · D̄ᴷ ⋯ D̄ˡ⁺¹ ⊙ ΔHˡ`` with increments ``ΔHˡ = Hˡ − Ĥˡ`` from a reference pass at
     X̂. Here the top vector is ``{top_kind}`` and the ReLU Jacobian is ``{jacobian}``
     (``path``: averaged on each layer's own line from Ẑˡ to Zˡ). Node relevance sums over features.

@@ -42,7 +42,7 @@ def make_top(kind: str, n_samples: int):
 
 
 def exact_relu_average(z_ref: Array, z: Array) -> Array:
-    """``∫₀¹ 1[ẑ + t (z − ẑ) > 0] dt`` per unit, in closed form (MATH.md)."""
+    """``∫₀¹ 1[ẑ + t (z − ẑ) > 0] dt`` per unit, in closed form (docs/math.md)."""
     pos, pos_ref = z > 0, z_ref > 0
     rising = pos & ~pos_ref
     falling = pos_ref & ~pos

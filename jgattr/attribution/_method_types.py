@@ -78,7 +78,7 @@ class WalkForward(NamedTuple):
 
 
 class Linearization(NamedTuple):
-    """A GCN linearized for one method: the relevance is a walk sum (MATH.md).
+    """A GCN linearized for one method: the relevance is a walk sum (docs/math.md).
 
     Attributes:
       masks: ReLU Jacobian of each hidden layer ``l = 1..K-1``, ``[N, H_l]``.
