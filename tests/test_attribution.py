@@ -425,3 +425,27 @@ def test_edge_ig_completeness_delta_shrinks_with_steps():
         for n in (2, 8, 64)
     ]
     assert deltas[0] > deltas[1] > deltas[2] and deltas[2] < 0.05 * deltas[0]
+
+
+@pytest.mark.parametrize(
+    ("rule", "degree"),
+    [
+        ("gauss_legendre", None),  # exact to degree 2n - 1
+        ("riemann_middle", 1),
+        ("riemann_trapezoid", 1),
+        ("riemann_left", 0),
+        ("riemann_right", 0),
+    ],
+)
+@pytest.mark.parametrize("n_steps", [2, 5, 16])
+def test_quadrature_rules_are_exact_to_their_advertised_degree(rule, degree, n_steps):
+    from jgattr.attribution import quadrature
+
+    alphas, weights = quadrature(rule, n_steps)
+    top = 2 * n_steps - 1 if degree is None else degree
+    for power in range(top + 1):
+        assert np.dot(weights, alphas**power) == pytest.approx(1 / (power + 1), abs=1e-12)
+    if degree is not None:  # the low-order rules are not exact one degree higher
+        beyond = np.dot(weights, alphas ** (top + 1))
+        assert beyond != pytest.approx(1 / (top + 2), abs=1e-9)
+    assert np.all((alphas >= 0) & (alphas <= 1))
