@@ -449,3 +449,38 @@ def test_quadrature_rules_are_exact_to_their_advertised_degree(rule, degree, n_s
         beyond = np.dot(weights, alphas ** (top + 1))
         assert beyond != pytest.approx(1 / (top + 2), abs=1e-9)
     assert np.all((alphas >= 0) & (alphas <= 1))
+
+
+JIT_METHODS = ("nam", "integrated_gradients", "sig_lid_ig", "edge_integrated_gradients")
+
+
+@pytest.mark.parametrize(
+    "model_name",
+    ["gcn-2", *(pytest.param(m, marks=pytest.mark.slow) for m in MODEL_NAMES if m != "gcn-2")],
+)
+def test_chunk_programs_give_the_same_numbers_with_and_without_jit(model_name):
+    """The general path's chunk function, compiled and run op by op (``jax.disable_jit``)."""
+    from jgattr.attribution import InEdges, as_explainable, computation_graphs
+    from jgattr.attribution._general import general_chunk, uses_projection
+    from jgattr.attribution._plan import Chunk, chunk_structure, padded_size
+
+    model, params, graph = build(model_name, seed=1, dtype=np.float32)
+    explainable = as_explainable(model)
+    union = computation_graphs(InEdges.of(graph), TARGETS.astype(np.int32), model.num_layers)
+    bucket = (padded_size(union.num_copies + 1), padded_size(union.num_edges), 32)
+    chunk = {k: jnp.asarray(v) for k, v in chunk_structure(union, Chunk(0, 16, bucket)).items()}
+    classes = np.zeros(32, np.int32)
+    classes[:16] = predicted(model, params, graph)
+    chunk["classes"] = jnp.asarray(classes)
+    projected = uses_projection(explainable, feature_level=False)
+    x = jnp.asarray(graph.nodes)
+    inputs = x @ explainable.input_kernel(params) if projected else x
+    args = (params, inputs, jnp.zeros_like(inputs), jnp.asarray(graph.edges), chunk)
+    methods = [m for m in TABLE_METHODS if m.name in JIT_METHODS]
+    for method in methods:
+        run = general_chunk(method, explainable, projected, False)
+        compiled = jax.jit(run)(*args)
+        with jax.disable_jit():
+            eager = run(*args)
+        for key in ("values", "expected", "layer_totals"):
+            np.testing.assert_allclose(compiled[key], eager[key], rtol=1e-5, atol=1e-6)
