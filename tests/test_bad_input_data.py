@@ -125,7 +125,8 @@ def test_cli_exits_2_with_one_line_and_leaves_the_output_alone(
 
     captured = capsys.readouterr()
     assert code == 2
-    assert captured.err.endswith("\n") and captured.err.count("\n") == 1, captured.err
+    errors = [line for line in captured.err.splitlines() if ": error: " in line]
+    assert len(errors) == 1 and captured.err.endswith(errors[0] + "\n"), captured.err
     assert captured.err.startswith("jgattr run: error: ") and "Traceback" not in captured.err
     for fragment in case.says:
         assert fragment in captured.err

@@ -82,7 +82,7 @@ def test_dropout_only_when_training():
 @pytest.mark.parametrize(
     ("field", "value", "match"),
     [
-        ("architecture", "gat", "architecture"),
+        ("architecture", "gatt", "architecture"),
         ("num_layers", 0, "num_layers"),
         ("hidden_size", 0, "hidden_size"),
         ("dropout_rate", 1.0, "dropout_rate"),

@@ -254,9 +254,9 @@ def test_default_niv_node_prefers_a_correctly_classified_motif(ba_shapes):
     assert default_niv_nodes(config, ba_shapes, [first, second]) == (first,)
 
 
-def test_default_niv_node_follows_the_config_and_real_data(ba_shapes, cora):
+def test_default_niv_node_follows_the_config_and_real_data(ba_shapes, real_cora):
     config = replace(default_config(), "evaluate", niv_nodes=(5, 9))
     assert default_niv_nodes(config, ba_shapes, [400]) == (5, 9)
-    assert default_niv_nodes(default_config(), cora, [1358, 1]) == (1358,)
+    assert default_niv_nodes(default_config(), real_cora, [1358, 1]) == (1358,)
     with pytest.raises(ValueError, match="targets"):
-        default_niv_nodes(default_config(), cora, [])
+        default_niv_nodes(default_config(), real_cora, [])

@@ -70,7 +70,7 @@ def general_chunk(method: Method, model: Explainable, projected: bool, feature_l
                 edge_logits=lambda m: apply(params, union._replace(edges=union.edges * m))[
                     target_copy
                 ],
-                edge_count=int(union.senders.shape[0]),
+                edge_ones=jnp.ones_like(union.edges),
                 to_input=to_input,
             ),
             union.nodes,

@@ -60,7 +60,7 @@ def _nam_attribute(model, x, x_ref, classes) -> Contribution:
     return Contribution(grads * x, nan_expected(classes, x.dtype), ())
 
 
-def _pathgradient_of(scores, x, x_ref, alphas, weights) -> Array:
+def path_gradient(scores, x, x_ref, alphas, weights) -> Array:
     """``Σ_k w_k ∇ scores(x̂ + α_k (x − x̂))``, the alpha axis vmapped."""
     delta = x - x_ref
     grads = jax.vmap(lambda a: gradient_of(scores, x_ref + a * delta))(alphas)
@@ -70,7 +70,7 @@ def _pathgradient_of(scores, x, x_ref, alphas, weights) -> Array:
 def _make_ig_attribute(alphas: np.ndarray, weights: np.ndarray, output: str):
     def attribute(model, x, x_ref, classes) -> Contribution:
         scores = target_scores(model, classes, output)
-        average = _pathgradient_of(
+        average = path_gradient(
             scores, x, x_ref, jnp.asarray(alphas, x.dtype), jnp.asarray(weights, x.dtype)
         )
         return Contribution((x - x_ref) * average, scores(x) - scores(x_ref), ())
@@ -84,7 +84,7 @@ def _edge_scores(model: UnionModel, classes: Array) -> Callable[[Array], Array]:
 
 def _edge_saliency_attribute(model, x, x_ref, classes) -> Contribution:
     del x_ref
-    grads = gradient_of(_edge_scores(model, classes), jnp.ones(model.edge_count, x.dtype))
+    grads = gradient_of(_edge_scores(model, classes), model.edge_ones)
     return Contribution(jnp.abs(grads), nan_expected(classes, x.dtype), ())
 
 
@@ -92,8 +92,8 @@ def _make_edge_ig_attribute(alphas: np.ndarray, weights: np.ndarray):
     def attribute(model, x, x_ref, classes) -> Contribution:
         del x_ref
         scores = _edge_scores(model, classes)
-        ones = jnp.ones(model.edge_count, x.dtype)
-        average = _pathgradient_of(
+        ones = model.edge_ones
+        average = path_gradient(
             scores,
             ones,
             jnp.zeros_like(ones),

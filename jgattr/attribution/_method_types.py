@@ -32,7 +32,9 @@ class UnionModel(NamedTuple):
       target_copy: ``[T]`` copy index of each target.
       edge_logits: ``m [E] -> [T, C]``, the logits when every union edge's weight is scaled by
         ``m`` (``m = 1``: the graph as it is; ``m = 0``: no messages at all).
-      edge_count: E, the number of (padded) union edges.
+      edge_ones: ``[E]`` ones, one per (padded) union edge: the edge mask of the graph as it is.
+        Made from the chunk's own data, so that under ``shard_map`` it varies per device like
+        the chunk (a constant would be replicated, and its gradient summed over devices).
       to_input: maps a gradient with respect to the copies' inputs back to the features X
         (``g ↦ g Wᵀ`` when the engine differentiates in ``P = X W`` space; else identity).
     """
@@ -41,7 +43,7 @@ class UnionModel(NamedTuple):
     layers: tuple[Callable[[Array], Array], ...] | None
     target_copy: Array
     edge_logits: Callable[[Array], Array] | None = None
-    edge_count: int = 0
+    edge_ones: Array | None = None
     to_input: Callable[[Array], Array] = lambda g: g
 
 
