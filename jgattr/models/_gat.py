@@ -28,8 +28,9 @@ def attention_layer(
     z = z.reshape(n, heads, -1)
     weights = graph.edges
     present = weights > 0
-    scores = jnp.sum(z * params["att_dst"], -1)[graph.receivers]
-    scores = jax.nn.leaky_relu(scores + jnp.sum(z * params["att_src"], -1)[graph.senders], 0.2)
+    dst = jnp.sum(z * params["att_dst"][None], -1)[graph.receivers]
+    src = jnp.sum(z * params["att_src"][None], -1)[graph.senders]
+    scores = jax.nn.leaky_relu(dst + src, 0.2)
     scores = jnp.where(present[:, None], scores, -jnp.inf)
     peak = jax.ops.segment_max(scores, graph.receivers, num_segments=n)
     peak = jnp.where(jnp.isfinite(peak), peak, 0.0)

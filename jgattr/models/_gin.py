@@ -58,9 +58,10 @@ class GIN(nn.Module):
             last = layer == self.num_layers - 1
             width = self.num_classes if last else self.hidden_size
             u = nn.Dense(self.hidden_size, use_bias=False, name=f"layer_{layer}_in")(h)
-            u = aggregate(graph, u) + self.param(
+            bias = self.param(
                 f"layer_{layer}_in_bias", nn.initializers.zeros_init(), (self.hidden_size,)
             )
+            u = aggregate(graph, u) + bias[None, :]
             h = nn.Dense(width, name=f"layer_{layer}_out")(jax.nn.relu(u))
             if not last:
                 h = jax.nn.relu(h)
@@ -77,9 +78,10 @@ def _layers(model: GIN, params: Params, graph) -> tuple:
 
     def layer(index: int, h: Array) -> Array:
         first = params[f"layer_{index}_in"]["kernel"]
-        u = aggregate(graph, h if index == 0 else h @ first) + params[f"layer_{index}_in_bias"]
+        u = aggregate(graph, h if index == 0 else h @ first)
+        u = u + params[f"layer_{index}_in_bias"][None, :]
         out_layer = params[f"layer_{index}_out"]
-        out = jax.nn.relu(u) @ out_layer["kernel"] + out_layer["bias"]
+        out = jax.nn.relu(u) @ out_layer["kernel"] + out_layer["bias"][None, :]
         return out if index == model.num_layers - 1 else jax.nn.relu(out)
 
     return tuple(functools.partial(layer, index) for index in range(model.num_layers))
