@@ -11,11 +11,13 @@ from pathlib import Path
 from jgattr._io import atomic_write_bytes
 
 MODES = {
-    "remove": "a deleted node and its edges go, the GCN normalization is recomputed",
+    "remove": "a deleted node and its edges go, and the model re-prepares what is left "
+    "(GCN: the normalization from the remaining degrees)",
     "zero": "a deleted node's features are set to zero, the graph is unchanged",
 }
 # Methods whose node scores are magnitudes (never negative): nothing to delete in a minimal patch.
 UNSIGNED = frozenset({"saliency", "edge_saliency"})
+_MODEL_NAMES = {"gcn": "GCN", "gat": "GAT", "gin": "GIN", "sage": "GraphSAGE"}
 
 EXPLAIN_LEGEND = [
     "- *targets*: nodes explained, one (node, explained class) pair each.",
@@ -121,8 +123,9 @@ def write_report(run: str | os.PathLike) -> Path:
 
 def _model_line(trained: dict) -> list[str]:
     acc, model = trained["accuracy"], trained["model"]
+    name = _MODEL_NAMES.get(model.get("architecture", "gcn"), "GNN")
     return [
-        f"GCN ({model['num_layers']} layers, so each prediction depends on the node's "
+        f"{name} ({model['num_layers']} layers, so each prediction depends on the node's "
         f"{model['num_layers']}-hop neighbourhood; hidden {model['hidden_size']}), seed "
         f"{trained['seed']}, {trained['epochs']} epochs: test accuracy {acc['test']:.4f} "
         f"(train {acc['train']:.4f}, val {acc['val']:.4f}).",
