@@ -160,15 +160,22 @@ QUICK_METHODS = ("nam", "integrated_gradients")
 ALL_METHODS = tuple(m.name for m in TABLE_METHODS)
 
 
-@pytest.mark.parametrize(
-    "names",
-    [QUICK_METHODS, pytest.param(ALL_METHODS, marks=pytest.mark.slow)],
-    ids=["nam-ig", "every-method"],
-)
-@pytest.mark.parametrize("model_name", MODEL_NAMES)
+CHUNKING_CASES = [
+    pytest.param(
+        model_name,
+        names,
+        id=f"{model_name}-{label}",
+        marks=() if model_name in ("gcn-2", "gat") and label == "nam-ig" else pytest.mark.slow,
+    )
+    for model_name in MODEL_NAMES
+    for names, label in ((QUICK_METHODS, "nam-ig"), (ALL_METHODS, "every-method"))
+]
+
+
+@pytest.mark.parametrize(("model_name", "names"), CHUNKING_CASES)
 def test_methods_are_independent_of_chunking_and_never_recompile(model_name, names):
     """Split into many chunks (other padded buckets) the results are the same, and a second
-    call with new parameters compiles nothing. Every method runs under the ``slow`` marker."""
+    call with new parameters compiles nothing. Every (model, method) pair runs under ``slow``."""
     model, params, graph = build(model_name, seed=5, dtype=np.float32)
     for path in ("general", "fast"):
         methods = [m for m in TABLE_METHODS if m.name in names and path in _paths(m, model)]
@@ -452,13 +459,20 @@ def test_quadrature_rules_are_exact_to_their_advertised_degree(rule, degree, n_s
 
 
 JIT_METHODS = ("nam", "integrated_gradients", "sig_lid_ig", "edge_integrated_gradients")
+JIT_CASES = [
+    pytest.param(
+        model_name,
+        names,
+        id=f"{model_name}-{len(names)}",
+        marks=() if model_name == "gcn-2" and len(names) == 2 else pytest.mark.slow,
+    )
+    for model_name in MODEL_NAMES
+    for names in (("nam", "edge_integrated_gradients"), JIT_METHODS)
+]
 
 
-@pytest.mark.parametrize(
-    "model_name",
-    ["gcn-2", *(pytest.param(m, marks=pytest.mark.slow) for m in MODEL_NAMES if m != "gcn-2")],
-)
-def test_chunk_programs_give_the_same_numbers_with_and_without_jit(model_name):
+@pytest.mark.parametrize(("model_name", "names"), JIT_CASES)
+def test_chunk_programs_give_the_same_numbers_with_and_without_jit(model_name, names):
     """The general path's chunk function, compiled and run op by op (``jax.disable_jit``)."""
     from jgattr.attribution import InEdges, as_explainable, computation_graphs
     from jgattr.attribution._general import general_chunk, uses_projection
@@ -476,7 +490,7 @@ def test_chunk_programs_give_the_same_numbers_with_and_without_jit(model_name):
     x = jnp.asarray(graph.nodes)
     inputs = x @ explainable.input_kernel(params) if projected else x
     args = (params, inputs, jnp.zeros_like(inputs), jnp.asarray(graph.edges), chunk)
-    methods = [m for m in TABLE_METHODS if m.name in JIT_METHODS]
+    methods = [m for m in TABLE_METHODS if m.name in names]
     for method in methods:
         run = general_chunk(method, explainable, projected, False)
         compiled = jax.jit(run)(*args)

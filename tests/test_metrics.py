@@ -92,24 +92,27 @@ def _reference_logits(model, params, raw, target, keep_nodes, mode):
 
 
 @pytest.mark.parametrize("mode", ["remove", "zero"])
-@pytest.mark.parametrize("model_name", ["gcn-1", "gcn-2", "gcn-3", "gat", "gin", "sage"])
+@pytest.mark.parametrize(
+    "model_name",
+    ["gcn-1", "gcn-2", "gcn-3", pytest.param("gat", marks=pytest.mark.slow), "gin", "sage"],
+)
 def test_batched_evaluation_equals_one_target_at_a_time(mode, model_name):
     """Every model re-prepares each perturbed neighbourhood through its own hook (GCN: degrees;
     GAT: attention over the edges left; GraphSAGE: the mean over them)."""
     model, params, graph = build(model_name, seed=2, dtype=np.float32)
     raw = raw_graph(seed=2, dtype=np.float32)
-    targets = np.arange(NUM_NODES)
+    targets = np.array([0, 3, 8, 15])  # the hub, two others, the isolated node
     hood = neighbourhoods(model, graph, targets)
     rng = np.random.default_rng(0)
-    keep = rng.random((4, hood.union.num_copies)) < 0.6
+    keep = rng.random((3, hood.union.num_copies)) < 0.6
     keep[:, hood.union.target_copy] = True
     logits = evaluate_keep_masks(model, params, graph, hood, keep, mode=mode)
     for m in range(keep.shape[0]):
-        for t in targets:
+        for t, node in enumerate(targets):
             window = slice(hood.union.node_offsets[t], hood.union.node_offsets[t + 1])
             keep_nodes = np.ones(NUM_NODES, bool)
             keep_nodes[hood.union.copy_node[window]] = keep[m, window]
-            expected = _reference_logits(model, params, raw, t, keep_nodes, mode)
+            expected = _reference_logits(model, params, raw, node, keep_nodes, mode)
             np.testing.assert_allclose(logits[m, t], expected, rtol=1e-4, atol=1e-5)
 
 
