@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import jraph
 
 from jgattr._types import Array, Params
-from jgattr.models._protocol import Explainable, all_alive
+from jgattr.models._protocol import Explainable, all_alive, through_layers
 
 
 def attention_layer(
@@ -145,13 +145,6 @@ def _layers(model: GAT, params: Params, graph) -> tuple:
     return tuple(functools.partial(layer, index) for index in range(model.num_layers))
 
 
-def _apply_projected(model: GAT, params: Params, graph) -> Array:
-    h = graph.nodes
-    for layer in _layers(model, params, graph):
-        h = layer(h)
-    return h
-
-
 @functools.lru_cache(maxsize=64)
 def _gat_explainable(
     num_classes: int, hidden_size: int, heads: int, output_heads: int, num_layers: int
@@ -164,6 +157,6 @@ def _gat_explainable(
         edge_weights=all_alive,
         self_loops=True,
         input_kernel=lambda params: params["layer_0"]["kernel"],
-        apply_projected=functools.partial(_apply_projected, model),
+        apply_projected=through_layers(functools.partial(_layers, model)),
         layers=functools.partial(_layers, model),
     )

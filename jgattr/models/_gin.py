@@ -13,7 +13,7 @@ import jax
 import jraph
 
 from jgattr._types import Array, Params
-from jgattr.models._protocol import Explainable, all_alive
+from jgattr.models._protocol import Explainable, all_alive, through_layers
 
 EPSILON = 0.0
 
@@ -87,13 +87,6 @@ def _layers(model: GIN, params: Params, graph) -> tuple:
     return tuple(functools.partial(layer, index) for index in range(model.num_layers))
 
 
-def _apply_projected(model: GIN, params: Params, graph) -> Array:
-    h = graph.nodes
-    for layer in _layers(model, params, graph):
-        h = layer(h)
-    return h
-
-
 @functools.lru_cache(maxsize=64)
 def _gin_explainable(num_classes: int, hidden_size: int, num_layers: int) -> Explainable:
     model = GIN(num_classes, hidden_size, num_layers)
@@ -104,6 +97,6 @@ def _gin_explainable(num_classes: int, hidden_size: int, num_layers: int) -> Exp
         edge_weights=all_alive,
         self_loops=False,
         input_kernel=lambda params: params["layer_0_in"]["kernel"],
-        apply_projected=functools.partial(_apply_projected, model),
+        apply_projected=through_layers(functools.partial(_layers, model)),
         layers=functools.partial(_layers, model),
     )

@@ -43,6 +43,21 @@ class WalkSum(NamedTuple):
     pre_activations: Callable[[Params, jraph.GraphsTuple, Array], tuple[Array, ...]]
 
 
+def through_layers(layers: Callable[[Params, jraph.GraphsTuple], tuple[Callable, ...]]) -> ApplyFn:
+    """``(params, graph) -> logits``: ``graph.nodes`` run through ``layers(params, graph)``.
+
+    The ``apply_projected`` of a model whose ``layers`` hook takes ``P`` first.
+    """
+
+    def apply(params: Params, graph: jraph.GraphsTuple) -> Array:
+        h = graph.nodes
+        for layer in layers(params, graph):
+            h = layer(h)
+        return h
+
+    return apply
+
+
 def all_alive(senders: Array, receivers: Array, alive: Array, num_nodes: int) -> Array:
     """Edge weights of a plain sum (or attention) model: 1 on every edge that is present."""
     del senders, receivers, num_nodes

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import jraph
 
 from jgattr._types import Array, Params
-from jgattr.models._protocol import Explainable
+from jgattr.models._protocol import Explainable, through_layers
 
 
 def mean_edge_weights(senders: Array, receivers: Array, alive: Array, num_nodes: int) -> Array:
@@ -97,13 +97,6 @@ def _layers(model: GraphSAGE, params: Params, graph) -> tuple:
     return tuple(functools.partial(layer, index) for index in range(model.num_layers))
 
 
-def _apply_projected(model: GraphSAGE, params: Params, graph) -> Array:
-    h = graph.nodes
-    for layer in _layers(model, params, graph):
-        h = layer(h)
-    return h
-
-
 @functools.lru_cache(maxsize=64)
 def _sage_explainable(num_classes: int, hidden_size: int, num_layers: int) -> Explainable:
     model = GraphSAGE(num_classes, hidden_size, num_layers)
@@ -114,6 +107,6 @@ def _sage_explainable(num_classes: int, hidden_size: int, num_layers: int) -> Ex
         edge_weights=mean_edge_weights,
         self_loops=False,
         input_kernel=lambda params: params["layer_0"]["kernel"],
-        apply_projected=functools.partial(_apply_projected, model),
+        apply_projected=through_layers(functools.partial(_layers, model)),
         layers=functools.partial(_layers, model),
     )
