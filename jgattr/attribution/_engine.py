@@ -137,8 +137,9 @@ def _general_program(method: Method, problem: _Problem, x_ref, feature_level: bo
     inputs_ref = reference_inputs(model, problem.params, x_ref, projected)
     width = int(inputs.shape[1])
     itemsize = np.dtype(graph.nodes.dtype).itemsize
-    steps = method.evaluations
-    per_copy = width * (4 + 3 * steps)
+    # forward and backward activations of a few layers; path integrals scan their points, so
+    # memory does not grow with n_steps
+    per_copy = 12 * width
     if projected and method.needs_input_gradient:
         per_copy += 2 * int(graph.nodes.shape[1])
     return ChunkProgram(
@@ -147,7 +148,7 @@ def _general_program(method: Method, problem: _Problem, x_ref, feature_level: bo
         replicated=(problem.params, inputs, inputs_ref, graph.edges),
         per_target={"classes": problem.classes},
         bytes_per_copy=itemsize * per_copy,
-        bytes_per_edge=itemsize * 64 * (1 + steps),
+        bytes_per_edge=itemsize * 4 * max(width, 64),
     )
 
 

@@ -61,10 +61,14 @@ def _nam_attribute(model, x, x_ref, classes) -> Contribution:
 
 
 def path_gradient(scores, x, x_ref, alphas, weights) -> Array:
-    """``Σ_k w_k ∇ scores(x̂ + α_k (x − x̂))``, the alpha axis vmapped."""
+    """``Σ_k w_k ∇ scores(x̂ + α_k (x − x̂))``, accumulated over the points by ``lax.scan``."""
     delta = x - x_ref
-    grads = jax.vmap(lambda a: gradient_of(scores, x_ref + a * delta))(alphas)
-    return jnp.tensordot(weights, grads, axes=1)
+
+    def step(total, point):
+        alpha, weight = point
+        return total + weight * gradient_of(scores, x_ref + alpha * delta), None
+
+    return jax.lax.scan(step, jnp.zeros_like(x), (alphas, weights))[0]
 
 
 def _make_ig_attribute(alphas: np.ndarray, weights: np.ndarray, output: str):
@@ -174,7 +178,6 @@ def integrated_gradients(
         _make_ig_attribute(alphas, weights, output),
         linearize,
         fast_max_layers=2,
-        evaluations=n_steps,
         baseline=baseline,
     )
 
@@ -209,6 +212,5 @@ def edge_integrated_gradients(
         (("n_steps", n_steps), ("quadrature", quadrature_rule)),
         _make_edge_ig_attribute(alphas, weights),
         None,
-        evaluations=n_steps,
         level="edge",
     )

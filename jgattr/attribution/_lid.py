@@ -33,10 +33,13 @@ def _layer_vjp(layer, h: Array, h_ref: Array, g: Array, jacobian, relu_average, 
             "relu_average='n_sample' (the paper's rule)"
         )
     ts, weights = paper_samples(n_samples)
-    grads = jax.vmap(lambda t: jax.vjp(layer, h_ref + t * (h - h_ref))[1](g)[0])(
-        jnp.asarray(ts, h.dtype)
-    )
-    return jnp.tensordot(jnp.asarray(weights, h.dtype), grads, axes=1)
+
+    def step(total, point):  # one point at a time: unbatched gathers, memory flat in n
+        t, weight = point
+        return total + weight * jax.vjp(layer, h_ref + t * (h - h_ref))[1](g)[0], None
+
+    points = (jnp.asarray(ts, h.dtype), jnp.asarray(weights, h.dtype))
+    return jax.lax.scan(step, jnp.zeros_like(h), points)[0]
 
 
 def _make_lid_attribute(top_kind: str, jacobian: str, relu_average: str, n_samples: int):
@@ -81,7 +84,6 @@ def _lid(name: str, baseline: Any, relu_average: str, n_samples: int) -> Method:
     paper_samples(n_samples)  # validates n_samples
     baseline = check_baseline(baseline)
     mask_fn = make_relu_average(jacobian, relu_average, n_samples)
-    general_samples = n_samples if jacobian == "path" else 1
     return Method(
         name,
         (
@@ -91,7 +93,6 @@ def _lid(name: str, baseline: Any, relu_average: str, n_samples: int) -> Method:
         ),
         _make_lid_attribute(top_kind, jacobian, relu_average, n_samples),
         make_linearize(top_kind, mask_fn, "delta", n_samples),
-        evaluations=general_samples,
         baseline=baseline,
         needs_layers=True,
         walks_only=jacobian == "path" and relu_average == "exact",

@@ -110,7 +110,6 @@ class Method:
       attribute: general path ``(model, x, x_ref, classes) -> Contribution``.
       linearize: fast path ``(forward, targets, classes) -> Linearization``, or ``None``.
       fast_max_layers: largest K the fast path is exact for (``None``: any K).
-      evaluations: gradient evaluations the general path vectorizes (memory planning).
       baseline: ``"zeros"``, ``"mean"`` or an array ``[N, F]`` / ``[F]``.
       needs_layers: the general path needs ``UnionModel.layers``.
       level: ``"node"`` (relevance per source node) or ``"edge"`` (per union edge).
@@ -124,7 +123,6 @@ class Method:
     attribute: Callable[..., Contribution] = dataclasses.field(compare=False, repr=False)
     linearize: Callable[..., Linearization] | None = dataclasses.field(compare=False, repr=False)
     fast_max_layers: int | None = None
-    evaluations: int = 1
     baseline: Any = dataclasses.field(default="zeros", compare=False, repr=False)
     needs_layers: bool = False
     level: str = "node"
