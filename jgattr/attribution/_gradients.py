@@ -1,7 +1,7 @@
 """Gradient methods: saliency, NAM, integrated gradients, and their edge-weight versions.
 
 General path: one VJP per chunk gives every target's gradient (the targets' computation graphs
-are disjoint), vmapped over the quadrature points of a path integral. NAM and IG (K <= 2,
+are disjoint), accumulated over the quadrature points of a path integral by a scan. NAM and IG (K <= 2,
 logits) also linearize for the exact walk-sum path.
 """
 
@@ -148,7 +148,7 @@ def integrated_gradients(
     mask averaged along the path by the same quadrature (exact, fast path).
 
     Args:
-      n_steps: quadrature points on the alpha axis (vmapped).
+      n_steps: quadrature points on the alpha axis (scanned one at a time).
       quadrature_rule: one of ``riemann_left``, ``riemann_right``, ``riemann_middle``,
         ``riemann_trapezoid``, ``gauss_legendre``.
       baseline: ``"zeros"``, ``"mean"`` (feature means) or an array ``[N, F]`` or ``[F]``.
@@ -203,7 +203,7 @@ def edge_integrated_gradients(
     term); the result's ``delta`` is the quadrature's gap.
 
     Args:
-      n_steps: quadrature points on the alpha axis (vmapped).
+      n_steps: quadrature points on the alpha axis (scanned one at a time).
       quadrature_rule: as for :func:`integrated_gradients`.
     """
     alphas, weights = quadrature(quadrature_rule, n_steps)
