@@ -1,8 +1,8 @@
 """Gradient methods: saliency, NAM, integrated gradients, and their edge-weight versions.
 
 General path: one VJP per chunk gives every target's gradient (the targets' computation graphs
-are disjoint), accumulated over the quadrature points of a path integral by a scan. NAM and IG (K <= 2,
-logits) also linearize for the exact walk-sum path.
+are disjoint), accumulated over the quadrature points of a path integral by a scan. NAM and
+IG (K <= 2, logits) also linearize for the exact walk-sum path.
 """
 
 from collections.abc import Callable
