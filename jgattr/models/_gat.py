@@ -33,7 +33,8 @@ def attention_layer(
         scores + jnp.sum(z * params["att_src"][None], -1)[graph.senders], 0.2
     )
     scores = jnp.where(present[:, None], scores, -jnp.inf)
-    peak = jax.ops.segment_max(scores, graph.receivers, num_segments=n)
+    # the softmax is invariant to a per-receiver shift, so the shift carries no gradient
+    peak = jax.lax.stop_gradient(jax.ops.segment_max(scores, graph.receivers, num_segments=n))
     peak = jnp.where(jnp.isfinite(peak), peak, 0.0)
     exp = jnp.where(present[:, None], jnp.exp(scores - peak[graph.receivers]), 0.0)
     total = jax.ops.segment_sum(exp, graph.receivers, num_segments=n)
