@@ -12,6 +12,7 @@ import jraph
 
 from jgattr._types import Array
 from jgattr.attribution._method_types import Method, UnionModel
+from jgattr.attribution._plan import segment_totals
 from jgattr.models import Explainable
 
 
@@ -29,12 +30,6 @@ def _layers(model: Explainable, params, union, projected: bool):
         first, kernel = layers[0], model.input_kernel(params)
         layers = (lambda x: first(x @ kernel), *layers[1:])
     return layers
-
-
-def _segment_totals(per_copy: Array, chunk: dict) -> Array:
-    return jax.ops.segment_sum(
-        per_copy, chunk["copy_target"], num_segments=chunk["target_copy"].shape[0]
-    )
 
 
 def pad_layers(totals: Array, num_layers: int) -> Array:
@@ -87,8 +82,8 @@ def general_chunk(method: Method, model: Explainable, projected: bool, feature_l
                 "layer_totals": pad_layers(total[:, None], model.num_layers),
             }
         node_relevance = contribution.relevance.sum(axis=-1)
-        totals = [_segment_totals(node_relevance, chunk)]
-        totals += [_segment_totals(h, chunk) for h in contribution.hidden]
+        totals = [segment_totals(node_relevance, chunk)]
+        totals += [segment_totals(h, chunk) for h in contribution.hidden]
         return {
             "values": contribution.relevance if feature_level else node_relevance,
             "expected": contribution.expected,

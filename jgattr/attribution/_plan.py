@@ -7,9 +7,11 @@ a handful of shapes. Chunks of one bucket run together in rounds of one chunk pe
 
 import dataclasses
 
+import jax
 import jraph
 import numpy as np
 
+from jgattr._types import Array
 from jgattr.attribution._subgraphs import Union
 
 
@@ -118,3 +120,11 @@ def chunk_targets(chunk: Chunk, per_target: dict[str, np.ndarray]) -> dict[str, 
 
 def stack(dicts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {name: np.stack([d[name] for d in dicts]) for name in dicts[0]}
+
+
+def segment_totals(per_copy: Array, chunk: dict) -> Array:
+    """``[T]`` per-copy values of a padded chunk summed per target (``chunk_structure``'s
+    ``copy_target``); padding targets get the padding copies' sum."""
+    return jax.ops.segment_sum(
+        per_copy, chunk["copy_target"], num_segments=chunk["target_copy"].shape[0]
+    )

@@ -14,6 +14,7 @@ import jraph
 from jgattr._types import Array
 from jgattr.attribution._cache import BoundedCache
 from jgattr.attribution._method_types import Method, WalkForward
+from jgattr.attribution._plan import segment_totals
 from jgattr.models import Explainable
 
 _JITTED: BoundedCache = BoundedCache("jitted_walk_prep", 256)
@@ -48,12 +49,6 @@ def _walk_tables(linear, kernels: tuple[Array, ...], graph: jraph.GraphsTuple) -
     return WalkTables(kernels, linear.masks, projections, masked @ kernels[1])
 
 
-def _segment_totals(per_copy: Array, chunk: dict) -> Array:
-    return jax.ops.segment_sum(
-        per_copy, chunk["copy_target"], num_segments=chunk["target_copy"].shape[0]
-    )
-
-
 def walk_chunk(num_layers: int):
     """Fast path on one padded chunk: the linear backward pass with fixed masks.
 
@@ -76,7 +71,7 @@ def walk_chunk(num_layers: int):
                 values = jnp.sum(a * tables.edge_table[node], axis=-1)
                 break
             projection = tables.hidden_projections[conv - 1][node]
-            hidden_totals.append(_segment_totals(jnp.sum(a * projection, axis=-1), chunk))
+            hidden_totals.append(segment_totals(jnp.sum(a * projection, axis=-1), chunk))
             if conv == 1:
                 table = tables.edge_table[chunk["edge_id"]]
                 per_walk = edge_weights * jnp.sum(a[receivers] * table, axis=-1)
@@ -85,7 +80,7 @@ def walk_chunk(num_layers: int):
             g = (a @ tables.kernels[conv].T) * tables.masks[conv - 1][node]
             messages = edge_weights[:, None] * g[receivers]
             a = jax.ops.segment_sum(messages, senders, num_segments=node.shape[0])
-        totals = [_segment_totals(values, chunk), *reversed(hidden_totals)]
+        totals = [segment_totals(values, chunk), *reversed(hidden_totals)]
         return {
             "values": values,
             "expected": chunk["expected"],
