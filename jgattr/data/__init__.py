@@ -18,6 +18,7 @@ Example:
 
 from jgattr.data._dataset import ChecksumError, DataError, Dataset, GroundTruth, UnsafePickleError
 from jgattr.data._fetch import cache_dir, resolve_data_dir
+from jgattr.data._graph_dataset import GraphDataset, make_graph_dataset
 from jgattr.data._npz import load_npz
 from jgattr.data._planetoid import DATASETS, load_dataset
 from jgattr.data._synthetic import SYNTHETIC, synthetic_dataset
@@ -28,11 +29,13 @@ __all__ = [
     "ChecksumError",
     "DataError",
     "Dataset",
+    "GraphDataset",
     "GroundTruth",
     "UnsafePickleError",
     "cache_dir",
     "load_dataset",
     "load_npz",
+    "make_graph_dataset",
     "resolve_data_dir",
     "synthetic_dataset",
 ]

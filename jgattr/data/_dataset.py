@@ -117,6 +117,11 @@ class Dataset:
             _check_ground_truth(self.name, self.ground_truth, n, self.num_edges)
 
     @property
+    def level(self) -> str:
+        """What a target is: ``"node"``."""
+        return "node"
+
+    @property
     def num_nodes(self) -> int:
         """Number of nodes ``N``."""
         return int(self.graph.nodes.shape[0])
