@@ -248,7 +248,9 @@ def _explain_one(method, problem: _Problem, path, feature_level, out_dir, progre
         _unpad(problem.union, chunk, outputs, row, problem, method.level)
         for chunk, outputs, row in (parts[s] for s in sorted(parts))
     ]
-    result = concatenate(method.name, rows, {}, level=method.level)
+    result = concatenate(
+        method.name, rows, {}, level=method.level, target_level=problem.prepared.level
+    )
     stats = _stats(method, result, walks, time.perf_counter() - start, len(chunks), len(rounds))
     stats |= {
         "compile_seconds": round(compile_seconds, 4),
@@ -310,11 +312,14 @@ def explain(
       model: a built-in model (:class:`~jgattr.models.GCN`, GAT, GIN, GraphSAGE) or an
         :class:`~jgattr.models.Explainable`.
       params: the model's parameters.
-      data: a :class:`~jgattr.data.Dataset`, or a ``jraph.GraphsTuple`` (prepared by the model
-        when its ``edges`` is ``None``, else taken as prepared).
+      data: a :class:`~jgattr.data.Dataset`, a :class:`~jgattr.data.GraphDataset` (with a graph
+        classifier: targets are graphs, each explained over its own nodes), or a
+        ``jraph.GraphsTuple`` (prepared by the model when its ``edges`` is ``None``, else taken
+        as prepared).
       methods: names (``nam``, ``ig``, ``sig-lid-ig``, … see :data:`METHODS`) or
         :class:`Method` objects from the factories.
-      targets: ``"test"``, ``"val"``, ``"train"``, ``"all"`` or an int array of node ids ``[T]``.
+      targets: ``"test"``, ``"val"``, ``"train"``, ``"all"`` or an int array of node ids ``[T]``
+        (graph ids for a graph classifier).
       classes: ``"predicted"``, ``"true"``, ``"all"`` (one target per class), an int, or ``[T]``.
       path: ``"auto"`` (the exact walk-sum path where it exists), ``"fast"`` or ``"general"``.
       memory_budget_mb: device memory one chunk may use; chunks are planned to fit.
@@ -341,7 +346,7 @@ def explain(
     graph = prepare_data(data, explainable)
     at_input = input_forward(explainable)(params, graph.on_device, graph.sparse_features)
     all_logits = np.asarray(at_input.logits)
-    nodes = resolve_targets(targets, graph.num_nodes, graph.masks)
+    nodes = resolve_targets(targets, graph.num_targets, graph.masks, graph.level)
     nodes, target_classes = resolve_classes(
         classes, nodes, all_logits.shape[1], all_logits.argmax(axis=1), graph.labels
     )

@@ -57,14 +57,19 @@ def general_chunk(method: Method, model: Explainable, projected: bool, feature_l
         )
         target_copy = chunk["target_copy"]
         to_input = (lambda g: g @ model.input_kernel(params).T) if projected else (lambda g: g)
+        if model.graph_readout is None:
+            select = lambda rows: rows[target_copy]
+            readout = select
+        else:  # one graph per target: the model's rows are the targets'
+            select = lambda rows: rows
+            readout = lambda h: model.graph_readout.logits(params, h, union.n_node)
         contribution = method.attribute(
             UnionModel(
-                logits=lambda h: apply(params, union._replace(nodes=h))[target_copy],
+                logits=lambda h: select(apply(params, union._replace(nodes=h))),
                 layers=_layers(model, params, union, projected),
                 target_copy=target_copy,
-                edge_logits=lambda m: apply(params, union._replace(edges=union.edges * m))[
-                    target_copy
-                ],
+                readout=readout,
+                edge_logits=lambda m: select(apply(params, union._replace(edges=union.edges * m))),
                 edge_ones=jnp.ones_like(union.edges),
                 to_input=to_input,
             ),

@@ -55,8 +55,9 @@ def _make_lid_attribute(top_kind: str, jacobian: str, relu_average: str, n_sampl
         for layer in model.layers:
             hs.append(layer(hs[-1]))
             hs_ref.append(layer(hs_ref[-1]))
-        top, expected = top_fn(hs[-1][model.target_copy], hs_ref[-1][model.target_copy], classes)
-        g = jnp.zeros_like(hs[-1]).at[model.target_copy].add(top)
+        out, readout_vjp = jax.vjp(model.readout, hs[-1])
+        top, expected = top_fn(out, model.readout(hs_ref[-1]), classes)
+        g = readout_vjp(top)[0]
         hidden = []
         for index in range(len(model.layers) - 1, -1, -1):
             layer = model.layers[index]

@@ -27,9 +27,11 @@ class UnionModel(NamedTuple):
 
     Attributes:
       logits: ``x [S, F] -> [T, C]``, the logits of every target from the copies' features.
-      layers: ``(h⁰ -> h¹, ..., hᴷ⁻¹ -> hᴷ)`` on all copies, whose composition gives the logits on
-        every copy; ``None`` when the model is a plain function without layers.
-      target_copy: ``[T]`` copy index of each target.
+      layers: ``(h⁰ -> h¹, ..., hᴷ⁻¹ -> hᴷ)`` on all copies; ``readout(hᴷ)`` gives the targets'
+        logits. ``None`` when the model is a plain function without layers.
+      target_copy: ``[T]`` copy index of each target (graph targets: its graph's first copy).
+      readout: ``hᴷ [S, ·] -> [T, C]``: node targets pick their own copy's row; graph targets
+        pool their graph's copies and apply the head (linear for mean and sum pooling).
       edge_logits: ``m [E] -> [T, C]``, the logits when every union edge's weight is scaled by
         ``m`` (``m = 1``: the graph as it is; ``m = 0``: no messages at all).
       edge_ones: ``[E]`` ones, one per (padded) union edge: the edge mask of the graph as it is.
@@ -42,6 +44,7 @@ class UnionModel(NamedTuple):
     logits: Callable[[Array], Array]
     layers: tuple[Callable[[Array], Array], ...] | None
     target_copy: Array
+    readout: Callable[[Array], Array]
     edge_logits: Callable[[Array], Array] | None = None
     edge_ones: Array | None = None
     to_input: Callable[[Array], Array] = lambda g: g

@@ -16,7 +16,7 @@ import numpy as np
 
 from jgattr._types import Array
 from jgattr.attribution._cache import BoundedCache
-from jgattr.attribution._subgraphs import InEdges, Union, computation_graphs
+from jgattr.attribution._subgraphs import InEdges, Union, computation_graphs, graph_unions
 from jgattr.models import Explainable
 
 TARGET_SETS = ("train", "val", "test", "all")
@@ -29,14 +29,18 @@ class PreparedGraph:
     """A graph prepared by a model (host arrays), its split masks and labels, and caches.
 
     Attributes:
-      graph: the prepared graph (``graph.edges``: the model's edge weights).
-      masks: ``{"train"|"val"|"test": [N] bool}`` (empty for a bare graph).
-      labels: ``[N]`` labels, or ``None`` for a bare graph.
+      graph: the prepared graph (``graph.edges``: the model's edge weights); for graph
+        classification, all graphs in one disjoint union (``graph.n_node``: one entry per graph).
+      masks: ``{"train"|"val"|"test": [N] bool}`` (``[G]`` for graph targets; empty for a bare
+        graph).
+      labels: ``[N]`` labels (``[G]`` for graph targets), or ``None`` for a bare graph.
+      level: ``"node"`` (targets are nodes) or ``"graph"`` (targets are the graphs of a batch).
     """
 
     graph: jraph.GraphsTuple
     masks: dict[str, np.ndarray]
     labels: np.ndarray | None
+    level: str = "node"
     unions: BoundedCache[Union] = dataclasses.field(
         default_factory=lambda: BoundedCache("target_unions", 8)
     )
@@ -44,6 +48,16 @@ class PreparedGraph:
     @property
     def num_nodes(self) -> int:
         return int(self.graph.nodes.shape[0])
+
+    @property
+    def num_targets(self) -> int:
+        """How many targets there are to pick from: nodes, or graphs for graph targets."""
+        return self.num_nodes if self.level == "node" else int(self.graph.n_node.shape[0])
+
+    @functools.cached_property
+    def node_offsets(self) -> np.ndarray:
+        """``[G + 1]``: graph ``g`` owns nodes ``node_offsets[g]:node_offsets[g + 1]``."""
+        return np.concatenate([[0], np.cumsum(self.graph.n_node, dtype=np.int64)])
 
     @functools.cached_property
     def on_device(self) -> jraph.GraphsTuple:
@@ -66,12 +80,15 @@ class PreparedGraph:
     def in_edges(self) -> InEdges:
         return InEdges.of(self.graph)
 
-    def union(self, nodes: np.ndarray, num_hops: int) -> Union:
-        """The union of the ``num_hops``-hop computation graphs of ``nodes`` (cached)."""
-        key = (num_hops, nodes.tobytes())
-        return self.unions.get_or_make(
-            key, lambda: computation_graphs(self.in_edges, nodes, num_hops)
-        )[0]
+    def union(self, targets: np.ndarray, num_hops: int) -> Union:
+        """The union of the ``num_hops``-hop computation graphs of target nodes, or of the
+        whole graphs of graph targets (cached)."""
+        key = (num_hops, targets.tobytes())
+        if self.level == "graph":
+            make = lambda: graph_unions(self.in_edges, self.node_offsets, targets)
+        else:
+            make = lambda: computation_graphs(self.in_edges, targets, num_hops)
+        return self.unions.get_or_make(key, make)[0]
 
 
 _PREPARED: "weakref.WeakKeyDictionary[Any, BoundedCache[PreparedGraph]]" = (
@@ -80,11 +97,23 @@ _PREPARED: "weakref.WeakKeyDictionary[Any, BoundedCache[PreparedGraph]]" = (
 
 
 def prepare_data(data: Any, model: Explainable) -> PreparedGraph:
-    """``data`` (a Dataset, or a ``jraph.GraphsTuple``) as ``model`` reads it.
+    """``data`` (a Dataset, a GraphDataset, or a ``jraph.GraphsTuple``) as ``model`` reads it.
 
-    A GraphsTuple whose ``edges`` is not ``None`` is taken as already prepared. Datasets are
-    immutable, so their preparation is cached per dataset object and kind of preparation.
+    A GraphsTuple whose ``edges`` is not ``None`` is taken as already prepared; for a graph
+    classifier its ``n_node`` lists the graphs. Datasets are immutable, so their preparation is
+    cached per dataset object and kind of preparation.
     """
+    data_level = getattr(data, "level", model.level)
+    if data_level != model.level:
+        raise ValueError(
+            f"model {model.name!r} classifies {model.level}s but the dataset "
+            f"{getattr(data, 'name', '')!r} has one label per {data_level}: use a "
+            + (
+                "GraphClassifier (config: a graph dataset builds one)"
+                if data_level == "graph"
+                else "node model (GCN, GAT, GIN, GraphSAGE)"
+            )
+        )
     if isinstance(data, jraph.GraphsTuple):
         return _prepare(data, model)
     if data not in _PREPARED:
@@ -103,7 +132,12 @@ def _prepare(data: Any, model: Explainable) -> PreparedGraph:
         labels = np.asarray(data.labels)
     graph = jax.tree.map(np.asarray, graph)
     validate_graph(graph)
-    return PreparedGraph(graph, masks, labels)
+    if model.level == "graph":
+        # per graph: its edges are those into its nodes (self loops were appended last)
+        owner = np.repeat(np.arange(graph.n_node.shape[0]), graph.n_node)
+        n_edge = np.bincount(owner[graph.receivers], minlength=graph.n_node.shape[0])
+        graph = graph._replace(n_edge=n_edge.astype(np.int32))
+    return PreparedGraph(graph, masks, labels, model.level)
 
 
 def validate_graph(graph: jraph.GraphsTuple) -> None:
@@ -131,32 +165,35 @@ def validate_graph(graph: jraph.GraphsTuple) -> None:
             )
 
 
-def resolve_targets(spec: Any, num_nodes: int, masks: dict[str, np.ndarray]) -> np.ndarray:
-    """``[T]`` node ids of a target spec: a split name, ``"all"`` or an int array."""
+def resolve_targets(
+    spec: Any, num_nodes: int, masks: dict[str, np.ndarray], kind: str = "node"
+) -> np.ndarray:
+    """``[T]`` target ids of a target spec: a split name, ``"all"`` or an int array of node ids
+    (graph ids when ``kind="graph"``)."""
     if isinstance(spec, str):
         if spec == "all":
             return np.arange(num_nodes, dtype=np.int32)
         if spec not in TARGET_SETS:
             raise ValueError(
-                f"targets must be one of {list(TARGET_SETS)} or node ids, got {spec!r}"
+                f"targets must be one of {list(TARGET_SETS)} or {kind} ids, got {spec!r}"
             )
         if spec not in masks:
-            raise ValueError(f"targets={spec!r} needs a Dataset with split masks; pass node ids")
+            raise ValueError(f"targets={spec!r} needs a dataset with split masks; pass {kind} ids")
         ids = np.flatnonzero(masks[spec]).astype(np.int32)
         if not ids.size:
-            raise ValueError(f"targets={spec!r}: the dataset's {spec}_mask selects no node")
+            raise ValueError(f"targets={spec!r}: the dataset's {spec}_mask selects no {kind}")
         return ids
     ids = np.asarray(spec)
     if ids.ndim == 1 and ids.size == 0:
-        raise ValueError("targets is empty: pass at least one node id, or 'test', 'all', ...")
+        raise ValueError(f"targets is empty: pass at least one {kind} id, or 'test', 'all', ...")
     if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
         raise ValueError(
-            f"targets must be a 1-D array of integer node ids, got {ids.dtype} {ids.shape}"
+            f"targets must be a 1-D array of integer {kind} ids, got {ids.dtype} {ids.shape}"
         )
     bad = ids[(ids < 0) | (ids >= num_nodes)]
     if bad.size:
         raise ValueError(
-            f"targets must be node ids in [0, {num_nodes}), got {bad.size} outside it "
+            f"targets must be {kind} ids in [0, {num_nodes}), got {bad.size} outside it "
             f"(e.g. {int(bad[0])})"
         )
     return ids.astype(np.int32)

@@ -30,7 +30,8 @@ _ARRAYS = (
 class Attributions:
     """Attributions of one method for T targets, in sparse CSR form (never a dense N x N matrix).
 
-    Target ``t`` is the pair (node ``targets[t]``, class ``classes[t]``). Its contributions are
+    Target ``t`` is the pair (node ``targets[t]``, class ``classes[t]``), or (graph, class) when
+    ``target_level == "graph"``. Its contributions are
     ``values[offsets[t]:offsets[t + 1]]`` from nodes ``sources[offsets[t]:offsets[t + 1]]``,
     which are exactly the nodes of its K-hop computation graph (sorted by id). Every other node
     contributes exactly zero.
@@ -52,6 +53,8 @@ class Attributions:
         graph as the model prepares it (the input graph's edges in order, then, for models with
         self loops such as GCN and GAT, one self loop per node) and each target's entries are
         the edges of its computation graph.
+      target_level: ``"node"``, or ``"graph"`` when targets are graph ids of a
+        :class:`~jgattr.data.GraphDataset`: each graph's sources are its own nodes (or edges).
     """
 
     method: str = dataclasses.field(metadata={"static": True})
@@ -67,6 +70,7 @@ class Attributions:
         default_factory=dict, compare=False, metadata={"static": True}
     )
     level: str = dataclasses.field(default="node", metadata={"static": True})
+    target_level: str = dataclasses.field(default="node", metadata={"static": True})
 
     @property
     def num_targets(self) -> int:
@@ -109,6 +113,7 @@ class Attributions:
             method=np.array(self.method),
             stats=np.array(json.dumps(self.stats, sort_keys=True)),
             level=np.array(self.level),
+            target_level=np.array(self.target_level),
             **{name: getattr(self, name) for name in _ARRAYS},
         )
         return atomic_write_bytes(path, buffer.getvalue())
@@ -126,9 +131,12 @@ class Attributions:
                         f"{RESULT_FORMAT_VERSION}. Recompute it with `jgattr explain`."
                     )
                 arrays = {name: data[name] for name in _ARRAYS}
-                level = str(data["level"]) if "level" in data.files else "node"
+                levels = {
+                    name: str(data[name]) if name in data.files else "node"
+                    for name in ("level", "target_level")
+                }
                 stats = json.loads(str(data["stats"]))
-                return cls(str(data["method"]), **arrays, stats=stats, level=level)
+                return cls(str(data["method"]), **arrays, stats=stats, **levels)
         except (OSError, KeyError, ValueError) as err:
             if isinstance(err, ValueError) and "format_version" in str(err):
                 raise
@@ -136,7 +144,12 @@ class Attributions:
 
 
 def concatenate(
-    method: str, parts: list[dict[str, np.ndarray]], stats: dict, *, level: str = "node"
+    method: str,
+    parts: list[dict[str, np.ndarray]],
+    stats: dict,
+    *,
+    level: str = "node",
+    target_level: str = "node",
 ) -> Attributions:
     """Join per-chunk results (each with ``sizes [T_c]`` copies per target) into one result."""
     sizes = np.concatenate([part["sizes"] for part in parts])
@@ -154,4 +167,6 @@ def concatenate(
             "layer_totals",
         )
     }
-    return Attributions(method, offsets=offsets, stats=stats, level=level, **fields)
+    return Attributions(
+        method, offsets=offsets, stats=stats, level=level, target_level=target_level, **fields
+    )

@@ -150,6 +150,39 @@ def computation_graphs(in_edges: InEdges, targets: np.ndarray, num_hops: int) ->
     )
 
 
+def graph_unions(in_edges: InEdges, node_offsets: np.ndarray, graphs: np.ndarray) -> Union:
+    """The union of whole graphs ``graphs [T]`` of a batch whose graph ``g`` owns the nodes
+    ``node_offsets[g]:node_offsets[g + 1]`` (graph targets: a graph's logits read all of it).
+
+    Each target copies its graph's nodes and every edge into them (self loops included); its
+    ``target_copy`` is its first copy. Vectorized: no loop over graphs.
+    """
+    starts, stops = node_offsets[graphs], node_offsets[graphs + 1]
+    counts = stops - starts
+    copy_offsets = _offsets(np.repeat(np.arange(graphs.shape[0]), counts), graphs.shape[0])
+    within = np.arange(copy_offsets[-1]) - np.repeat(copy_offsets[:-1], counts)
+    copy_node = np.repeat(starts, counts) + within
+    first_edge, last_edge = in_edges.indptr[starts], in_edges.indptr[stops]
+    edge_counts = last_edge - first_edge
+    edge_owner = np.repeat(np.arange(graphs.shape[0]), edge_counts)
+    edge_offsets = _offsets(edge_owner, graphs.shape[0])
+    position = np.repeat(first_edge, edge_counts) + (
+        np.arange(edge_offsets[-1]) - np.repeat(edge_offsets[:-1], edge_counts)
+    )
+    shift = (copy_offsets[:-1] - starts)[edge_owner]  # graph node id -> copy index
+    receivers = np.repeat(np.arange(in_edges.num_nodes), np.diff(in_edges.indptr))[position]
+    return Union(
+        copy_node=copy_node.astype(np.int32),
+        node_offsets=copy_offsets,
+        target_copy=copy_offsets[:-1].astype(np.int32),
+        edge_sender=(in_edges.senders[position] + shift).astype(np.int32),
+        edge_receiver=(receivers + shift).astype(np.int32),
+        edge_id=in_edges.order[position].astype(np.int32),
+        edge_offsets=edge_offsets,
+        copy_top_edge=np.full(copy_node.shape[0], -1, dtype=np.int32),
+    )
+
+
 def _offsets(sorted_owner: np.ndarray, num_groups: int) -> np.ndarray:
     offsets = np.zeros(num_groups + 1, dtype=np.int64)
     np.cumsum(np.bincount(sorted_owner, minlength=num_groups), out=offsets[1:])

@@ -11,7 +11,15 @@ from jgattr.models._build import (
 from jgattr.models._gat import GAT
 from jgattr.models._gcn import GCN, GCNConv, gcn_edge_weights, gcn_normalize, propagate
 from jgattr.models._gin import GIN
-from jgattr.models._protocol import Explainable, ExplainableModel, WalkSum, as_explainable
+from jgattr.models._graph_classifier import GraphClassifier
+from jgattr.models._protocol import (
+    POOLS,
+    Explainable,
+    ExplainableModel,
+    GraphReadout,
+    WalkSum,
+    as_explainable,
+)
 from jgattr.models._sage import GraphSAGE, mean_edge_weights
 
 __all__ = [
@@ -19,9 +27,12 @@ __all__ = [
     "GAT",
     "GCN",
     "GIN",
+    "POOLS",
     "Explainable",
     "ExplainableModel",
     "GCNConv",
+    "GraphClassifier",
+    "GraphReadout",
     "GraphSAGE",
     "ModelConfig",
     "WalkSum",

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import jraph
 
 from jgattr._types import Array, Params
-from jgattr.models._protocol import Explainable, all_alive, through_layers
+from jgattr.models._protocol import Explainable, all_alive, hidden_width, through_layers
 
 
 def attention_layer(
@@ -98,7 +98,7 @@ class GAT(nn.Module):
     """
 
     num_classes: int
-    hidden_size: int = 8
+    hidden_size: int | tuple[int, ...] = 8
     heads: int = 8
     output_heads: int = 1
     num_layers: int = 2
@@ -114,7 +114,7 @@ class GAT(nn.Module):
             h = nn.Dropout(self.dropout_rate)(h, deterministic=deterministic or skip)
             last = layer == self.num_layers - 1
             h = GATLayer(
-                self.num_classes if last else self.hidden_size,
+                self.num_classes if last else hidden_width(self.hidden_size, layer),
                 self.output_heads if last else self.heads,
                 concat=not last,
                 attention_dropout=self.dropout_rate,
@@ -148,7 +148,7 @@ def _layers(model: GAT, params: Params, graph) -> tuple:
 
 @functools.lru_cache(maxsize=64)
 def _gat_explainable(
-    num_classes: int, hidden_size: int, heads: int, output_heads: int, num_layers: int
+    num_classes: int, hidden_size: int | tuple, heads: int, output_heads: int, num_layers: int
 ) -> Explainable:
     model = GAT(num_classes, hidden_size, heads, output_heads, num_layers)
     return Explainable(

@@ -15,7 +15,7 @@ import jraph
 import numpy as np
 
 from jgattr._types import Array, Params
-from jgattr.models._protocol import Explainable, WalkSum
+from jgattr.models._protocol import Explainable, WalkSum, hidden_width
 
 
 def gcn_normalize(graph: jraph.GraphsTuple) -> jraph.GraphsTuple:
@@ -93,7 +93,7 @@ class GCN(nn.Module):
 
     Attributes:
       num_classes: width of the logits.
-      hidden_size: width of the hidden layers.
+      hidden_size: width of the hidden layers (or one width per hidden layer).
       num_layers: K, the number of graph convolutions (the receptive field is K hops).
       dropout_rate: dropout probability during training.
       input_dropout: whether dropout also hits the input features; training turns it off and
@@ -104,7 +104,7 @@ class GCN(nn.Module):
     """
 
     num_classes: int
-    hidden_size: int = 16
+    hidden_size: int | tuple[int, ...] = 16
     num_layers: int = 2
     dropout_rate: float = 0.5
     input_dropout: bool = True
@@ -117,7 +117,7 @@ class GCN(nn.Module):
             skip = layer == 0 and not self.input_dropout
             h = nn.Dropout(self.dropout_rate)(h, deterministic=deterministic or skip)
             last = layer == self.num_layers - 1
-            width = self.num_classes if last else self.hidden_size
+            width = self.num_classes if last else hidden_width(self.hidden_size, layer)
             h = GCNConv(width, name=f"conv_{layer}")(graph, h)
             if not last:
                 h = jax.nn.relu(h)
@@ -158,7 +158,11 @@ def _convolutions(model: GCN, params: Params, graph) -> tuple:
     first_bias = params["conv_0"]["bias"]
     later = tuple(
         functools.partial(
-            GCNConv(model.hidden_size if layer < model.num_layers - 1 else model.num_classes).apply,
+            GCNConv(
+                hidden_width(model.hidden_size, layer)
+                if layer < model.num_layers - 1
+                else model.num_classes
+            ).apply,
             {"params": params[f"conv_{layer}"]},
             graph,
         )
@@ -178,7 +182,7 @@ def _layers(model: GCN, params: Params, graph) -> tuple:
 
 
 @functools.lru_cache(maxsize=64)
-def _gcn_explainable(num_classes: int, hidden_size: int, num_layers: int) -> Explainable:
+def _gcn_explainable(num_classes: int, hidden_size: int | tuple, num_layers: int) -> Explainable:
     model = GCN(num_classes=num_classes, hidden_size=hidden_size, num_layers=num_layers)
     pre_activations = functools.partial(_pre_activations, model)
     return Explainable(

@@ -13,7 +13,7 @@ import jax
 import jraph
 
 from jgattr._types import Array, Params
-from jgattr.models._protocol import Explainable, all_alive, through_layers
+from jgattr.models._protocol import Explainable, all_alive, hidden_width, through_layers
 
 EPSILON = 0.0
 
@@ -43,7 +43,7 @@ class GIN(nn.Module):
     """
 
     num_classes: int
-    hidden_size: int = 64
+    hidden_size: int | tuple[int, ...] = 64
     num_layers: int = 2
     dropout_rate: float = 0.5
     input_dropout: bool = True
@@ -56,11 +56,11 @@ class GIN(nn.Module):
             skip = layer == 0 and not self.input_dropout
             h = nn.Dropout(self.dropout_rate)(h, deterministic=deterministic or skip)
             last = layer == self.num_layers - 1
-            width = self.num_classes if last else self.hidden_size
-            u = nn.Dense(self.hidden_size, use_bias=False, name=f"layer_{layer}_in")(h)
-            bias = self.param(
-                f"layer_{layer}_in_bias", nn.initializers.zeros_init(), (self.hidden_size,)
-            )
+            width = self.num_classes if last else hidden_width(self.hidden_size, layer)
+            # the MLP's inner width: hidden_size (one width), else the layer's own width
+            inner = width if isinstance(self.hidden_size, tuple) else self.hidden_size
+            u = nn.Dense(inner, use_bias=False, name=f"layer_{layer}_in")(h)
+            bias = self.param(f"layer_{layer}_in_bias", nn.initializers.zeros_init(), (inner,))
             u = aggregate(graph, u) + bias[None, :]
             h = nn.Dense(width, name=f"layer_{layer}_out")(jax.nn.relu(u))
             if not last:
@@ -88,7 +88,7 @@ def _layers(model: GIN, params: Params, graph) -> tuple:
 
 
 @functools.lru_cache(maxsize=64)
-def _gin_explainable(num_classes: int, hidden_size: int, num_layers: int) -> Explainable:
+def _gin_explainable(num_classes: int, hidden_size: int | tuple, num_layers: int) -> Explainable:
     model = GIN(num_classes, hidden_size, num_layers)
     return Explainable(
         apply=lambda params, graph: model.apply({"params": params}, graph, deterministic=True),

@@ -12,6 +12,9 @@ cheaper or possible:
 - ``layers``: the K layers ``hˡ⁻¹ ↦ hˡ`` (activation included, the last gives the logits), which
   the layer-wise (LID) methods decompose.
 - ``walk_sum``: the exact walk-sum fast path (GCN only, :mod:`jgattr.attribution`).
+- ``graph_readout``: the model classifies whole graphs: ``layers`` give node embeddings, then a
+  pooling over each graph's nodes (``graph.n_node``) and a linear head give one row of logits per
+  graph (:class:`GraphReadout`).
 
 Nothing outside :mod:`jgattr.models` knows a model's parameter names or normalization.
 """
@@ -20,6 +23,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
+import jax
 import jax.numpy as jnp
 import jraph
 import numpy as np
@@ -41,6 +45,57 @@ class WalkSum(NamedTuple):
 
     kernels: Callable[[Params], tuple[Array, ...]]
     pre_activations: Callable[[Params, jraph.GraphsTuple, Array], tuple[Array, ...]]
+
+
+POOLS = ("mean", "sum", "max")
+
+
+def hidden_width(hidden_size: int | tuple[int, ...], layer: int) -> int:
+    """Width of hidden layer ``layer``: ``hidden_size``, or its entry when one is given per layer
+    (``(128, 256)`` for a 3-layer encoder whose last layer has its own width)."""
+    if isinstance(hidden_size, tuple):
+        if layer >= len(hidden_size):
+            raise ValueError(
+                f"hidden_size {list(hidden_size)} names {len(hidden_size)} layer widths; "
+                f"layer {layer + 1} needs one more"
+            )
+        return int(hidden_size[layer])
+    return int(hidden_size)
+
+
+class GraphReadout(NamedTuple):
+    """How a graph classifier turns node embeddings ``Hᴷ`` into graph logits.
+
+    ``logits[g] = pool_{n ∈ g} Hᴷ[n] · W + b``.
+
+    Attributes:
+      pool: ``"mean"`` (Pope et al.'s global average pooling), ``"sum"`` or ``"max"``.
+      head: ``params -> (W [D, C], b [C])``, the linear head after pooling.
+    """
+
+    pool: str
+    head: Callable[[Params], tuple[Array, Array]]
+
+    def node_graph(self, n_node: Array, num_nodes: int) -> Array:
+        """``[N]`` the graph of each node (graphs own consecutive nodes, ``n_node`` each)."""
+        return jnp.repeat(jnp.arange(n_node.shape[0]), n_node, total_repeat_length=num_nodes)
+
+    def pooled(self, h: Array, n_node: Array) -> Array:
+        """``[G, D]`` the pooled embeddings of each graph (0 for a graph without nodes)."""
+        graph_of = self.node_graph(n_node, h.shape[0])
+        size = n_node.shape[0]
+        if self.pool == "max":
+            top = jax.ops.segment_max(h, graph_of, num_segments=size)
+            return jnp.where(n_node[:, None] > 0, top, 0.0)
+        total = jax.ops.segment_sum(h, graph_of, num_segments=size)
+        if self.pool == "sum":
+            return total
+        return total / jnp.maximum(n_node, 1).astype(h.dtype)[:, None]
+
+    def logits(self, params: Params, h: Array, n_node: Array) -> Array:
+        """``[G, C]`` graph logits from node embeddings ``h [N, D]``."""
+        kernel, bias = self.head(params)
+        return self.pooled(h, n_node) @ kernel + bias
 
 
 def through_layers(layers: Callable[[Params, jraph.GraphsTuple], tuple[Callable, ...]]) -> ApplyFn:
@@ -85,6 +140,9 @@ class Explainable:
       walk_sum: optional hooks of the exact GCN walk-sum fast path.
       prepare: optional host function replacing the generic :meth:`prepare_graph` (it must give
         the same weights as ``edge_weights``; the GCN's computes them in float64).
+      graph_readout: set for a graph classifier: ``apply`` then gives ``[G, C]``, one row per
+        graph of ``graph.n_node``, ``layers`` end in the node embeddings and the readout pools
+        them (:class:`GraphReadout`).
 
     Example:
       >>> explainable = Explainable(apply_fn, num_layers=2, name="my-gnn")
@@ -100,6 +158,12 @@ class Explainable:
     layers: Callable[[Params, jraph.GraphsTuple], tuple[Callable, ...]] | None = None
     walk_sum: WalkSum | None = None
     prepare: Callable[[jraph.GraphsTuple], jraph.GraphsTuple] | None = None
+    graph_readout: GraphReadout | None = None
+
+    @property
+    def level(self) -> str:
+        """What the model predicts for: ``"node"`` (one row per node) or ``"graph"``."""
+        return "node" if self.graph_readout is None else "graph"
 
     def __post_init__(self) -> None:
         if (self.input_kernel is None) != (self.apply_projected is None):
@@ -109,6 +173,13 @@ class Explainable:
             )
         if not isinstance(self.num_layers, int) or self.num_layers < 1:
             raise ValueError(f"model {self.name!r}: num_layers must be >= 1, got {self.num_layers}")
+        if self.graph_readout is not None and self.graph_readout.pool not in POOLS:
+            raise ValueError(
+                f"model {self.name!r}: readout pool must be one of {list(POOLS)}, "
+                f"got {self.graph_readout.pool!r}"
+            )
+        if self.graph_readout is not None and self.walk_sum is not None:
+            raise ValueError(f"model {self.name!r}: the walk-sum path is for node classifiers")
 
     def prepare_graph(self, graph: jraph.GraphsTuple) -> jraph.GraphsTuple:
         """The graph as this model reads it, on the host: self loops if the model uses them and

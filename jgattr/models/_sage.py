@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import jraph
 
 from jgattr._types import Array, Params
-from jgattr.models._protocol import Explainable, through_layers
+from jgattr.models._protocol import Explainable, hidden_width, through_layers
 
 
 def mean_edge_weights(senders: Array, receivers: Array, alive: Array, num_nodes: int) -> Array:
@@ -61,7 +61,7 @@ class GraphSAGE(nn.Module):
     """
 
     num_classes: int
-    hidden_size: int = 64
+    hidden_size: int | tuple[int, ...] = 64
     num_layers: int = 2
     dropout_rate: float = 0.5
     input_dropout: bool = True
@@ -74,7 +74,7 @@ class GraphSAGE(nn.Module):
             skip = layer == 0 and not self.input_dropout
             h = nn.Dropout(self.dropout_rate)(h, deterministic=deterministic or skip)
             last = layer == self.num_layers - 1
-            width = self.num_classes if last else self.hidden_size
+            width = self.num_classes if last else hidden_width(self.hidden_size, layer)
             h = SAGELayer(width, name=f"layer_{layer}")(graph, h)
             if not last:
                 h = jax.nn.relu(h)
@@ -98,7 +98,7 @@ def _layers(model: GraphSAGE, params: Params, graph) -> tuple:
 
 
 @functools.lru_cache(maxsize=64)
-def _sage_explainable(num_classes: int, hidden_size: int, num_layers: int) -> Explainable:
+def _sage_explainable(num_classes: int, hidden_size: int | tuple, num_layers: int) -> Explainable:
     model = GraphSAGE(num_classes, hidden_size, num_layers)
     return Explainable(
         apply=lambda params, graph: model.apply({"params": params}, graph, deterministic=True),
