@@ -1,4 +1,6 @@
-"""Finding, downloading and verifying the raw Planetoid files.
+"""Finding, downloading and verifying the raw Planetoid files, and the atomic download
+(:func:`download_file`, :func:`base_url`, :func:`cache_root`) that the graph-classification files
+(:mod:`jgattr.data._graph_fetch`) reuse.
 
 Lookup order for each file ``ind.<name>.<part>``:
 
