@@ -250,7 +250,9 @@ def test_names_and_is_graph_dataset(tmp_path: Path) -> None:
     )
     assert all(is_graph_dataset(name) for name in GRAPH_DATASETS)
     assert is_graph_dataset("tu:PROTEINS") and is_graph_dataset(tmp_path / "x.csv")
-    assert is_graph_dataset(tmp_path) and is_graph_dataset("data/MUTAG.zip")
+    assert is_graph_dataset("data/MUTAG.zip") and not is_graph_dataset(tmp_path)
+    (tmp_path / "X_A.txt").write_text("1, 2\n")
+    assert is_graph_dataset(tmp_path)  # a TU folder, unlike any other folder
     for name in ("cora", "ba-shapes", "pubmed-structure", "graph.npz"):
         assert not is_graph_dataset(name)
 

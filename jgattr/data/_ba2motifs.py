@@ -75,8 +75,13 @@ def ba_2motifs(*, seed: int = 0, num_graphs: int = 1000) -> GraphDataset:
       ([0, 0, 0, 0, 0, 1, 1, 1, 1, 1], 110)
     """
     seed = check_seed(NAME, seed)
-    if isinstance(num_graphs, bool) or not isinstance(num_graphs, int) or num_graphs < 2:
+    if (
+        isinstance(num_graphs, bool)
+        or not isinstance(num_graphs, int | np.integer)
+        or num_graphs < 2
+    ):
         raise DataError(f"{NAME}: num_graphs must be an int >= 2, got {num_graphs!r}")
+    num_graphs = int(num_graphs)
     rng = np.random.default_rng(seed)
     labels = (np.arange(num_graphs) >= (num_graphs + 1) // 2).astype(np.int32)
     size = BASE_NODES + MOTIF_NODES

@@ -53,20 +53,23 @@ def is_graph_dataset(name: str | os.PathLike) -> bool:
     """Whether ``name`` is for :func:`load_graph_dataset` (graph classification) rather than
     :func:`~jgattr.data.load_dataset` (node classification).
 
-    True for ``ba-2motifs``, ``tu:*``, ``moleculenet:*``, and paths ending in ``.zip``, ``.csv``,
-    ``.csv.gz`` or naming an existing folder; the name is not checked further.
+    True for ``ba-2motifs``, ``tu:*``, ``moleculenet:*``, paths ending in ``.zip``, ``.csv`` or
+    ``.csv.gz``, and folders holding a TU ``*_A.txt`` file; the name is not checked further.
     """
     text = os.fspath(name).strip()
     key = text.lower()
+    folder = Path(text).expanduser()
     return (
         key == "ba-2motifs"
         or key.startswith(("tu:", "moleculenet:"))
         or key.endswith((".zip", *_CSV_SUFFIXES))
-        or Path(text).expanduser().is_dir()
+        or (folder.is_dir() and any(folder.glob("*_A.txt")))
     )
 
 
-def _moleculenet(key: str, *, data_dir, seed: int, download: bool) -> GraphDataset:
+def _moleculenet(
+    key: str, *, data_dir: str | os.PathLike | None, seed: int, download: bool
+) -> GraphDataset:
     spec = MOLECULENET.get(key)
     if spec is None:
         raise DataError(
@@ -88,7 +91,13 @@ def _moleculenet(key: str, *, data_dir, seed: int, download: bool) -> GraphDatas
     )
 
 
-def _local_csv(path: Path, smiles_column, label_column, split, seed) -> GraphDataset:
+def _local_csv(
+    path: Path,
+    smiles_column: str | None,
+    label_column: str | None,
+    split: str | None,
+    seed: int,
+) -> GraphDataset:
     if not smiles_column or not label_column:
         raise DataError(
             f"{path}: a CSV of molecules needs smiles_column= and label_column= (the names of "

@@ -35,6 +35,7 @@ References: Pope et al., "Explainability Methods for Graph Convolutional Neural 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
 import io
 import warnings
@@ -172,6 +173,43 @@ def _check_split(name: str, split: str) -> None:
         raise DataError(f"{name}: split must be one of {', '.join(SPLITS)}, got {split!r}")
 
 
+@dataclasses.dataclass
+class _Molecules:
+    """The parsed rows: per molecule its features ``[n, 75]``, bonds ``[B, 2]`` (global atom ids),
+    label text and scaffold; all atom symbols; the CSV lines of the skipped rows."""
+
+    features: list[np.ndarray] = dataclasses.field(default_factory=list)
+    edges: list[np.ndarray] = dataclasses.field(default_factory=list)
+    labels: list[str] = dataclasses.field(default_factory=list)
+    scaffolds: list[str] = dataclasses.field(default_factory=list)
+    symbols: list[str] = dataclasses.field(default_factory=list)
+    skipped: list[int] = dataclasses.field(default_factory=list)
+
+
+def _parse(chem: ModuleType, rows: list[tuple[int, str, str]], with_scaffolds: bool) -> _Molecules:
+    """Parse every row's SMILES (RDKit's own error log silenced); unparseable rows are skipped."""
+    from rdkit import rdBase
+    from rdkit.Chem.Scaffolds import MurckoScaffold
+
+    out = _Molecules()
+    offset = 0
+    for line, smiles, label in rows:
+        with rdBase.BlockLogs():
+            mol = chem.MolFromSmiles(smiles)
+        if mol is None or mol.GetNumAtoms() == 0:
+            out.skipped.append(line)
+            continue
+        out.features.append(atom_features(chem, mol))
+        out.edges.append(_bonds(mol) + offset)
+        out.symbols += [atom.GetSymbol() for atom in mol.GetAtoms()]
+        out.labels.append(label)
+        if with_scaffolds:
+            scaffold = MurckoScaffold.MurckoScaffoldSmiles(mol=mol, includeChirality=False)
+            out.scaffolds.append(scaffold)
+        offset += mol.GetNumAtoms()
+    return out
+
+
 def molecules_from_csv(
     data: bytes,
     *,
@@ -201,44 +239,28 @@ def molecules_from_csv(
     _check_split(name, split)
     seed = check_seed(name, seed)
     chem = import_rdkit()
-    from rdkit import rdBase
-    from rdkit.Chem.Scaffolds import MurckoScaffold
-
     rows = _read_rows(data, source, smiles_column, label_column)
-    features, edges, symbols, raw_labels, scaffolds, skipped = [], [], [], [], [], []
-    offset = 0
-    for line, smiles, label in rows:
-        with rdBase.BlockLogs():
-            mol = chem.MolFromSmiles(smiles)
-        if mol is None or mol.GetNumAtoms() == 0:
-            skipped.append(line)
-            continue
-        features.append(atom_features(chem, mol))
-        edges.append(_bonds(mol) + offset)
-        symbols += [atom.GetSymbol() for atom in mol.GetAtoms()]
-        raw_labels.append(label)
-        if split == "scaffold":
-            scaffolds.append(MurckoScaffold.MurckoScaffoldSmiles(mol=mol, includeChirality=False))
-        offset += mol.GetNumAtoms()
-    if skipped:
-        _warn_skipped(source, skipped, len(rows))
-    if not features:
+    mols = _parse(chem, rows, with_scaffolds=split == "scaffold")
+    if mols.skipped:
+        _warn_skipped(source, mols.skipped, len(rows))
+    if not mols.features:
         raise DataError(
             f"{source}: no row has both a label in {label_column!r} and a SMILES in "
             f"{smiles_column!r} that RDKit can parse ({len(rows)} labelled rows)"
         )
-    labels, names = _labels(raw_labels)
-    n_node = np.array([len(f) for f in features], dtype=np.int32)
-    senders, receivers, n_edge = union_edges(np.concatenate(edges), n_node)
+    labels, names = _labels(mols.labels)
+    n_node = np.array([len(f) for f in mols.features], dtype=np.int32)
+    senders, receivers, n_edge = union_edges(np.concatenate(mols.edges), n_node)
     rng = np.random.default_rng(seed)
-    masks = {
-        "scaffold": lambda: scaffold_split(scaffolds),
-        "random": lambda: random_split(rng, len(labels)),
-        "stratified": lambda: stratified_split(rng, labels),
-    }[split]()
+    if split == "scaffold":
+        masks = scaffold_split(mols.scaffolds)
+    elif split == "random":
+        masks = random_split(rng, len(labels))
+    else:
+        masks = stratified_split(rng, labels)
     return make_graph_dataset(
         name,
-        features=np.concatenate(features),
+        features=np.concatenate(mols.features),
         senders=senders,
         receivers=receivers,
         n_node=n_node,
@@ -246,6 +268,6 @@ def molecules_from_csv(
         labels=labels,
         masks=masks,
         num_classes=len(names),
-        node_names=np.array(symbols),
+        node_names=np.array(mols.symbols),
         class_names=class_names if class_names and len(class_names) == len(names) else names,
     )

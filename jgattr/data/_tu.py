@@ -106,7 +106,9 @@ def _one_hot_columns(labels: np.ndarray) -> np.ndarray:
     )
 
 
-def _rows(files: dict[str, bytes], sources: dict[str, str], part: str, dtype: type, count: int):
+def _rows(
+    files: dict[str, bytes], sources: dict[str, str], part: str, dtype: type, count: int
+) -> np.ndarray | None:
     """The optional table ``part`` (``None`` when absent), checked to have ``count`` rows."""
     if part not in files:
         return None
