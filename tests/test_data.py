@@ -91,15 +91,21 @@ def test_public_surface() -> None:
     assert sorted(jgattr.data.__all__) == sorted(
         [
             "DATASETS",
+            "GRAPH_DATASETS",
             "ChecksumError",
             "DataError",
             "Dataset",
+            "GraphDataset",
             "GroundTruth",
             "SYNTHETIC",
             "UnsafePickleError",
+            "ba_2motifs",
             "cache_dir",
+            "is_graph_dataset",
             "load_dataset",
+            "load_graph_dataset",
             "load_npz",
+            "make_graph_dataset",
             "resolve_data_dir",
             "synthetic_dataset",
         ]

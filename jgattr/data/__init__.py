@@ -1,6 +1,8 @@
 """Datasets for jgattr: Planetoid (Cora, Citeseer, Pubmed), the GNNExplainer synthetic benchmarks
 (BA-Shapes, BA-Community, Tree-Cycles, Tree-Grid, with ground-truth motifs) and user graphs in
-``.npz`` files.
+``.npz`` files (node classification, :func:`load_dataset`); BA-2Motifs, TU datasets (MUTAG) and
+MoleculeNet molecules (BBBP, BACE, Tox21; SMILES need the ``molecules`` extra) for graph
+classification (:func:`load_graph_dataset`, a :class:`GraphDataset`).
 
 Planetoid files are found in a data directory (``data_dir``, else ``$JGATTR_DATA_DIR``, else the
 user cache), then the cache, then downloaded into the cache; every file is checked against its
@@ -16,15 +18,18 @@ Example:
   80
 """
 
+from jgattr.data._ba2motifs import ba_2motifs
 from jgattr.data._dataset import ChecksumError, DataError, Dataset, GroundTruth, UnsafePickleError
 from jgattr.data._fetch import cache_dir, resolve_data_dir
 from jgattr.data._graph_dataset import GraphDataset, make_graph_dataset
+from jgattr.data._graph_loaders import GRAPH_DATASETS, is_graph_dataset, load_graph_dataset
 from jgattr.data._npz import load_npz
 from jgattr.data._planetoid import DATASETS, load_dataset
 from jgattr.data._synthetic import SYNTHETIC, synthetic_dataset
 
 __all__ = [
     "DATASETS",
+    "GRAPH_DATASETS",
     "SYNTHETIC",
     "ChecksumError",
     "DataError",
@@ -32,8 +37,11 @@ __all__ = [
     "GraphDataset",
     "GroundTruth",
     "UnsafePickleError",
+    "ba_2motifs",
     "cache_dir",
+    "is_graph_dataset",
     "load_dataset",
+    "load_graph_dataset",
     "load_npz",
     "make_graph_dataset",
     "resolve_data_dir",

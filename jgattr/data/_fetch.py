@@ -1,4 +1,6 @@
-"""Finding, downloading and verifying the raw Planetoid files.
+"""Finding, downloading and verifying the raw Planetoid files, and the atomic download
+(:func:`download_file`, :func:`base_url`, :func:`cache_root`) that the graph-classification files
+(:mod:`jgattr.data._graph_fetch`) reuse.
 
 Lookup order for each file ``ind.<name>.<part>``:
 
@@ -64,8 +66,16 @@ SHA256: dict[str, str] = {
 }
 
 
-class _DownloadFailed(Exception):
+class DownloadFailed(Exception):
     """A download could not be completed (network, HTTP status, disk); nothing was written."""
+
+
+def cache_root() -> Path:
+    """The user cache of jgattr: ``$XDG_CACHE_HOME/jgattr`` when ``XDG_CACHE_HOME`` is an
+    absolute path, else ``~/.cache/jgattr``; one folder per source below it (not created here)."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+    return base / "jgattr"
 
 
 def cache_dir() -> Path:
@@ -75,9 +85,7 @@ def cache_dir() -> Path:
       ``$XDG_CACHE_HOME/jgattr/planetoid`` when ``XDG_CACHE_HOME`` is an absolute path, else
       ``~/.cache/jgattr/planetoid``. The directory is not created here.
     """
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
-    return base / "jgattr" / "planetoid"
+    return cache_root() / "planetoid"
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
@@ -131,13 +139,18 @@ def read_file(path: Path, *, verify_checksums: bool) -> bytes:
     return data
 
 
-def _base_url() -> str:
-    base = os.environ.get(DATA_URL_ENV) or DEFAULT_DATA_URL
+def base_url(env: str, default: str, holds: str) -> str:
+    """The folder URL files are downloaded from: ``$env`` when set, else ``default``.
+
+    Raises:
+      DataError: the URL's scheme is not https, http or file (``holds`` says what the folder holds).
+    """
+    base = os.environ.get(env) or default
     scheme = urllib.parse.urlsplit(base).scheme
     if scheme not in ("https", "http", "file"):
         raise DataError(
-            f"{DATA_URL_ENV}={base!r}: unsupported URL scheme {scheme!r}; use an https://, "
-            "http:// or file:// URL of a folder holding the ind.* files"
+            f"{env}={base!r}: unsupported URL scheme {scheme!r}; use an https://, "
+            f"http:// or file:// URL of a folder holding {holds}"
         )
     return base if base.endswith("/") else base + "/"
 
@@ -157,35 +170,50 @@ def _describe(err: BaseException) -> str:
     return str(err)
 
 
-def _download(filename: str, cache: Path) -> Path:
-    """Download ``filename`` into ``cache`` atomically and verified.
+def download_file(url: str, cache: Path, filename: str, expected: str | None, fix: str) -> Path:
+    """Download ``url`` into ``cache / filename`` atomically (temporary file, ``os.replace``).
+
+    Args:
+      url: where the file is.
+      cache: the folder to put it in (created if needed).
+      filename: its name there.
+      expected: the SHA-256 it must have, or ``None`` to accept any content.
+      fix: what to do when the hash differs (appended to the error).
+
+    Returns:
+      The downloaded file's path.
 
     Raises:
-      _DownloadFailed: network, HTTP or disk trouble; no partial file is left behind.
-      ChecksumError: the download is not the published file; nothing is written.
+      DownloadFailed: network, HTTP or disk trouble; no partial file is left behind.
+      ChecksumError: the download does not have the ``expected`` hash; nothing is written.
     """
-    url = _base_url() + filename
     try:
         cache.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache, prefix=f".{filename}.", suffix=".part")
     except OSError as err:
-        raise _DownloadFailed(f"cannot write to {cache} ({err.strerror or err})") from None
+        raise DownloadFailed(f"cannot write to {cache} ({err.strerror or err})") from None
     try:
         with os.fdopen(fd, "wb") as out:
             actual = _stream_to(url, out)
-        if actual != SHA256[filename]:
+        if expected is not None and actual != expected:
             raise ChecksumError(
-                f"{url}: downloaded file has SHA-256 {actual}, expected {SHA256[filename]}; "
-                f"check {DATA_URL_ENV} or copy the published file into {cache}"
+                f"{url}: downloaded file has SHA-256 {actual}, expected {expected}; {fix}"
             )
         target = cache / filename
         os.replace(tmp, target)
         return target
     except (OSError, http.client.HTTPException) as err:
-        raise _DownloadFailed(f"{url}: {_describe(err)}") from None
+        raise DownloadFailed(f"{url}: {_describe(err)}") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _download(filename: str, cache: Path) -> Path:
+    """Download the Planetoid file ``filename`` into ``cache``, verified against :data:`SHA256`."""
+    url = base_url(DATA_URL_ENV, DEFAULT_DATA_URL, "the ind.* files") + filename
+    fix = f"check {DATA_URL_ENV} or copy the published file into {cache}"
+    return download_file(url, cache, filename, SHA256[filename], fix)
 
 
 def _missing_message(
@@ -254,7 +282,7 @@ def locate_files(
         for name in missing:
             try:
                 found[name] = _download(name, cache)
-            except _DownloadFailed as err:
+            except DownloadFailed as err:
                 note = f"Download failed: {err}."
                 break
     missing = [f for f in filenames if f not in found]

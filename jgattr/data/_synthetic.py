@@ -119,25 +119,27 @@ class _Graph:
 
 
 def _barabasi_albert(rng: np.random.Generator, num_nodes: int, m: int) -> np.ndarray:
-    """Preferential attachment from a complete graph on ``m >= 2`` nodes.
+    """Preferential attachment from a complete graph on ``s = max(m, 2)`` nodes.
 
-    Each new node ``v = m, ..., num_nodes - 1`` links to ``m`` distinct earlier nodes drawn with
-    probability proportional to their current degree.
+    Each new node ``v = s, ..., num_nodes - 1`` links to ``m`` distinct earlier nodes drawn with
+    probability proportional to their current degree (``m = 1`` grows a tree from one edge, as
+    networkx's ``barabasi_albert_graph``).
 
     Returns:
-      int64 ``[m (m - 1) / 2 + m (num_nodes - m), 2]`` undirected edges.
+      int64 ``[s (s - 1) / 2 + m (num_nodes - s), 2]`` undirected edges.
     """
+    start = max(m, 2)
     degree = np.zeros(num_nodes, dtype=np.float64)
-    degree[:m] = m - 1
-    targets = np.empty((num_nodes - m, m), dtype=np.int64)
-    for v in range(m, num_nodes):
+    degree[:start] = start - 1
+    targets = np.empty((num_nodes - start, m), dtype=np.int64)
+    for v in range(start, num_nodes):
         weights = degree[:v]
         chosen = rng.choice(v, size=m, replace=False, p=weights / weights.sum())
         degree[chosen] += 1
         degree[v] = m
-        targets[v - m] = chosen
-    seed_edges = np.stack(np.triu_indices(m, k=1), axis=1)
-    sources = np.repeat(np.arange(m, num_nodes), m)
+        targets[v - start] = chosen
+    seed_edges = np.stack(np.triu_indices(start, k=1), axis=1)
+    sources = np.repeat(np.arange(start, num_nodes), m)
     return np.concatenate([seed_edges, np.stack([sources, targets.ravel()], axis=1)])
 
 
