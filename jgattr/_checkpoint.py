@@ -39,6 +39,7 @@ class Checkpoint:
       dataset: name of the dataset it was trained on.
       num_features: input width F.
       num_classes: output width C.
+      level: ``"node"`` (a node classifier) or ``"graph"`` (a graph classifier).
     """
 
     params: Params
@@ -46,11 +47,12 @@ class Checkpoint:
     dataset: str
     num_features: int
     num_classes: int
+    level: str = "node"
 
     @property
     def model(self) -> nn.Module:
         """The Flax module these parameters belong to (a property, like :attr:`params`)."""
-        return build_model(self.model_config, self.num_classes)
+        return build_model(self.model_config, self.num_classes, self.level)
 
 
 def checkpoint_path(path: str | os.PathLike) -> Path:
@@ -67,6 +69,7 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> Path:
         "dataset": checkpoint.dataset,
         "num_features": checkpoint.num_features,
         "num_classes": checkpoint.num_classes,
+        "level": checkpoint.level,
         "model": dataclasses.asdict(checkpoint.model_config),
         "params": jax.tree.map(np.asarray, flax.serialization.to_state_dict(checkpoint.params)),
     }
@@ -93,8 +96,8 @@ def _read_payload(file: Path) -> dict:
     return payload
 
 
-def _template(config: ModelConfig, num_features: int, num_classes: int) -> Params:
-    model = build_model(config, num_classes)
+def _template(config: ModelConfig, num_features: int, num_classes: int, level: str) -> Params:
+    model = build_model(config, num_classes, level)
     graph = prepare_graph(
         model,
         jraph.GraphsTuple(
@@ -141,9 +144,10 @@ def load_checkpoint(path: str | os.PathLike, *, dataset: str | None = None) -> C
     file = checkpoint_path(path)
     payload = _read_payload(file)
     try:
-        config = ModelConfig(**payload["model"])
+        config = ModelConfig(**{k: _tuple(v) for k, v in payload["model"].items()})
         num_features, num_classes = int(payload["num_features"]), int(payload["num_classes"])
         name = str(payload["dataset"])
+        level = str(payload.get("level", "node"))
     except (KeyError, TypeError, ValueError) as err:
         raise CheckpointError(f"checkpoint {file} has an invalid header: {err}") from err
     if dataset is not None and dataset != name:
@@ -151,5 +155,13 @@ def load_checkpoint(path: str | os.PathLike, *, dataset: str | None = None) -> C
             f"checkpoint {file} was trained on {name!r}, not on dataset {dataset!r}: "
             "use a checkpoint of that dataset or train one"
         )
-    params = _restore_params(file, _template(config, num_features, num_classes), payload["params"])
-    return Checkpoint(params, config, name, num_features, num_classes)
+    template = _template(config, num_features, num_classes, level)
+    params = _restore_params(file, template, payload["params"])
+    return Checkpoint(params, config, name, num_features, num_classes, level)
+
+
+def _tuple(value):
+    """msgpack gives lists (or flax's ``{"0": ...}`` dicts) back for tuples such as widths."""
+    if isinstance(value, dict) and all(key.isdigit() for key in value):
+        return tuple(value[key] for key in sorted(value, key=int))
+    return tuple(value) if isinstance(value, list) else value

@@ -31,15 +31,18 @@ class DataConfig:
     """The ``[data]`` table.
 
     Attributes:
-      name: a dataset name (``cora``, ``citeseer``, ``pubmed``, ``pubmed-structure``) or a path to
-        a ``.npz`` graph.
-      normalize_features: row-normalize features (Kipf & Welling).
+      name: a dataset name (``cora``, ``citeseer``, ``pubmed``, ``pubmed-structure``, a
+        synthetic benchmark such as ``ba-shapes``) or a path to a ``.npz`` graph; or a graph
+        classification dataset (``ba-2motifs``, ``tu:MUTAG``, ``moleculenet:bbbp``, ...).
+      normalize_features: row-normalize features (Kipf & Welling; node datasets).
       verify_checksums: refuse Planetoid files whose SHA-256 does not match.
+      seed: seed of a generated graph dataset (BA-2Motifs) and of random graph splits.
     """
 
     name: str = "cora"
     normalize_features: bool = True
     verify_checksums: bool = True
+    seed: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

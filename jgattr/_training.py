@@ -1,4 +1,6 @@
-"""Training a node classifier with optax: jitted full-batch steps, Kipf & Welling early stopping."""
+"""Training a node or graph classifier with optax: jitted full-batch steps, Kipf & Welling early
+stopping, optional class balancing (graph classification: every graph of the dataset is one row
+of the disjoint union's logits, so a full batch is one forward pass)."""
 
 import dataclasses
 import functools
@@ -33,6 +35,8 @@ class TrainConfig:
       restore_best: return the parameters of the epoch with the lowest validation loss
         instead of the last epoch's.
       seed: seed of the parameter initialization and dropout.
+      balance_classes: weight the loss so every class of the training targets counts equally
+        (the full-batch form of Pope et al.'s per-epoch class undersampling).
     """
 
     learning_rate: float = 0.01
@@ -41,6 +45,7 @@ class TrainConfig:
     early_stopping: int = 10
     restore_best: bool = True
     seed: int = 0
+    balance_classes: bool = False
 
     def __post_init__(self) -> None:
         if self.learning_rate <= 0:
@@ -72,10 +77,18 @@ class TrainResult:
     seconds: float
 
 
-def _masked_cross_entropy(logits: Array, labels: Array, mask: Array) -> Array:
+def _masked_cross_entropy(logits: Array, labels: Array, mask: Array, weights=None) -> Array:
+    """Mean cross entropy over ``mask``, each row weighted by its class's ``weights`` if given."""
     safe_labels = jnp.where(mask, labels, 0)
     losses = optax.softmax_cross_entropy_with_integer_labels(logits, safe_labels)
-    return jnp.sum(jnp.where(mask, losses, 0.0)) / jnp.maximum(jnp.sum(mask), 1)
+    row = mask.astype(losses.dtype) * (1.0 if weights is None else weights[safe_labels])
+    return jnp.sum(row * losses) / jnp.maximum(jnp.sum(row), 1e-12)
+
+
+def class_weights(labels: np.ndarray, mask: np.ndarray, num_classes: int) -> np.ndarray:
+    """``[C]`` inverse class frequencies among the masked labels (absent classes: 0)."""
+    counts = np.bincount(labels[mask], minlength=num_classes).astype(np.float32)
+    return np.divide(1.0, counts, out=np.zeros_like(counts), where=counts > 0)
 
 
 def _masked_accuracy(logits: Array, labels: Array, mask: Array) -> Array:
@@ -110,20 +123,22 @@ def _make_steps(model: nn.Module, learning_rate: float, weight_decay: float):
     rate = getattr(model, "dropout_rate", 0.0)
     inner = model.clone(input_dropout=False) if hasattr(model, "input_dropout") else model
 
-    def loss_fn(params, graph, labels, mask, key, nonzero):
+    def loss_fn(params, graph, labels, mask, key, nonzero, weights):
         input_key, dropout_key = jax.random.split(key)
         if inner is not model and rate > 0:
             graph = graph._replace(nodes=_sparse_dropout(graph.nodes, nonzero, rate, input_key))
         logits = inner.apply(
             {"params": params}, graph, deterministic=False, rngs={"dropout": dropout_key}
         )
-        return _masked_cross_entropy(logits, labels, mask) + weight_decay * _input_kernel_l2(
-            model, params
-        )
+        return _masked_cross_entropy(
+            logits, labels, mask, weights
+        ) + weight_decay * _input_kernel_l2(model, params)
 
     @jax.jit
-    def train_step(params, opt_state, graph, labels, mask, key, nonzero):
-        loss, grads = jax.value_and_grad(loss_fn)(params, graph, labels, mask, key, nonzero)
+    def train_step(params, opt_state, graph, labels, mask, key, nonzero, weights):
+        loss, grads = jax.value_and_grad(loss_fn)(
+            params, graph, labels, mask, key, nonzero, weights
+        )
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, loss
 
@@ -153,11 +168,13 @@ def train(
     key: jax.Array,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> TrainResult:
-    """Train ``model`` full-batch on ``dataset``'s training nodes.
+    """Train ``model`` full-batch on ``dataset``'s training nodes (or graphs).
 
     Args:
-      model: a Flax module ``(graph, *, deterministic) -> logits [N, C]``.
-      dataset: a :class:`jgattr.data.Dataset` (graph, labels ``[N]``, boolean split masks ``[N]``).
+      model: a Flax module ``(graph, *, deterministic) -> logits [N, C]`` (``[G, C]`` for a
+        :class:`~jgattr.models.GraphClassifier`).
+      dataset: a :class:`jgattr.data.Dataset` (graph, labels ``[N]``, boolean split masks
+        ``[N]``) or a :class:`jgattr.data.GraphDataset` (labels and masks ``[G]``).
       config: optimization hyperparameters.
       key: PRNG key for initialization and dropout.
       on_epoch: optional callback ``(epoch, metrics)`` after every epoch.
@@ -174,7 +191,7 @@ def train(
     """
     if not np.any(dataset.train_mask):
         raise ValueError(
-            f"train_mask of dataset {dataset.name!r} selects no node (0 of "
+            f"train_mask of dataset {dataset.name!r} selects no {dataset.level} (0 of "
             f"{np.size(dataset.train_mask)}): nothing to train on; mark the training nodes in "
             "train_mask (in a .npz: a bool field 'train_mask' [N])"
         )
@@ -185,6 +202,11 @@ def train(
         name: jnp.asarray(getattr(dataset, f"{name}_mask")) for name in ("train", "val", "test")
     }
     nonzero = tuple(jnp.asarray(i, jnp.int32) for i in np.nonzero(np.asarray(dataset.graph.nodes)))
+    weights = None
+    if config.balance_classes:
+        weights = jnp.asarray(
+            class_weights(np.asarray(dataset.labels), dataset.train_mask, dataset.num_classes)
+        )
     init_key, dropout_key = jax.random.split(key)
     params = init_params(model, graph, key=init_key)
     train_step, evaluate, optimizer = _make_steps(model, config.learning_rate, config.weight_decay)
@@ -194,7 +216,7 @@ def train(
     for epoch in range(1, config.epochs + 1):
         step_key = jax.random.fold_in(dropout_key, epoch)
         params, opt_state, loss = train_step(
-            params, opt_state, graph, labels, masks["train"], step_key, nonzero
+            params, opt_state, graph, labels, masks["train"], step_key, nonzero, weights
         )
         metrics = evaluate(params, graph, labels, {"val": masks["val"]})
         history["train_loss"].append(float(loss))

@@ -13,7 +13,17 @@ import jax.numpy as jnp
 import jraph
 import numpy as np
 
-from jgattr.models import GAT, GCN, GIN, Explainable, GraphSAGE, init_params, prepare_graph
+from jgattr.models import (
+    GAT,
+    GCN,
+    GIN,
+    Explainable,
+    GraphClassifier,
+    GraphSAGE,
+    as_explainable,
+    init_params,
+    prepare_graph,
+)
 
 NUM_NODES, NUM_FEATURES, NUM_CLASSES = 16, 6, 3
 HUB, ISOLATED = 0, 15
@@ -36,6 +46,36 @@ def raw_graph(seed: int = 0, dtype=np.float64) -> jraph.GraphsTuple:
         n_edge=np.array([len(pairs)]),
         globals=None,
     )
+
+
+GRAPH_SIZES = np.array([3, 5, 4, 7, 2, 6, 5, 3, 4, 6, 7, 3, 5, 4, 6, 1])  # 16 graphs, 71 nodes
+
+
+def raw_graph_batch(seed: int = 0, dtype=np.float64) -> jraph.GraphsTuple:
+    """16 small graphs in one disjoint union (graph 15 has a single node and no edge)."""
+    rng = np.random.default_rng(seed)
+    offsets = np.concatenate([[0], np.cumsum(GRAPH_SIZES)])
+    pairs = set()
+    for g, n in enumerate(GRAPH_SIZES):
+        ring = [(i, (i + 1) % n) for i in range(n)] if n > 2 else [(0, 1)] if n == 2 else []
+        extra = [tuple(p) for p in rng.integers(0, n, (2, 2)) if n > 1 and p[0] != p[1]]
+        pairs |= {(offsets[g] + a, offsets[g] + b) for a, b in ring + extra}
+    pairs = np.array(sorted(pairs | {(b, a) for a, b in pairs}), dtype=np.int32)
+    n_edge = np.bincount(np.searchsorted(offsets, pairs[:, 1], side="right") - 1, minlength=16)
+    nodes = rng.normal(size=(offsets[-1], NUM_FEATURES)) * (rng.random((offsets[-1], 1)) + 0.5)
+    return jraph.GraphsTuple(
+        nodes=nodes.astype(dtype),
+        edges=None,
+        senders=pairs[:, 0],
+        receivers=pairs[:, 1],
+        n_node=GRAPH_SIZES.astype(np.int32),
+        n_edge=n_edge.astype(np.int32),
+        globals=None,
+    )
+
+
+def is_graph_model(model) -> bool:
+    return as_explainable(model).level == "graph"
 
 
 class _MeanLayer(nn.Module):
@@ -74,7 +114,18 @@ def _plain_model(graph, key):
     return Explainable(apply, num_layers=2, name="plain-mean", layers=layer_fns), params
 
 
-MODEL_NAMES = ["gcn-1", "gcn-2", "gcn-3", "gat", "gin", "sage", "plain"]
+MODEL_NAMES = [
+    "gcn-1",
+    "gcn-2",
+    "gcn-3",
+    "gat",
+    "gin",
+    "sage",
+    "plain",
+    "graph-gcn-mean",
+    "graph-gin-sum",
+    "graph-sage-max",
+]
 
 
 @functools.lru_cache(maxsize=64)
@@ -83,11 +134,14 @@ def build(name: str, seed: int = 0, dtype=np.float64):
 
     Cached: callers must not modify the arrays (copy before perturbing).
     """
-    raw = raw_graph(seed, dtype)
+    raw = raw_graph_batch(seed, dtype) if name.startswith("graph") else raw_graph(seed, dtype)
     modules = {
         "gat": GAT(NUM_CLASSES, hidden_size=3, heads=2),
         "gin": GIN(NUM_CLASSES, hidden_size=5),
         "sage": GraphSAGE(NUM_CLASSES, hidden_size=5),
+        "graph-gcn-mean": GraphClassifier(NUM_CLASSES, "gcn", (5, 4), "mean"),
+        "graph-gin-sum": GraphClassifier(NUM_CLASSES, "gin", (5, 4), "sum"),
+        "graph-sage-max": GraphClassifier(NUM_CLASSES, "sage", (5, 4), "max"),
     }
     if name.startswith("gcn"):
         modules[name] = GCN(NUM_CLASSES, hidden_size=5, num_layers=int(name[-1]))
@@ -102,7 +156,7 @@ def build(name: str, seed: int = 0, dtype=np.float64):
         params = init_params(model, graph, key=key)
     leaves, treedef = jax.tree.flatten(params)
     keys = jax.random.split(jax.random.key(seed + 100), len(leaves))
-    scale = 0.8 if name != "gat" else 0.5
+    scale = 0.5 if "gat" in name else 0.8
     leaves = [
         jax.random.normal(k, leaf.shape, dtype) * scale
         for k, leaf in zip(keys, leaves, strict=True)
@@ -205,6 +259,14 @@ def reference_edge_method(name, model, params, graph, classes, **kw) -> np.ndarr
     return np.stack(rows)
 
 
+def _readout(model, params, graph):
+    """``hᴷ -> rows of logits``: the identity for node models, pooling + head for graphs."""
+    readout = as_explainable(model).graph_readout
+    if readout is None:
+        return lambda h: h
+    return lambda h: readout.logits(params, h, jnp.asarray(graph.n_node))
+
+
 def _layers_in_x_space(model, params, graph):
     if isinstance(model, Explainable):
         return model.layers(params, graph)
@@ -221,6 +283,7 @@ def reference_lid(model, params, graph, classes, *, top, jacobian, ts, weights, 
     Returns (relevance [T, N], layer totals [T, K]).
     """
     layers = _layers_in_x_space(model, params, jax.tree.map(jnp.asarray, graph))
+    readout = _readout(model, params, graph)
     x = jnp.asarray(graph.nodes)
     hs, hs_ref = [x], [jnp.zeros_like(x)]
     for layer in layers:
@@ -229,7 +292,8 @@ def reference_lid(model, params, graph, classes, *, top, jacobian, ts, weights, 
     samples = jnp.asarray(paper_rule(top_samples)[0])
 
     def one_target(a, c):
-        z, z_ref = hs[-1][a], hs_ref[-1][a]
+        out, readout_vjp = jax.vjp(readout, hs[-1])
+        z, z_ref = out[a], readout(hs_ref[-1])[a]
         onehot = jax.nn.one_hot(c, z.shape[0], dtype=z.dtype)
 
         def softmax_row(v):
@@ -242,7 +306,7 @@ def reference_lid(model, params, graph, classes, *, top, jacobian, ts, weights, 
             vector = softmax_row(z)
         else:
             vector = jax.vmap(lambda t: softmax_row(z_ref + t * (z - z_ref)))(samples).mean(0)
-        g = jnp.zeros_like(hs[-1]).at[a].set(vector)
+        g = readout_vjp(jnp.zeros_like(out).at[a].set(vector))[0]
         layer_totals = []
         for index in range(len(layers) - 1, -1, -1):
             h, h_ref = hs[index], hs_ref[index]
@@ -259,6 +323,12 @@ def reference_lid(model, params, graph, classes, *, top, jacobian, ts, weights, 
     one_target = jax.jit(one_target)
     rows = [one_target(a, c) for a, c in zip(TARGETS, classes, strict=True)]
     return np.stack([np.asarray(r) for r, _ in rows]), np.stack([np.asarray(t) for _, t in rows])
+
+
+def graph_node_sets(graph) -> list[set[int]]:
+    """The nodes of each graph of a batch (what a graph target's attributions cover)."""
+    offsets = np.concatenate([[0], np.cumsum(graph.n_node)])
+    return [set(range(offsets[g], offsets[g + 1])) for g in range(len(graph.n_node))]
 
 
 def k_hop_sets(graph, num_hops: int) -> list[set[int]]:

@@ -22,6 +22,8 @@ from tests.attribution_helpers import (
     NUM_NODES,
     TARGETS,
     build,
+    graph_node_sets,
+    is_graph_model,
     k_hop_sets,
     nodes_and_weights,
     paper_rule,
@@ -102,7 +104,17 @@ def _paths(method, model) -> list[str]:
 
 
 def _check_receptive_field(result, graph, num_layers: int) -> None:
-    """Sources are exactly the K-hop nodes (node methods) or the edges into K-1 hops (edges)."""
+    """Sources are exactly the K-hop nodes (node methods) or the edges into K-1 hops (edges);
+    for graph targets, the graph's own nodes (or every edge into them)."""
+    if result.target_level == "graph":
+        for t, nodes in enumerate(graph_node_sets(graph)):
+            sources, _ = result.for_target(t)
+            if result.level == "edge":
+                inside = np.isin(np.asarray(graph.receivers), sorted(nodes))
+                assert sorted(sources.tolist()) == np.flatnonzero(inside).tolist()
+            else:
+                assert set(sources.tolist()) == nodes
+        return
     for t in TARGETS:
         sources, _ = result.for_target(int(t))
         if result.level == "edge":
@@ -142,7 +154,7 @@ def test_every_method_and_model_match_a_float64_per_target_reference(
             model, params, graph, classes, name, kwargs, reference
         )
         method = get_method(name, **kwargs)
-        size = graph.senders.shape[0] if method.level == "edge" else NUM_NODES
+        size = graph.senders.shape[0] if method.level == "edge" else graph.nodes.shape[0]
         for path in _paths(method, model):
             result = explain(model, params, graph, methods=[method], targets=TARGETS, path=path)[
                 name
@@ -474,13 +486,17 @@ JIT_CASES = [
 @pytest.mark.parametrize(("model_name", "names"), JIT_CASES)
 def test_chunk_programs_give_the_same_numbers_with_and_without_jit(model_name, names):
     """The general path's chunk function, compiled and run op by op (``jax.disable_jit``)."""
-    from jgattr.attribution import InEdges, as_explainable, computation_graphs
+    from jgattr.attribution import InEdges, as_explainable, computation_graphs, graph_unions
     from jgattr.attribution._general import general_chunk, uses_projection
     from jgattr.attribution._plan import Chunk, chunk_structure, padded_size
 
     model, params, graph = build(model_name, seed=1, dtype=np.float32)
     explainable = as_explainable(model)
-    union = computation_graphs(InEdges.of(graph), TARGETS.astype(np.int32), model.num_layers)
+    if is_graph_model(model):
+        offsets = np.concatenate([[0], np.cumsum(graph.n_node)])
+        union = graph_unions(InEdges.of(graph), offsets, TARGETS.astype(np.int32))
+    else:
+        union = computation_graphs(InEdges.of(graph), TARGETS.astype(np.int32), model.num_layers)
     bucket = (padded_size(union.num_copies + 1), padded_size(union.num_edges), 32)
     chunk = {k: jnp.asarray(v) for k, v in chunk_structure(union, Chunk(0, 16, bucket)).items()}
     classes = np.zeros(32, np.int32)

@@ -17,7 +17,7 @@ from jgattr.attribution._methods import METHODS, get_method
 from jgattr.attribution._prepare import CLASS_CHOICES, TARGET_SETS, PreparedGraph, prepare_data
 from jgattr.attribution._quadrature import QUADRATURES, quadrature
 from jgattr.attribution._results import Attributions
-from jgattr.attribution._subgraphs import InEdges, Union, computation_graphs
+from jgattr.attribution._subgraphs import InEdges, Union, computation_graphs, graph_unions
 from jgattr.models import Explainable, as_explainable
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "exact_relu_average",
     "explain",
     "get_method",
+    "graph_unions",
     "integrated_gradients",
     "lid_ig",
     "lid_taylor",

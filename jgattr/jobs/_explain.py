@@ -25,6 +25,7 @@ from jgattr.jobs._run_folder import (
     file_sha256,
     load_configured_dataset,
     read_json,
+    target_pool,
 )
 
 
@@ -94,11 +95,12 @@ def _per_method_settings(config: ExplainConfig) -> dict[str, dict[str, Any]]:
 def _check_targets(config: ExplainConfig, dataset: Dataset, num_classes: int, names) -> None:
     targets, classes = config.targets, config.classes
     if not isinstance(targets, str):
-        bad = [t for t in targets if not 0 <= t < dataset.num_nodes]
+        kind, size = dataset.level, target_pool(dataset)
+        bad = [t for t in targets if not 0 <= t < size]
         if bad:
             raise ConfigError(
-                f"{_name('targets', names)} must be node ids in [0, {dataset.num_nodes}) "
-                f"({dataset.name} has {dataset.num_nodes} nodes), got {bad[0]}"
+                f"{_name('targets', names)} must be {kind} ids in [0, {size}) "
+                f"({dataset.name} has {size} {kind}s), got {bad[0]}"
                 + (f" and {len(bad) - 1} more outside it" if len(bad) > 1 else "")
             )
     if isinstance(classes, int) and not 0 <= classes < num_classes:
@@ -112,7 +114,7 @@ def _describe(targets: Any) -> str:
     if isinstance(targets, str):
         return repr(targets)
     shown = ",".join(str(t) for t in targets[:6])
-    return shown + (f",... ({len(targets)} node ids)" if len(targets) > 6 else "")
+    return shown + (f",... ({len(targets)} ids)" if len(targets) > 6 else "")
 
 
 def _identity(config: ExplainConfig, checkpoint_sha256: str) -> dict[str, Any]:
@@ -158,7 +160,7 @@ def _describe_set(identity: dict[str, Any]) -> str:
 def _target_count(config: ExplainConfig, dataset: Dataset, num_classes: int) -> int:
     targets = config.targets
     if targets == "all":
-        count = dataset.num_nodes
+        count = target_pool(dataset)
     elif isinstance(targets, str):
         count = int(np.count_nonzero(getattr(dataset, f"{targets}_mask")))
     else:

@@ -13,7 +13,13 @@ import numpy as np
 
 from jgattr._checkpoint import load_checkpoint
 from jgattr._config import Config
-from jgattr.data import Dataset, load_dataset
+from jgattr.data import (
+    Dataset,
+    GraphDataset,
+    is_graph_dataset,
+    load_dataset,
+    load_graph_dataset,
+)
 from jgattr.models import make_apply_fn, prepare_graph
 
 EXPLAIN_JSON = "explain.json"
@@ -23,8 +29,14 @@ class RunFolderConflict(ValueError):
     """A job would silently replace results of another target set or checkpoint in a run folder."""
 
 
-def load_configured_dataset(config: Config, *, data_dir: str | os.PathLike | None) -> Dataset:
-    """The dataset named by ``config.data``, looked up in ``data_dir`` (see :mod:`jgattr.data`)."""
+def load_configured_dataset(
+    config: Config, *, data_dir: str | os.PathLike | None
+) -> Dataset | GraphDataset:
+    """The dataset named by ``config.data``, looked up in ``data_dir`` (see :mod:`jgattr.data`):
+    a node-classification :class:`Dataset` or, for graph dataset names (``ba-2motifs``,
+    ``tu:MUTAG``, ``moleculenet:bbbp``, ...), a :class:`GraphDataset`."""
+    if is_graph_dataset(config.data.name):
+        return load_graph_dataset(config.data.name, data_dir=data_dir, seed=config.data.seed)
     return load_dataset(
         config.data.name,
         data_dir=data_dir,
@@ -39,8 +51,13 @@ def load_run(config: Config, run: Path, data_dir) -> tuple[Dataset, Any, Any]:
     return dataset, trained.model, trained.params
 
 
-def whole_graph_logits(model, params, dataset: Dataset) -> np.ndarray:
-    """Whole-graph logits ``[N, C]`` of the model on the dataset."""
+def target_pool(dataset: Dataset | GraphDataset) -> int:
+    """How many targets a dataset offers: its nodes, or its graphs for graph classification."""
+    return dataset.num_graphs if dataset.level == "graph" else dataset.num_nodes
+
+
+def whole_graph_logits(model, params, dataset: Dataset | GraphDataset) -> np.ndarray:
+    """Whole-graph logits ``[N, C]`` of the model on the dataset (``[G, C]`` for graphs)."""
     return np.asarray(jax.jit(make_apply_fn(model))(params, prepare_graph(model, dataset.graph)))
 
 

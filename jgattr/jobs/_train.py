@@ -85,16 +85,22 @@ def train_and_save(
 
 def _train(config: Config, out: Path, data_dir, on_epoch) -> dict[str, Any]:
     dataset = load_configured_dataset(config, data_dir=data_dir)
-    model = build_model(config.model, dataset.num_classes)
+    model = build_model(config.model, dataset.num_classes, dataset.level)
     result = train(
         model, dataset, config.train, key=jax.random.key(config.train.seed), on_epoch=on_epoch
     )
     checkpoint = Checkpoint(
-        result.params, config.model, dataset.name, dataset.num_features, dataset.num_classes
+        result.params,
+        config.model,
+        dataset.name,
+        dataset.num_features,
+        dataset.num_classes,
+        dataset.level,
     )
     save_checkpoint(out, checkpoint)
     summary = {
         "dataset": dataset.name,
+        "task": f"{dataset.level} classification",
         "seed": config.train.seed,
         "epochs": result.epochs,
         "accuracy": result.accuracy,

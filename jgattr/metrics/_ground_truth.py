@@ -77,7 +77,7 @@ def _edge_accuracy(result: Attributions, dataset, *, signed: bool) -> dict:
     """Edge methods: their edge scores against the target's motif edges (self loops left out)."""
     truth = dataset.ground_truth
     rows = result.rows
-    own = truth.motif_id[result.targets]
+    own = _own_motif(result, truth.motif_id)
     real = result.sources < dataset.num_edges  # ids past the input graph's edges are self loops
     edge_ids = np.where(real, result.sources, 0)
     senders = np.asarray(dataset.graph.senders)[edge_ids]
@@ -100,7 +100,7 @@ def _accuracy(result: Attributions, dataset, *, signed: bool) -> dict:
         raise ValueError(f"dataset {dataset.name!r} has no ground truth; use a synthetic dataset")
     motif = truth.motif_id
     rows = result.rows
-    own = motif[result.targets]
+    own = _own_motif(result, motif)
     in_motif = own >= 0
     node_truth = (motif[result.sources] == own[rows]) & in_motif[rows]
     values = result.values if result.values.ndim == 1 else result.values.sum(-1)
@@ -120,6 +120,15 @@ def _accuracy(result: Attributions, dataset, *, signed: bool) -> dict:
         "edge_auc": _nanmean(edge_aucs),
         "targets_scored": int(np.sum(np.isfinite(node_aucs))),
     }
+
+
+def _own_motif(result: Attributions, motif_id: np.ndarray) -> np.ndarray:
+    """``[T]`` the motif instance each target is explained by (-1: none): a node target's own
+    motif; for a graph target, the motif planted in that graph (motif ids are graph ids)."""
+    if result.target_level == "node":
+        return motif_id[result.targets]
+    planted = np.isin(result.targets, motif_id[motif_id >= 0])
+    return np.where(planted, result.targets, -1)
 
 
 def _nanmean(values: list[float]) -> float | None:

@@ -10,6 +10,10 @@ Modes (NAM paper, Fig. 6):
   degrees that remain; GAT: attention over the remaining edges; GraphSAGE: the mean over them).
   The union therefore spans K + 1 hops, so that every node within K hops has all its in-edges.
 - ``zero``: a deleted node's features become the baseline (zeros); the graph is unchanged.
+
+Graph targets (a graph classifier on a :class:`~jgattr.data.GraphDataset`): a target's
+neighbourhood is its whole graph, every node of it may be deleted, and the model's readout pools
+what is left.
 """
 
 import dataclasses
@@ -34,8 +38,9 @@ class Neighbourhoods:
       union: the (K + 1)-hop union of the targets' computation graphs (copies sorted by
         (target, node)).
       copy_target: ``[S]`` target index of each copy.
-      candidate: ``[S]`` whether a copy may be deleted: within K hops and not the target.
-      targets: ``[T]`` target node ids.
+      candidate: ``[S]`` whether a copy may be deleted: within K hops and not the target
+        (graph targets: every node of the graph).
+      targets: ``[T]`` target node ids (graph ids for graph targets).
     """
 
     union: Union
@@ -54,6 +59,7 @@ class Neighbourhoods:
             "edge_id": jnp.asarray(union.edge_id),
             "edge_mask": jnp.ones(union.edge_id.shape[0], jnp.float32),
             "target_copy": jnp.asarray(union.target_copy),
+            "n_node": jnp.asarray(np.diff(union.node_offsets).astype(np.int32)),
         }
 
     @property
@@ -68,12 +74,16 @@ def neighbourhoods(model, data, targets: np.ndarray) -> Neighbourhoods:
     Args:
       model: a built-in model or an :class:`~jgattr.models.Explainable`.
       data: a Dataset or a graph.
-      targets: ``[T]`` node ids.
+      targets: ``[T]`` node ids (graph ids for a graph classifier).
     """
     explainable = as_explainable(model)
     prepared = prepare_data(data, explainable)
     num_hops = explainable.num_layers
     targets = np.asarray(targets, dtype=np.int32)
+    if prepared.level == "graph":
+        union = prepared.union(targets, num_hops)
+        candidate = np.ones(union.num_copies, bool)
+        return Neighbourhoods(union, union.copy_target.astype(np.int32), candidate, targets)
     wide = computation_graphs(prepared.in_edges, targets, num_hops + 1)
     inner = prepared.union(targets, num_hops)
     n = prepared.graph.nodes.shape[0]
@@ -108,11 +118,12 @@ def _evaluator(model: Explainable, mode: str):
             edges=weights,
             senders=senders,
             receivers=receivers,
-            n_node=jnp.array([node.shape[0]]),
+            n_node=jnp.array([node.shape[0]]) if model.level == "node" else union["n_node"],
             n_edge=jnp.array([senders.shape[0]]),
             globals=None,
         )
-        return apply(params, sub)[union["target_copy"]]
+        logits = apply(params, sub)
+        return logits[union["target_copy"]] if model.level == "node" else logits
 
     batched = jax.vmap(logits_for, in_axes=(None, None, None, None, 0))
     return jax.jit(batched)

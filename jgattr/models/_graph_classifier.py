@@ -58,6 +58,11 @@ class GraphClassifier(nn.Module):
     dropout_rate: float = 0.0
     heads: int = 4
 
+    @property
+    def num_layers(self) -> int:
+        """K, the number of message-passing layers."""
+        return len(self.hidden_sizes)
+
     @nn.compact
     def __call__(self, graph: jraph.GraphsTuple, *, deterministic: bool = True) -> Array:
         """Logits ``[G, num_classes]`` of a prepared batch of ``G`` graphs."""
