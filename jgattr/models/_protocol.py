@@ -101,7 +101,7 @@ class GraphReadout(NamedTuple):
     def logits(self, params: Params, h: Array, n_node: Array) -> Array:
         """``[G, C]`` graph logits from node embeddings ``h [N, D]``."""
         kernel, bias = self.head(params)
-        return self.pooled(h, n_node) @ kernel + bias
+        return self.pooled(h, n_node) @ kernel + bias[None, :]
 
 
 def through_layers(layers: Callable[[Params, jraph.GraphsTuple], tuple[Callable, ...]]) -> ApplyFn:
