@@ -6,10 +6,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jgattr.attribution import explain, get_method
+from jgattr.attribution import Attributions, explain, get_method
 from jgattr.data import make_graph_dataset
 from jgattr.data._dataset import undirected_edges
-from jgattr.models import GraphClassifier, as_explainable, init_params
+from jgattr.metrics import pope_metrics
+from jgattr.models import Explainable, GraphClassifier, GraphReadout, as_explainable, init_params
 from tests.attribution_helpers import random_gcn, raw_graph
 
 EPS = 1e-5
@@ -283,3 +284,94 @@ def test_clear_errors():
     for name, kwargs in [("grad_cam_avg", {"variant": "mean"}), ("c_eb", {"variant": "x"})]:
         with pytest.raises(ValueError, match="variant must be one of"):
             get_method(name, **kwargs)
+
+
+def _sum_classifier():
+    """Graph logits ``[0.5 − s, s − 0.5]`` with ``s`` the sum of feature 0 over the graph."""
+
+    def apply(params, graph):
+        del params
+        graph_of = jnp.repeat(
+            jnp.arange(graph.n_node.shape[0]),
+            graph.n_node,
+            total_repeat_length=graph.nodes.shape[0],
+        )
+        s = jax.ops.segment_sum(graph.nodes[:, 0], graph_of, num_segments=graph.n_node.shape[0])
+        return jnp.stack([0.5 - s, s - 0.5], axis=-1)
+
+    head = lambda params: (jnp.eye(1, 2), jnp.zeros(2))
+    return Explainable(apply, num_layers=1, name="sum", graph_readout=GraphReadout("sum", head))
+
+
+def _hand_attributions(maps):
+    """Attributions of graph targets from ``{(graph, class): node values}`` (sources by graph)."""
+    starts = np.concatenate([[0], np.cumsum([len(maps[(g, 0)]) for g in range(3)])])
+    keys = sorted(maps)
+    values = np.concatenate([np.asarray(maps[k], np.float32) for k in keys])
+    sources = np.concatenate([np.arange(starts[g], starts[g + 1]) for g, _ in keys]).astype(
+        np.int32
+    )
+    offsets = np.concatenate([[0], np.cumsum([len(maps[k]) for k in keys])]).astype(np.int64)
+    t = len(keys)
+    return Attributions(
+        "hand",
+        np.array([g for g, _ in keys]),
+        np.array([c for _, c in keys]),
+        np.zeros(t),
+        offsets,
+        sources,
+        values,
+        np.full(t, np.nan),
+        np.full((t, 1), np.nan),
+        target_level="graph",
+    )
+
+
+def test_pope_metrics_on_a_hand_made_three_graph_example():
+    # features (feature 0): g0 [1, 0, 0] label 1; g1 [0, 0] label 0; g2 [0.3, 0.4] label 1
+    x = np.array([[1.0], [0.0], [0.0], [0.0], [0.0], [0.3], [0.4]], np.float32)
+    dataset = make_graph_dataset(
+        "hand",
+        features=x,
+        senders=np.array([0, 1, 3, 4, 5, 6]),
+        receivers=np.array([1, 0, 4, 3, 6, 5]),
+        n_node=np.array([3, 2, 2]),
+        n_edge=np.array([2, 2, 2]),
+        labels=np.array([1, 0, 1]),
+        masks=(np.ones(3, bool), np.zeros(3, bool), np.ones(3, bool)),
+        num_classes=2,
+    )
+    maps = {  # per graph divided by the max over both maps: g0 by 2, g1 and g2 by 1
+        (0, 0): [0.0, 1.0, 0.5],
+        (0, 1): [2.0, 0.0, 0.0],
+        (1, 0): [1.0, 1.0],
+        (1, 1): [0.0, 0.0],
+        (2, 0): [0.5, 0.01],
+        (2, 1): [1.0, 0.5],
+    }
+    out = pope_metrics(_sum_classifier(), {}, dataset, _hand_attributions(maps))
+    assert out["graphs"] == 3 and out["accuracy"] == 1.0
+    # class 0 map: occluding g2's node 0 (0.5) flips g2; node 1 (0.01) only at t = 0
+    # class 1 map: occluding g0's node 0 and g2's nodes flips g0 and g2 at every t
+    np.testing.assert_allclose(out["fidelity_per_class"], [[1 / 3] * 4, [2 / 3] * 4])
+    assert out["fidelity"] == pytest.approx(0.5)
+    # selected at t = 0.01: g0 {1, 2} vs {0}; g1 {0, 1} vs {}; g2 {0} vs {0, 1}
+    assert out["contrastivity"] == pytest.approx(6 / 7)
+    assert out["sparsity"] == pytest.approx((1 / 3 + 2 / 3 + 0 + 1 + 1 / 2 + 0) / 6)
+    zero_t = pope_metrics(
+        _sum_classifier(), {}, dataset, _hand_attributions(maps), thresholds=(0.0,), threshold=0.0
+    )
+    assert zero_t["contrastivity"] == pytest.approx(5 / 7)  # g2 {0, 1} vs {0, 1}
+    with pytest.raises(ValueError, match="both classes"):
+        one_class = {k: v for k, v in maps.items() if k != (2, 1)}
+        pope_metrics(_sum_classifier(), {}, dataset, _hand_attributions(one_class))
+    with pytest.raises(ValueError, match="threshold must be one of"):
+        pope_metrics(_sum_classifier(), {}, dataset, _hand_attributions(maps), threshold=0.2)
+
+
+def test_pope_metrics_of_every_method_on_an_untrained_classifier(tiny):
+    dataset, model, params, results = tiny
+    for name in METHODS:
+        out = pope_metrics(model, params, dataset, results[name])
+        assert out["graphs"] == 3
+        assert 0.0 <= out["sparsity"] <= 1.0 and np.all(np.abs(out["fidelity_per_class"]) <= 1.0)

@@ -123,6 +123,7 @@ def test_subpackage_surfaces_are_documented():
             "evaluate_keep_masks",
             "explanation_accuracy",
             "neighbourhoods",
+            "pope_metrics",
             "roc_auc",
         },
         jgattr.viz: {"curves_figure", "niv_figure", "niv_panel", "niv_scores", "save_figure"},
