@@ -94,8 +94,7 @@ def _benchmark(architecture: str, args) -> dict:
                 "speedup": round(loop["seconds"] / engine["seconds"], 1),
             }
             print(
-                f"{architecture} {name} {path}: {engine['seconds']} s "
-                f"(loop {loop['seconds']} s)",
+                f"{architecture} {name} {path}: {engine['seconds']} s (loop {loop['seconds']} s)",
                 file=sys.stderr,
             )
     return {"architecture": architecture, "config": config.model.__dict__, "methods": rows}

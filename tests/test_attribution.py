@@ -417,9 +417,19 @@ def test_feature_level_attributions_sum_to_node_level():
     np.testing.assert_allclose(feature.values.sum(-1), node.values, atol=1e-5)
 
 
+POPE_METHODS = [  # tests/test_pope.py
+    "contrastive_gradient",
+    "cam",
+    "grad_cam",
+    "grad_cam_avg",
+    "excitation_backprop",
+    "contrastive_eb",
+]
+
+
 def test_methods_registry_is_complete():
     assert sorted(METHODS) == sorted(
-        ["saliency", "edge_saliency", "edge_integrated_gradients", *FAST_METHODS]
+        ["saliency", "edge_saliency", "edge_integrated_gradients", *FAST_METHODS, *POPE_METHODS]
     )
     assert get_method("sig-lid-ig") == get_method("sig_lid_ig")
     assert get_method("ig", n_steps=8) != get_method("ig", n_steps=9)

@@ -1,7 +1,9 @@
 """Attribution engine and methods: every target of a graph explained in one run."""
 
 from jgattr.attribution._cache import cache_info, clear_caches
+from jgattr.attribution._cam import cam, contrastive_gradient, grad_cam, grad_cam_avg
 from jgattr.attribution._engine import PATHS, explain
+from jgattr.attribution._excitation import contrastive_eb, excitation_backprop
 from jgattr.attribution._execute import compilation_count
 from jgattr.attribution._gradients import (
     edge_integrated_gradients,
@@ -34,14 +36,20 @@ __all__ = [
     "Union",
     "as_explainable",
     "cache_info",
+    "cam",
     "clear_caches",
     "compilation_count",
     "computation_graphs",
+    "contrastive_eb",
+    "contrastive_gradient",
     "edge_integrated_gradients",
     "edge_saliency",
     "exact_relu_average",
+    "excitation_backprop",
     "explain",
     "get_method",
+    "grad_cam",
+    "grad_cam_avg",
     "graph_unions",
     "integrated_gradients",
     "lid_ig",

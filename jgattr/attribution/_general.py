@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import jraph
 
 from jgattr._types import Array
-from jgattr.attribution._method_types import Method, UnionModel
+from jgattr.attribution._method_types import GraphHead, Method, UnionModel
 from jgattr.attribution._plan import segment_totals
 from jgattr.models import Explainable
 
@@ -57,12 +57,17 @@ def general_chunk(method: Method, model: Explainable, projected: bool, feature_l
         )
         target_copy = chunk["target_copy"]
         to_input = (lambda g: g @ model.input_kernel(params).T) if projected else (lambda g: g)
+        head = None
         if model.graph_readout is None:
             select = lambda rows: rows[target_copy]
             readout = select
         else:  # one graph per target: the model's rows are the targets'
             select = lambda rows: rows
             readout = lambda h: model.graph_readout.logits(params, h, union.n_node)
+            head = GraphHead(model.graph_readout.pool, *model.graph_readout.head(params))
+        excitation = None
+        if model.excitation_layers is not None:
+            excitation = model.excitation_layers(params, union)
         contribution = method.attribute(
             UnionModel(
                 logits=lambda h: select(apply(params, union._replace(nodes=h))),
@@ -72,6 +77,9 @@ def general_chunk(method: Method, model: Explainable, projected: bool, feature_l
                 edge_logits=lambda m: select(apply(params, union._replace(edges=union.edges * m))),
                 edge_ones=jnp.ones_like(union.edges),
                 to_input=to_input,
+                copy_target=chunk["copy_target"],
+                head=head,
+                excitation=excitation,
             ),
             union.nodes,
             inputs_ref[chunk["copy_node"]],

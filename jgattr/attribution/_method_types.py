@@ -22,6 +22,20 @@ OUTPUTS = ("logit", "probability")
 RELU_AVERAGES = ("exact", "n_sample")
 
 
+class GraphHead(NamedTuple):
+    """The readout of a graph classifier, bound to its parameters (graph targets only).
+
+    Attributes:
+      pool: ``"mean"``, ``"sum"`` or ``"max"`` over each graph's nodes.
+      kernel: ``[D, C]`` the linear head's weights.
+      bias: ``[C]`` its bias.
+    """
+
+    pool: str
+    kernel: Array
+    bias: Array
+
+
 class UnionModel(NamedTuple):
     """The model restricted to one union of computation graphs (what the general path sees).
 
@@ -39,6 +53,9 @@ class UnionModel(NamedTuple):
         the chunk (a constant would be replicated, and its gradient summed over devices).
       to_input: maps a gradient with respect to the copies' inputs back to the features X
         (``g ↦ g Wᵀ`` when the engine differentiates in ``P = X W`` space; else identity).
+      copy_target: ``[S]`` the target of each copy (padding copies: a padding target).
+      head: the graph readout and head (graph targets); ``None`` for node targets.
+      excitation: the model's ``excitation_layers`` on the union (X-space), or ``None``.
     """
 
     logits: Callable[[Array], Array]
@@ -48,6 +65,9 @@ class UnionModel(NamedTuple):
     edge_logits: Callable[[Array], Array] | None = None
     edge_ones: Array | None = None
     to_input: Callable[[Array], Array] = lambda g: g
+    copy_target: Array | None = None
+    head: GraphHead | None = None
+    excitation: tuple[tuple[Callable[[Array], Array], ...], ...] | None = None
 
 
 class Contribution(NamedTuple):
@@ -119,6 +139,8 @@ class Method:
       needs_input_gradient: the general path maps its gradient back to the features X
         (saliency's ``|∂f/∂X|`` is not a P-space quantity).
       walks_only: the method exists on the walk-sum path only (exact ReLU path averages).
+      needs_features: the general path reads the features X themselves, never ``P = X W``
+        (excitation backprop starts its first layer from X).
     """
 
     name: str
@@ -131,6 +153,7 @@ class Method:
     level: str = "node"
     needs_input_gradient: bool = False
     walks_only: bool = False
+    needs_features: bool = False
 
     def reference(self, x: Array) -> Array:
         """The reference input X̂ ``[N, F]`` for features ``x [N, F]`` (on x's device)."""

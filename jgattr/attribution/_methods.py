@@ -3,6 +3,8 @@
 from collections.abc import Callable
 from typing import Any
 
+from jgattr.attribution._cam import cam, contrastive_gradient, grad_cam, grad_cam_avg
+from jgattr.attribution._excitation import contrastive_eb, excitation_backprop
 from jgattr.attribution._gradients import (
     edge_integrated_gradients,
     edge_saliency,
@@ -24,16 +26,33 @@ METHODS: dict[str, Callable[..., Method]] = {
     "sig_lid_ig": sig_lid_ig,
     "edge_saliency": edge_saliency,
     "edge_integrated_gradients": edge_integrated_gradients,
+    "contrastive_gradient": contrastive_gradient,
+    "cam": cam,
+    "grad_cam": grad_cam,
+    "grad_cam_avg": grad_cam_avg,
+    "excitation_backprop": excitation_backprop,
+    "contrastive_eb": contrastive_eb,
 }
-ALIASES = {"ig": "integrated_gradients", "edge_ig": "edge_integrated_gradients"}
+ALIASES = {
+    "ig": "integrated_gradients",
+    "edge_ig": "edge_integrated_gradients",
+    "cg": "contrastive_gradient",
+    "eb": "excitation_backprop",
+    "c_eb": "contrastive_eb",
+    "ceb": "contrastive_eb",
+}
 
 
 def get_method(name: str | Method, **hyperparameters: Any) -> Method:
-    """A method by registry name (``-`` and ``_`` alike; ``ig`` for integrated gradients)."""
+    """A method by registry name (``-`` and ``_`` alike; short names: ``ig``, ``edge_ig``,
+    ``cg``, ``eb``, ``c_eb``)."""
     if isinstance(name, Method):
         return name
     key = str(name).strip().lower().replace("-", "_")
     key = ALIASES.get(key, key)
     if key not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)} (or 'ig'), got {name!r}")
+        raise ValueError(
+            f"method must be one of {sorted(METHODS)} (or a short name: {sorted(ALIASES)}), "
+            f"got {name!r}"
+        )
     return METHODS[key](**hyperparameters)

@@ -1,5 +1,6 @@
 """Metrics of attributions: faithfulness (deletion curves, fidelity, minimal patch, sparsity,
-contrastivity) and accuracy against a known ground truth (ROC-AUC)."""
+contrastivity), accuracy against a known ground truth (ROC-AUC), and Pope et al.'s
+graph-classification metrics (fidelity by occlusion, contrastivity, sparsity)."""
 
 from jgattr.metrics._faithfulness import (
     LEVELS,
@@ -10,6 +11,7 @@ from jgattr.metrics._faithfulness import (
 )
 from jgattr.metrics._ground_truth import explanation_accuracy, roc_auc
 from jgattr.metrics._perturb import MODES, Neighbourhoods, evaluate_keep_masks, neighbourhoods
+from jgattr.metrics._pope import pope_metrics
 
 __all__ = [
     "LEVELS",
@@ -22,5 +24,6 @@ __all__ = [
     "evaluate_keep_masks",
     "explanation_accuracy",
     "neighbourhoods",
+    "pope_metrics",
     "roc_auc",
 ]

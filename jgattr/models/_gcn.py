@@ -181,6 +181,14 @@ def _layers(model: GCN, params: Params, graph) -> tuple:
     )
 
 
+def _excitation_layers(num_layers: int, params: Params, graph) -> tuple:
+    """Each layer's positive linear steps in Pope et al.'s order: ``h ↦ Â h`` (``Â ≥ 0``, the
+    model's own), then ``a ↦ a Wˡ⁺`` (positive weights, no bias)."""
+    adjacency = functools.partial(propagate, graph)
+    positive = [jax.nn.relu(kernel) for kernel in _kernels(num_layers, params)]
+    return tuple((adjacency, lambda a, w=w: a @ w) for w in positive)
+
+
 @functools.lru_cache(maxsize=64)
 def _gcn_explainable(num_classes: int, hidden_size: int | tuple, num_layers: int) -> Explainable:
     model = GCN(num_classes=num_classes, hidden_size=hidden_size, num_layers=num_layers)
@@ -196,4 +204,5 @@ def _gcn_explainable(num_classes: int, hidden_size: int | tuple, num_layers: int
         layers=functools.partial(_layers, model),
         walk_sum=WalkSum(functools.partial(_kernels, num_layers), pre_activations),
         prepare=gcn_normalize,
+        excitation_layers=functools.partial(_excitation_layers, num_layers),
     )

@@ -104,6 +104,9 @@ def _graph_explainable(
         return (*encoder_layers[:-1], lambda h: jax.nn.relu(last(h)))
 
     embed = through_layers(layers)
+    excitation = None
+    if node.excitation_layers is not None:
+        excitation = lambda params, graph: node.excitation_layers(params["encoder"], graph)
     return Explainable(
         apply=lambda params, graph: model.apply({"params": params}, graph, deterministic=True),
         num_layers=len(hidden_sizes),
@@ -117,4 +120,5 @@ def _graph_explainable(
         layers=layers,
         prepare=node.prepare,
         graph_readout=graph_readout,
+        excitation_layers=excitation,
     )

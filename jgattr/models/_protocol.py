@@ -15,6 +15,8 @@ cheaper or possible:
 - ``graph_readout``: the model classifies whole graphs: ``layers`` give node embeddings, then a
   pooling over each graph's nodes (``graph.n_node``) and a linear head give one row of logits per
   graph (:class:`GraphReadout`).
+- ``excitation_layers``: each layer's linear steps with positive weights and no bias, for
+  excitation backprop (Pope et al.'s EB and c-EB).
 
 Nothing outside :mod:`jgattr.models` knows a model's parameter names or normalization.
 """
@@ -29,6 +31,10 @@ import jraph
 import numpy as np
 
 from jgattr._types import ApplyFn, Array, Params
+
+LinearSteps = tuple[Callable[[Array], Array], ...]
+ExcitationFn = Callable[[Params, jraph.GraphsTuple], tuple[LinearSteps, ...]]
+"""``(params, graph) -> (steps of layer 1, ..., steps of layer K)``: see ``Explainable``."""
 
 EdgeWeightFn = Callable[[Array, Array, Array, int], Array]
 """``(senders [E], receivers [E], alive [E] float, num_nodes) -> weights [E]`` (jittable)."""
@@ -143,6 +149,11 @@ class Explainable:
       graph_readout: set for a graph classifier: ``apply`` then gives ``[G, C]``, one row per
         graph of ``graph.n_node``, ``layers`` end in the node embeddings and the readout pools
         them (:class:`GraphReadout`).
+      excitation_layers: optional ``(params, graph) -> (steps¹, ..., stepsᴷ)``: each layer's
+        linear steps in forward order, every weight replaced by its positive part and no bias
+        (GCN: ``h ↦ Â h`` then ``a ↦ a W⁺``). Every step but the last of a layer must equal the
+        model's own (non-negative) map, since excitation backprop reads its inputs off them;
+        layer 1 takes X (never P). Needed by excitation backprop.
 
     Example:
       >>> explainable = Explainable(apply_fn, num_layers=2, name="my-gnn")
@@ -159,6 +170,7 @@ class Explainable:
     walk_sum: WalkSum | None = None
     prepare: Callable[[jraph.GraphsTuple], jraph.GraphsTuple] | None = None
     graph_readout: GraphReadout | None = None
+    excitation_layers: ExcitationFn | None = None
 
     @property
     def level(self) -> str:
