@@ -373,7 +373,7 @@ def test_clear_errors():
         )
     with pytest.raises(ValueError, match="quadrature must be one of"):
         get_method("ig", quadrature_rule="simpson")
-    with pytest.raises(ValueError, match="targets='test' needs a Dataset"):
+    with pytest.raises(ValueError, match="targets='test' needs a dataset"):
         explain(model, params, graph, targets="test")
     with pytest.raises(ValueError, match="path='fast' is not available"):
         explain(model, params, graph, methods=["saliency"], targets=TARGETS, path="fast")
