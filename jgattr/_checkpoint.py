@@ -70,7 +70,10 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> Path:
         "num_features": checkpoint.num_features,
         "num_classes": checkpoint.num_classes,
         "level": checkpoint.level,
-        "model": dataclasses.asdict(checkpoint.model_config),
+        "model": {  # msgpack stores lists, not tuples (per-layer widths)
+            key: list(value) if isinstance(value, tuple) else value
+            for key, value in dataclasses.asdict(checkpoint.model_config).items()
+        },
         "params": jax.tree.map(np.asarray, flax.serialization.to_state_dict(checkpoint.params)),
     }
     return atomic_write_bytes(checkpoint_path(path), flax.serialization.msgpack_serialize(payload))
@@ -161,7 +164,5 @@ def load_checkpoint(path: str | os.PathLike, *, dataset: str | None = None) -> C
 
 
 def _tuple(value):
-    """msgpack gives lists (or flax's ``{"0": ...}`` dicts) back for tuples such as widths."""
-    if isinstance(value, dict) and all(key.isdigit() for key in value):
-        return tuple(value[key] for key in sorted(value, key=int))
+    """Per-layer widths come back from msgpack as a list; the config holds a tuple."""
     return tuple(value) if isinstance(value, list) else value

@@ -153,10 +153,21 @@ def _niv_step(args: argparse.Namespace, config, node: int) -> None:
     print("wrote " + ", ".join(str(p) for p in paths))
 
 
+def _graph_step(args: argparse.Namespace, config, graph: int) -> None:
+    from jgattr.jobs import graph_figure_run
+
+    say(args, f"drawing graph {graph} per class and method ...")
+    paths = graph_figure_run(config, args.out, graph, data_dir=args.data_dir)
+    print("wrote " + ", ".join(str(p) for p in paths))
+
+
 def _niv(args: argparse.Namespace) -> int:
     config = _start(args)
     with _reading(args):
-        _niv_step(args, config, args.node)
+        if args.graph is not None:
+            _graph_step(args, config, args.graph)
+        else:
+            _niv_step(args, config, args.node)
     return 0
 
 
@@ -174,6 +185,8 @@ def _run(args: argparse.Namespace) -> int:
         metrics = _evaluate_step(args, config)
         for node in metrics["niv_nodes"]:  # [evaluate] niv_nodes, else a chosen target
             _niv_step(args, config, node)
+        for graph in metrics.get("figure_graphs", []):
+            _graph_step(args, config, graph)
         print(f"report: {write_report(args.out)}")
     return 0
 

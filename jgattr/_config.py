@@ -37,12 +37,16 @@ class DataConfig:
       normalize_features: row-normalize features (Kipf & Welling; node datasets).
       verify_checksums: refuse Planetoid files whose SHA-256 does not match.
       seed: seed of a generated graph dataset (BA-2Motifs) and of random graph splits.
+      smiles_column: a local molecule ``.csv``: the column holding SMILES.
+      label_column: a local molecule ``.csv``: the column holding the 0/1 label.
     """
 
     name: str = "cora"
     normalize_features: bool = True
     verify_checksums: bool = True
     seed: int = 0
+    smiles_column: str = ""
+    label_column: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -33,7 +33,8 @@ class TrainConfig:
       epochs: maximum number of epochs (>= 1).
       early_stopping: window of the early-stopping rule; 0 turns it off.
       restore_best: return the parameters of the epoch with the lowest validation loss
-        instead of the last epoch's.
+        instead of the last epoch's (a dataset without validation targets keeps the last
+        epoch's, and never stops early).
       seed: seed of the parameter initialization and dropout.
       balance_classes: weight the loss so every class of the training targets counts equally
         (the full-batch form of Pope et al.'s per-epoch class undersampling).
@@ -202,6 +203,7 @@ def train(
         name: jnp.asarray(getattr(dataset, f"{name}_mask")) for name in ("train", "val", "test")
     }
     nonzero = tuple(jnp.asarray(i, jnp.int32) for i in np.nonzero(np.asarray(dataset.graph.nodes)))
+    has_val = bool(np.any(dataset.val_mask))
     weights = None
     if config.balance_classes:
         weights = jnp.asarray(
@@ -226,9 +228,9 @@ def train(
             best_params, best_loss = params, history["val_loss"][-1]
         if on_epoch is not None:
             on_epoch(epoch, {name: values[-1] for name, values in history.items()})
-        if _should_stop(history["val_loss"], config.early_stopping):
+        if has_val and _should_stop(history["val_loss"], config.early_stopping):
             break
-    if config.restore_best:
+    if config.restore_best and has_val:
         params = best_params
     final = evaluate(params, graph, labels, masks)
     accuracy = {name: float(acc) for name, (_, acc) in final.items()}

@@ -225,10 +225,15 @@ def _build_parser() -> argparse.ArgumentParser:
     niv = _add_command(
         commands,
         "niv",
-        "NIV figure of one node: its neighbourhood sized by attribution, one panel per method",
-        "Draw the NIV figure of --node for the methods of [explain] (PNG and SVG).",
+        "NIV figure of one node (or the panels of one graph), one panel per method",
+        "Draw the NIV figure of --node for the methods of [explain] (PNG and SVG); on a graph "
+        "classification dataset, --graph draws that graph once per class and method.",
     )
-    niv.add_argument("--node", type=_int_at_least(0), required=True, help="the target node id")
+    which = niv.add_mutually_exclusive_group(required=True)
+    which.add_argument("--node", type=_int_at_least(0), help="the target node id")
+    which.add_argument(
+        "--graph", type=_int_at_least(0), help="a graph id (graph classification datasets)"
+    )
     run = _add_command(
         commands,
         "run",

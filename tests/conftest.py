@@ -39,6 +39,9 @@ SLOW_TESTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("test_cli.py", "test_cli_smoke_run", ()),
     ("test_cli.py", "test_cli_evaluate_and_niv_on_a_trained_run", ()),
     ("test_cli.py", "test_cli_run_trains_explains_evaluates_and_reports", ()),
+    # 60-90 each: `jgattr run` on a TU zip and on a SMILES file (train, explain, evaluate, draw)
+    ("test_graph_tasks.py", "test_jgattr_run_on_a_tu_zip", ()),
+    ("test_graph_tasks.py", "test_jgattr_run_on_smiles", ()),
     # 61 for 3 of 3: an 8000-point dense path integral per target
     ("test_attribution.py", "test_exact_relu_averages_match_a_dense_path_integral", ()),
 )

@@ -90,6 +90,8 @@ def _ranked_neighbours(values=VALUES, nodes=NODES, target=TARGET) -> list[int]:
 def test_public_surface():
     assert sorted(viz.__all__) == [
         "curves_figure",
+        "graph_layout",
+        "graph_panels",
         "niv_figure",
         "niv_panel",
         "niv_scores",

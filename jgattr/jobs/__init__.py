@@ -6,6 +6,7 @@ the jobs glue a :class:`~jgattr.Config` to it and write the result files.
 
 from jgattr.jobs._evaluate import evaluate_run
 from jgattr.jobs._explain import configured_methods, explain_and_save
+from jgattr.jobs._graph_figure import graph_figure_run
 from jgattr.jobs._niv import niv_run
 from jgattr.jobs._report import write_report
 from jgattr.jobs._train import load_configured_dataset, reusable_training, train_and_save
@@ -14,6 +15,7 @@ __all__ = [
     "configured_methods",
     "evaluate_run",
     "explain_and_save",
+    "graph_figure_run",
     "load_configured_dataset",
     "niv_run",
     "reusable_training",

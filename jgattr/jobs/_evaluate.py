@@ -10,9 +10,10 @@ from jgattr._config import Config
 from jgattr._io import atomic_write_json
 from jgattr.attribution import Attributions, explain
 from jgattr.jobs._explain import configured_methods
+from jgattr.jobs._graph_figure import default_figure_graphs
 from jgattr.jobs._niv import default_niv_nodes
 from jgattr.jobs._run_folder import load_run, whole_graph_logits
-from jgattr.metrics import contrastivity, evaluate, explanation_accuracy
+from jgattr.metrics import contrastivity, evaluate, explanation_accuracy, pope_metrics
 
 
 def _attributions(config: Config, run: Path, dataset, model, params) -> dict[str, Attributions]:
@@ -78,7 +79,9 @@ def evaluate_run(
     Besides the metrics of :func:`jgattr.metrics.evaluate`, ``eval.json`` holds ``num_hops`` (the
     model's number of layers: deletion acts on each target's ``num_hops``-hop neighbours),
     ``first_target`` and ``niv_nodes`` (the nodes ``jgattr run`` draws, see
-    :func:`~jgattr.jobs._niv.default_niv_nodes`).
+    :func:`~jgattr.jobs._niv.default_niv_nodes`). For graph classification, deletion acts on
+    each target graph's nodes, ``figure_graphs`` replaces ``niv_nodes``, and binary tasks get
+    Pope et al.'s fidelity, contrastivity and sparsity per method (``pope``).
 
     Returns:
       The content of ``eval.json``.
@@ -96,14 +99,33 @@ def evaluate_run(
         if getattr(dataset, "ground_truth", None) is not None:
             entry["explanation_accuracy"] = explanation_accuracy(result, dataset)
     metrics["dataset"] = dataset.name
+    metrics["target_level"] = dataset.level
     metrics["num_hops"] = int(model.num_layers)
     targets = next(iter(results.values())).targets
     metrics["first_target"] = int(targets[0])
     predicted = whole_graph_logits(model, params, dataset).argmax(-1)
-    metrics["niv_nodes"] = list(default_niv_nodes(config, dataset, targets, predicted=predicted))
+    if dataset.level == "graph":
+        metrics["niv_nodes"] = []
+        metrics["figure_graphs"] = list(default_figure_graphs(dataset, targets, predicted))
+        _add_pope_metrics(metrics, config, dataset, model, params, targets)
+    else:
+        metrics["niv_nodes"] = list(
+            default_niv_nodes(config, dataset, targets, predicted=predicted)
+        )
     metrics["figures"] = [str(p) for p in _curve_figures(metrics, run)]
     atomic_write_json(run / "eval.json", metrics)
     return metrics
+
+
+def _add_pope_metrics(metrics, config, dataset, model, params, targets) -> None:
+    """Pope et al.'s metrics of every node-level method (binary graph classification only):
+    each target graph explained for both classes."""
+    if dataset.num_classes != 2:
+        return
+    methods = [m for m in configured_methods(config.explain) if m.level == "node"]
+    both = explain(model, params, dataset, methods=methods, targets=targets, classes="all")
+    for name, result in both.items():
+        metrics["methods"][name]["pope"] = pope_metrics(model, params, dataset, result)
 
 
 def _add_contrastivity(metrics, config, dataset, model, params, results) -> None:

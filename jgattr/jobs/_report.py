@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from jgattr._io import atomic_write_bytes
+from jgattr.jobs._report_graphs import graph_figures, pope_table
 
 MODES = {
     "remove": "a deleted node and its edges go, and the model re-prepares what is left "
@@ -20,7 +21,7 @@ UNSIGNED = frozenset({"saliency", "edge_saliency"})
 _MODEL_NAMES = {"gcn": "GCN", "gat": "GAT", "gin": "GIN", "sage": "GraphSAGE"}
 
 EXPLAIN_LEGEND = [
-    "- *targets*: nodes explained, one (node, explained class) pair each.",
+    "- *targets*: {noun}s explained, one ({noun}, explained class) pair each.",
     "- *seconds*: wall time of the method over all targets, compilation included.",
     "- *compile s*: time spent compiling XLA programs for this method; *cached* when every program "
     "came from the compilation cache (compiled for an earlier method or run), so this method paid "
@@ -46,16 +47,16 @@ FAITHFULNESS_COLUMNS = (
         "probability_change_auc",
         "{:.4f}",
         "*prob. change AUC*: area under the mean change in p(explained class) when only the top "
-        "fraction q of each target's neighbours is kept (q from 0 to 1): negative when dropping "
-        "the rest lowers p, positive when the dropped neighbours argued against the class; "
-        "higher = the top-ranked neighbours carry the prediction.",
+        "fraction q of each target's {nb} is kept (q from 0 to 1): negative when dropping "
+        "the rest lowers p, positive when the dropped {nb} argued against the class; "
+        "higher = the top-ranked {nb} carry the prediction.",
     ),
     (
         "fidelity+ ↑",
         "fidelity_plus",
         "{:.3f}",
         "*fidelity+*: fraction of targets whose prediction changes when the top 20% of their "
-        "neighbours are deleted; higher = the top nodes are necessary.",
+        "{nb} are deleted; higher = the top nodes are necessary.",
     ),
     (
         "fidelity- ↓",
@@ -68,15 +69,15 @@ FAITHFULNESS_COLUMNS = (
         "minimal patch Δp ↑",
         "minimal_patch_probability_change",
         "{:+.4f}",
-        "*minimal patch Δp*: mean change in p(explained class) after deleting every neighbour "
-        "with a negative score; higher = the negative scores really marked evidence against the "
-        "class.",
+        "*minimal patch Δp*: mean change in p(explained class) after deleting every one of "
+        "the {nb} with a negative score; higher = the negative scores really marked evidence "
+        "against the class.",
     ),
     (
         "sparsity ↑",
         "sparsity",
         "{:.3f}",
-        "*sparsity*: 1 − the share of neighbours whose \\|score\\| is at least 10% of the target's "
+        "*sparsity*: 1 − the share of {nb} whose \\|score\\| is at least 10% of the target's "
         "largest (Pope et al.); higher = a more concentrated explanation.",
     ),
     (
@@ -118,15 +119,21 @@ def write_report(run: str | os.PathLike) -> Path:
         lines += _metrics_tables(metrics, hops)
         lines += _curve_figures(metrics, hops)
     lines += _niv_figures(run, metrics)
+    if metrics and metrics.get("target_level") == "graph":
+        lines += pope_table(metrics) + graph_figures(run, metrics)
     return atomic_write_bytes(run / "report.md", ("\n".join(lines) + "\n").encode())
 
 
 def _model_line(trained: dict) -> list[str]:
     acc, model = trained["accuracy"], trained["model"]
     name = _MODEL_NAMES.get(model.get("architecture", "gcn"), "GNN")
+    layers = model["num_layers"]
+    depends = f"each prediction depends on the node's {layers}-hop neighbourhood"
+    if trained.get("task") == "graph classification":
+        name += " graph classifier"
+        depends = f"then a {model.get('readout', 'mean')} readout over each graph's nodes"
     return [
-        f"{name} ({model['num_layers']} layers, so each prediction depends on the node's "
-        f"{model['num_layers']}-hop neighbourhood; hidden {model['hidden_size']}), seed "
+        f"{name} ({layers} layers, {depends}; hidden {model['hidden_size']}), seed "
         f"{trained['seed']}, {trained['epochs']} epochs: test accuracy {acc['test']:.4f} "
         f"(train {acc['train']:.4f}, val {acc['val']:.4f}).",
         "",
@@ -162,10 +169,13 @@ def _explain_table(explained: dict, metrics: dict | None) -> list[str]:
             f"| {name} | {_level(name, metrics)}s | {s['targets']} | {s['seconds']} | "
             f"{compile_cell(s)} | {s['path']} | {delta} |"
         )
-    return [*lines, "", *EXPLAIN_LEGEND, ""]
+    noun = (metrics or {}).get("target_level", "node")
+    return [*lines, "", *(line.format(noun=noun) for line in EXPLAIN_LEGEND), ""]
 
 
-def _neighbours(hops: int | None) -> str:
+def _neighbours(hops: int | None, level: str = "node") -> str:
+    if level == "graph":
+        return "graph nodes"
     return f"{hops}-hop neighbours" if hops else "neighbours (its receptive field)"
 
 
@@ -188,7 +198,8 @@ def _faithfulness_table(metrics: dict, hops: int | None) -> list[str]:
     lines = [
         "## Faithfulness",
         "",
-        f"{metrics['targets']} targets; each target's {_neighbours(hops)} are deleted "
+        f"{metrics['targets']} targets; each target's "
+        f"{_neighbours(hops, metrics.get('target_level', 'node'))} are deleted "
         f"(mode `{metrics['mode']}`: {MODES.get(metrics['mode'], metrics['mode'])}) in the "
         f"order of each method's scores. A random order reaches deletion AUC {random_auc:.4f}.",
         "",
@@ -215,12 +226,14 @@ def _cell(name: str, entry: dict, key: str, fmt: str) -> str:
 def _faithfulness_legend(
     hops: int | None, random_auc: float, edge: list[str], metrics: dict, node: dict
 ) -> list[str]:
+    level = metrics.get("target_level", "node")
     deletion = (
         f"- *deletion AUC*: area under the test accuracy of the targets against the fraction of "
-        f"each target's {_neighbours(hops)} deleted, most relevant first; lower = more faithful "
-        f"(random order: {random_auc:.4f})."
+        f"each target's {_neighbours(hops, level)} deleted, most relevant first; lower = more "
+        f"faithful (random order: {random_auc:.4f})."
     )
-    lines = [deletion, *(f"- {c[3]}" for c in FAITHFULNESS_COLUMNS if c[3])]
+    words = {"nb": "graph nodes" if level == "graph" else "neighbours"}
+    lines = [deletion, *("- " + c[3].format(**words) for c in FAITHFULNESS_COLUMNS if c[3])]
     if edge:
         where = (
             "their explanation accuracy is in the next table"
@@ -246,7 +259,12 @@ def _accuracy_table(metrics: dict, accuracy: dict) -> list[str]:
         "## Explanation accuracy",
         "",
         "Against the benchmark's ground truth: for a target inside a motif (e.g. a house), the "
-        "nodes and edges of its own motif are the true explanation.",
+        "nodes and edges of its own motif are the true explanation"
+        + (
+            " (graph targets: the motif planted in the graph)."
+            if metrics.get("target_level") == "graph"
+            else "."
+        ),
         "",
         "| method | node AUC ↑ | edge AUC ↑ | node AUC (signed) | edge AUC (signed) | "
         "edge scores from | targets |",
@@ -271,17 +289,18 @@ def _accuracy_table(metrics: dict, accuracy: dict) -> list[str]:
 
 
 def _curve_figures(metrics: dict, hops: int | None) -> list[str]:
+    nb = _neighbours(hops, metrics.get("target_level", "node"))
     figures = {Path(p).stem: Path(p).name for p in metrics.get("figures", []) if p.endswith(".png")}
     seeds = len(metrics["random"].get("seeds", [])) or "several"
     captions = {
         "deletion_curves": (
             f"Test accuracy of the targets as the most relevant fraction of each target's "
-            f"{_neighbours(hops)} is deleted; lower = more faithful. Dashed grey: random order "
+            f"{nb} is deleted; lower = more faithful. Dashed grey: random order "
             f"(mean ± std over {seeds} seeds)."
         ),
         "probability_change": (
             f"Mean change in p(explained class) when only the most relevant fraction of each "
-            f"target's {_neighbours(hops)} is kept; higher = more faithful."
+            f"target's {nb} is kept; higher = more faithful."
         ),
     }
     lines = []

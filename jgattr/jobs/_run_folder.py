@@ -35,8 +35,17 @@ def load_configured_dataset(
     """The dataset named by ``config.data``, looked up in ``data_dir`` (see :mod:`jgattr.data`):
     a node-classification :class:`Dataset` or, for graph dataset names (``ba-2motifs``,
     ``tu:MUTAG``, ``moleculenet:bbbp``, ...), a :class:`GraphDataset`."""
-    if is_graph_dataset(config.data.name):
-        return load_graph_dataset(config.data.name, data_dir=data_dir, seed=config.data.seed)
+    data = config.data
+    if is_graph_dataset(data.name):
+        columns = {
+            key: value
+            for key, value in (
+                ("smiles_column", data.smiles_column),
+                ("label_column", data.label_column),
+            )
+            if value
+        }
+        return load_graph_dataset(data.name, data_dir=data_dir, seed=data.seed, **columns)
     return load_dataset(
         config.data.name,
         data_dir=data_dir,

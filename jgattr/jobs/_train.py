@@ -109,6 +109,7 @@ def _train(config: Config, out: Path, data_dir, on_epoch) -> dict[str, Any]:
             "architecture": config.model.architecture,
             "num_layers": config.model.num_layers,
             "hidden_size": config.model.hidden_size,
+            "readout": config.model.readout,
         },
         "settings": training_settings(config),
         "checkpoint": str(checkpoint_path(out)),

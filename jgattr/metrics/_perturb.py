@@ -122,8 +122,14 @@ def _evaluator(model: Explainable, mode: str):
             n_edge=jnp.array([senders.shape[0]]),
             globals=None,
         )
-        logits = apply(params, sub)
-        return logits[union["target_copy"]] if model.level == "node" else logits
+        if model.level == "node":
+            return apply(params, sub)[union["target_copy"]]
+        if mode == "zero":
+            return apply(params, sub)
+        h = sub.nodes  # removed nodes leave the readout too
+        for layer in model.layers(params, sub):
+            h = layer(h)
+        return model.graph_readout.logits(params, h, union["n_node"], keep)
 
     batched = jax.vmap(logits_for, in_axes=(None, None, None, None, 0))
     return jax.jit(batched)
@@ -156,6 +162,12 @@ def evaluate_keep_masks(
     if mode not in MODES:
         raise ValueError(f"mode must be one of {list(MODES)}, got {mode!r}")
     explainable = as_explainable(model)
+    if explainable.level == "graph" and mode == "remove" and explainable.layers is None:
+        raise ValueError(
+            f"mode='remove' on graph targets needs model {explainable.name!r}'s layers hook "
+            "(removed nodes must leave the readout); give Explainable(layers=...) or use "
+            "mode='zero'"
+        )
     keep = np.asarray(keep, dtype=bool)
     if keep.ndim != 2 or keep.shape[1] != neighbourhood.union.num_copies:
         raise ValueError(

@@ -86,22 +86,28 @@ class GraphReadout(NamedTuple):
         """``[N]`` the graph of each node (graphs own consecutive nodes, ``n_node`` each)."""
         return jnp.repeat(jnp.arange(n_node.shape[0]), n_node, total_repeat_length=num_nodes)
 
-    def pooled(self, h: Array, n_node: Array) -> Array:
-        """``[G, D]`` the pooled embeddings of each graph (0 for a graph without nodes)."""
+    def pooled(self, h: Array, n_node: Array, keep: Array | None = None) -> Array:
+        """``[G, D]`` the pooled embeddings of each graph (0 for a graph without nodes).
+
+        ``keep [N]`` (optional, 0/1): pool only the kept nodes, as if the others were removed.
+        """
         graph_of = self.node_graph(n_node, h.shape[0])
         size = n_node.shape[0]
+        kept = jnp.ones(h.shape[0], h.dtype) if keep is None else keep.astype(h.dtype)
+        count = jax.ops.segment_sum(kept, graph_of, num_segments=size)
         if self.pool == "max":
-            top = jax.ops.segment_max(h, graph_of, num_segments=size)
-            return jnp.where(n_node[:, None] > 0, top, 0.0)
-        total = jax.ops.segment_sum(h, graph_of, num_segments=size)
+            masked = jnp.where(kept[:, None] > 0, h, -jnp.inf)
+            top = jax.ops.segment_max(masked, graph_of, num_segments=size)
+            return jnp.where(count[:, None] > 0, top, 0.0)
+        total = jax.ops.segment_sum(h * kept[:, None], graph_of, num_segments=size)
         if self.pool == "sum":
             return total
-        return total / jnp.maximum(n_node, 1).astype(h.dtype)[:, None]
+        return total / jnp.maximum(count, 1.0)[:, None]
 
-    def logits(self, params: Params, h: Array, n_node: Array) -> Array:
-        """``[G, C]`` graph logits from node embeddings ``h [N, D]``."""
+    def logits(self, params: Params, h: Array, n_node: Array, keep: Array | None = None) -> Array:
+        """``[G, C]`` graph logits from node embeddings ``h [N, D]`` (of the ``keep`` nodes)."""
         kernel, bias = self.head(params)
-        return self.pooled(h, n_node) @ kernel + bias[None, :]
+        return self.pooled(h, n_node, keep) @ kernel + bias[None, :]
 
 
 def through_layers(layers: Callable[[Params, jraph.GraphsTuple], tuple[Callable, ...]]) -> ApplyFn:

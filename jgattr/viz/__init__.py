@@ -5,11 +5,14 @@ object-oriented API (no pyplot state, no window); matplotlib is imported only wh
 """
 
 from jgattr.viz._curves import curves_figure, save_figure
+from jgattr.viz._graph_panels import graph_layout, graph_panels
 from jgattr.viz._niv import niv_figure, niv_panel
 from jgattr.viz._niv_input import niv_scores
 
 __all__ = [
     "curves_figure",
+    "graph_layout",
+    "graph_panels",
     "niv_figure",
     "niv_panel",
     "niv_scores",
