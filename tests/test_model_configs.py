@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from jgattr import load_config
+from jgattr.data import is_graph_dataset
 from jgattr.jobs import configured_methods
 from jgattr.models import ARCHITECTURES, build_model, init_params, make_apply_fn, prepare_graph
 from tests.conftest import REPO
@@ -47,7 +48,8 @@ def test_configs_found_and_every_architecture_has_one():
 def test_config_builds_a_model_with_finite_logits(path):
     config = load_config(path)
     graph = _random_graph()
-    model = build_model(config.model, NUM_CLASSES)
+    level = "graph" if is_graph_dataset(config.data.name) else "node"
+    model = build_model(config.model, NUM_CLASSES, level)
     prepared = jax.tree.map(jnp.asarray, prepare_graph(model, graph))
     params = init_params(model, prepared, key=jax.random.key(0))
 
@@ -56,7 +58,7 @@ def test_config_builds_a_model_with_finite_logits(path):
         {"params": params}, prepared, deterministic=False, rngs={"dropout": jax.random.key(1)}
     )
 
-    n = graph.nodes.shape[0]
+    n = graph.nodes.shape[0] if level == "node" else 1  # a graph classifier: one row per graph
     for out in (logits, training):
         assert out.shape == (n, NUM_CLASSES)
         assert bool(jnp.all(jnp.isfinite(out)))
