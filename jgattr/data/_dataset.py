@@ -67,8 +67,29 @@ class GroundTruth:
             raise DataError(f"{name}: node_mask must equal motif_id >= 0; {bad} nodes disagree")
 
 
+class GraphSizes:
+    """The sizes every dataset reads off its ``graph``."""
+
+    graph: jraph.GraphsTuple
+
+    @property
+    def num_nodes(self) -> int:
+        """Number of nodes ``N``."""
+        return int(self.graph.nodes.shape[0])
+
+    @property
+    def num_features(self) -> int:
+        """Feature width ``F``."""
+        return int(self.graph.nodes.shape[1])
+
+    @property
+    def num_edges(self) -> int:
+        """Number of directed edges ``E`` (twice the number of undirected edges)."""
+        return int(self.graph.senders.shape[0])
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
-class Dataset:
+class Dataset(GraphSizes):
     """A node-classification dataset: one graph, labels and a train/val/test split.
 
     Attributes:
@@ -114,27 +135,12 @@ class Dataset:
         if self.num_classes < 1:
             raise DataError(f"{self.name}: num_classes must be >= 1, got {self.num_classes}")
         if self.ground_truth is not None:
-            _check_ground_truth(self.name, self.ground_truth, n, self.num_edges)
+            check_ground_truth(self.name, self.ground_truth, n, self.num_edges)
 
     @property
     def level(self) -> str:
         """What a target is: ``"node"``."""
         return "node"
-
-    @property
-    def num_nodes(self) -> int:
-        """Number of nodes ``N``."""
-        return int(self.graph.nodes.shape[0])
-
-    @property
-    def num_features(self) -> int:
-        """Feature width ``F``."""
-        return int(self.graph.nodes.shape[1])
-
-    @property
-    def num_edges(self) -> int:
-        """Number of directed edges ``E`` (twice the number of undirected edges)."""
-        return int(self.graph.senders.shape[0])
 
 
 def _check_array(name: str, field: str, value: object, dtype: type, shape: tuple[int, ...]) -> None:
@@ -147,7 +153,8 @@ def _check_array(name: str, field: str, value: object, dtype: type, shape: tuple
         )
 
 
-def _check_graph(name: str, graph: object) -> None:
+def check_nodes_and_edges(name: str, graph: object) -> int:
+    """A GraphsTuple of float32 ``nodes [N, F]`` and int32 senders / receivers; returns ``E``."""
     if not isinstance(graph, jraph.GraphsTuple):
         raise DataError(f"{name}: graph must be a jraph.GraphsTuple, got {type(graph).__name__}")
     nodes = graph.nodes
@@ -157,6 +164,12 @@ def _check_graph(name: str, graph: object) -> None:
     n_edges = np.shape(graph.senders)[0] if np.ndim(graph.senders) == 1 else -1
     for field in ("senders", "receivers"):
         _check_array(name, f"graph.{field}", getattr(graph, field), np.int32, (n_edges,))
+    return n_edges
+
+
+def _check_graph(name: str, graph: object) -> None:
+    n_edges = check_nodes_and_edges(name, graph)
+    nodes = graph.nodes
     _check_array(name, "graph.n_node", graph.n_node, np.int32, (1,))
     _check_array(name, "graph.n_edge", graph.n_edge, np.int32, (1,))
     if int(graph.n_node[0]) != nodes.shape[0] or int(graph.n_edge[0]) != n_edges:
@@ -166,7 +179,7 @@ def _check_graph(name: str, graph: object) -> None:
         )
 
 
-def _check_ground_truth(name: str, truth: object, num_nodes: int, num_edges: int) -> None:
+def check_ground_truth(name: str, truth: object, num_nodes: int, num_edges: int) -> None:
     if not isinstance(truth, GroundTruth):
         raise DataError(f"{name}: ground_truth must be a GroundTruth, got {type(truth).__name__}")
     got = (truth.node_mask.shape[0], truth.edge_mask.shape[0])

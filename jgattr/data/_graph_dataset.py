@@ -16,11 +16,18 @@ import functools
 import jraph
 import numpy as np
 
-from jgattr.data._dataset import DataError, GroundTruth, _check_array
+from jgattr.data._dataset import (
+    DataError,
+    GraphSizes,
+    GroundTruth,
+    _check_array,
+    check_ground_truth,
+    check_nodes_and_edges,
+)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class GraphDataset:
+class GraphDataset(GraphSizes):
     """A graph-classification dataset: G graphs in one disjoint union, a label and split per graph.
 
     Attributes:
@@ -67,12 +74,7 @@ class GraphDataset:
         for field in ("train_mask", "val_mask", "test_mask"):
             _check_array(self.name, field, getattr(self, field), np.bool_, (g,))
         if self.ground_truth is not None:
-            got = (self.ground_truth.node_mask.shape[0], self.ground_truth.edge_mask.shape[0])
-            if got != (self.num_nodes, self.num_edges):
-                raise DataError(
-                    f"{self.name}: ground_truth covers {got[0]} nodes / {got[1]} edges, but the "
-                    f"graphs have {self.num_nodes} / {self.num_edges}"
-                )
+            check_ground_truth(self.name, self.ground_truth, self.num_nodes, self.num_edges)
         if self.node_names is not None and np.shape(self.node_names) != (self.num_nodes,):
             raise DataError(
                 f"{self.name}: node_names must have one entry per node ({self.num_nodes}), "
@@ -93,18 +95,6 @@ class GraphDataset:
     def num_graphs(self) -> int:
         return int(self.graph.n_node.shape[0])
 
-    @property
-    def num_nodes(self) -> int:
-        return int(self.graph.nodes.shape[0])
-
-    @property
-    def num_features(self) -> int:
-        return int(self.graph.nodes.shape[1])
-
-    @property
-    def num_edges(self) -> int:
-        return int(self.graph.senders.shape[0])
-
     @functools.cached_property
     def node_offsets(self) -> np.ndarray:
         """``[G + 1]`` int64: graph ``g`` owns nodes ``node_offsets[g]:node_offsets[g + 1]``."""
@@ -122,15 +112,8 @@ class GraphDataset:
 
 
 def _check_union(name: str, graph: object) -> None:
-    if not isinstance(graph, jraph.GraphsTuple):
-        raise DataError(f"{name}: graph must be a jraph.GraphsTuple, got {type(graph).__name__}")
+    e = check_nodes_and_edges(name, graph)
     nodes = graph.nodes
-    if not isinstance(nodes, np.ndarray) or nodes.dtype != np.float32 or nodes.ndim != 2:
-        got = f"{nodes.dtype} {list(nodes.shape)}" if isinstance(nodes, np.ndarray) else nodes
-        raise DataError(f"{name}: graph.nodes must be float32 [N, F], got {got}")
-    e = np.shape(graph.senders)[0] if np.ndim(graph.senders) == 1 else -1
-    for field in ("senders", "receivers"):
-        _check_array(name, f"graph.{field}", getattr(graph, field), np.int32, (e,))
     g = np.shape(graph.n_node)[0] if np.ndim(graph.n_node) == 1 else -1
     _check_array(name, "graph.n_node", graph.n_node, np.int32, (g,))
     _check_array(name, "graph.n_edge", graph.n_edge, np.int32, (g,))
