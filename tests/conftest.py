@@ -39,6 +39,8 @@ SLOW_TESTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("test_cli.py", "test_cli_smoke_run", ()),
     ("test_cli.py", "test_cli_evaluate_and_niv_on_a_trained_run", ()),
     ("test_cli.py", "test_cli_run_trains_explains_evaluates_and_reports", ()),
+    # 60-140 under load: six Pope methods compiled for two chunk shapes and run three times
+    ("test_pope.py", "test_pope_methods_are_independent_of_chunking_and_never_recompile", ()),
     # 60-90 each: `jgattr run` on a TU zip and on a SMILES file (train, explain, evaluate, draw)
     ("test_graph_tasks.py", "test_jgattr_run_on_a_tu_zip", ()),
     ("test_graph_tasks.py", "test_jgattr_run_on_smiles", ()),

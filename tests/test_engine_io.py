@@ -22,8 +22,10 @@ SHARDED_SCRIPT = textwrap.dedent(
     assert jax.device_count() == 8, jax.devices()
     from jgattr.attribution import explain, get_method
     from tests.attribution_helpers import TARGETS, build
-    methods = ["nam", "ig", get_method("sig_lid_ig", relu_average="n_sample"), "edge_saliency"]
+    common = ["nam", "ig", get_method("sig_lid_ig", relu_average="n_sample"), "edge_saliency"]
+    pope = ["cg", "cam", "grad_cam", "grad_cam_avg", "eb", "c_eb"]  # Pope et al., GCN graphs
     for model_name in sys.argv[1:]:
+        methods = common + (pope if model_name == "graph-gcn-mean" else [])
         model, params, graph = build(model_name, seed=2, dtype=np.float32)
         paths = ["general", "auto"] if model_name.startswith("gcn") else ["general"]
         for path in paths:
@@ -47,7 +49,13 @@ SHARDED_SCRIPT = textwrap.dedent(
     "models",
     [
         ["gcn-2"],
-        pytest.param(["gcn-1", "gcn-3", "gat", "gin", "sage", "plain"], marks=pytest.mark.slow),
+        pytest.param(
+            [
+                *("gcn-1", "gcn-3", "gat", "gin", "sage", "plain"),
+                *("graph-gcn-mean", "graph-gin-sum", "graph-sage-max"),
+            ],
+            marks=pytest.mark.slow,
+        ),
     ],
     ids=["gcn", "other-models"],
 )

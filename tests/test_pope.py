@@ -375,3 +375,23 @@ def test_pope_metrics_of_every_method_on_an_untrained_classifier(tiny):
         out = pope_metrics(model, params, dataset, results[name])
         assert out["graphs"] == 3
         assert 0.0 <= out["sparsity"] <= 1.0 and np.all(np.abs(out["fidelity_per_class"]) <= 1.0)
+
+
+def test_pope_methods_are_independent_of_chunking_and_never_recompile():
+    """The shared engine checks for Pope et al.'s methods (not in the float64 table: their
+    references are the dense ones above): many small chunks give the same maps, and a second
+    call with other parameters compiles nothing."""
+    from jgattr.attribution import compilation_count
+    from tests.attribution_helpers import TARGETS, build
+
+    model, params, graph = build("graph-gcn-mean", seed=5, dtype=np.float32)
+    methods = [get_method(name, **kwargs) for name, kwargs in METHODS.items()]
+    one = explain(model, params, graph, methods=methods, targets=TARGETS)
+    many = explain(model, params, graph, methods=methods, targets=TARGETS, memory_budget_mb=5e-4)
+    for name in one:
+        assert many[name].stats["chunks"] > one[name].stats["chunks"], name
+        np.testing.assert_array_equal(many[name].sources, one[name].sources)
+        np.testing.assert_allclose(many[name].values, one[name].values, rtol=1e-5, atol=1e-6)
+    before = compilation_count()
+    explain(model, jax.tree.map(lambda a: a * 1.1, params), graph, methods=methods, targets=TARGETS)
+    assert compilation_count() == before
