@@ -31,8 +31,10 @@ def graph_layout(num_nodes: int, edges: np.ndarray) -> np.ndarray:
     hops = shortest_path(adjacency.tocsr(), directed=False, unweighted=True)
     finite = hops[np.isfinite(hops)]
     hops[~np.isfinite(hops)] = finite.max() + _UNREACHABLE
-    positions = _classical_mds(hops)
-    return _smacof(hops, positions)
+    # symmetric nodes (two sides of a ring) coincide in the MDS start; a fixed small jitter lets
+    # the stress majorization pull them apart
+    jitter = np.random.default_rng(0).normal(scale=0.05, size=(num_nodes, 2))
+    return _smacof(hops, _classical_mds(hops) + jitter)
 
 
 def _classical_mds(distances: np.ndarray) -> np.ndarray:
