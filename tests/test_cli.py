@@ -29,7 +29,7 @@ OPTIONS = {  # each command lists exactly the options it uses
     "train": (*COMMON, "--seed", "--epochs", "--overwrite"),
     "explain": (*COMMON, "--checkpoint", *EXPLAIN, "--overwrite", "--distributed"),
     "evaluate": (*COMMON, "--mode"),
-    "niv": (*COMMON, "--node"),
+    "niv": (*COMMON, "--node", "--graph"),
     "run": (*COMMON, "--seed", "--epochs", *EXPLAIN, "--overwrite", "--distributed"),
 }
 

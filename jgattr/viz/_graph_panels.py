@@ -8,13 +8,16 @@ refined by a few stress-majorization (SMACOF) steps, so bonded atoms sit one uni
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import shortest_path
 
 from jgattr.viz._checks import finite_array
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _SMACOF_STEPS = 60
 _UNREACHABLE = 2.0  # distance, in hops beyond the largest finite one, between components
@@ -88,6 +91,8 @@ def graph_panels(
     Returns:
       A matplotlib figure (rows: classes, columns: methods).
     """
+    from matplotlib.figure import Figure
+
     values = {name: finite_array(v, f"maps[{name!r}]") for name, v in maps.items()}
     if not values:
         raise ValueError("maps must hold at least one method's relevance")
