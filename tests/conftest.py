@@ -39,6 +39,8 @@ SLOW_TESTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("test_cli.py", "test_cli_smoke_run", ()),
     ("test_cli.py", "test_cli_evaluate_and_niv_on_a_trained_run", ()),
     ("test_cli.py", "test_cli_run_trains_explains_evaluates_and_reports", ()),
+    # 24 (with a benchmark running beside it): configs/ogbn-arxiv.toml trained and explained
+    ("test_ogb.py", "test_shipped_config_trains_and_explains_through_the_cli", ()),
     # 61 for 3 of 3: an 8000-point dense path integral per target
     ("test_attribution.py", "test_exact_relu_averages_match_a_dense_path_integral", ()),
 )

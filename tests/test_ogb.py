@@ -10,14 +10,17 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from jgattr.cli import main
 from jgattr.data import OGB_DATASETS, ChecksumError, DataError, _csv_gz, _ogb, load_dataset
 from jgattr.data._csv_gz import read_csv_gz
+from tests.conftest import REPO
 
 EDGES = [(0, 1), (1, 2), (2, 0), (1, 0), (3, 4), (4, 4), (5, 3)]  # (1,0) repeats, (4,4) loop
 NUM_NODES = 6
@@ -230,3 +233,15 @@ def test_integers_refuse_decimals_and_empty_tables() -> None:
         read_csv_gz(io.BytesIO(gzip.compress(b"")), "i.csv.gz", np.int64)
     with pytest.raises(DataError, match="cannot decompress"):
         read_csv_gz(io.BytesIO(b"0,1\n"), "i.csv.gz", np.int64)
+
+
+def test_shipped_config_trains_and_explains_through_the_cli(tmp_path) -> None:
+    """configs/ogbn-arxiv.toml end to end on the tiny zip (its hash is not the pinned one)."""
+    data_dir = _write_zip(tmp_path / "data" / "arxiv.zip", _members()).parent
+    common = ["--config", str(REPO / "configs" / "ogbn-arxiv.toml"), "--out", str(tmp_path / "run")]
+    common += ["--data-dir", str(data_dir), "--no-verify-checksums"]
+    assert main(["train", *common, "--epochs", "2"]) == 0
+    assert main(["explain", *common, "--methods", "nam"]) == 0
+    summary = json.loads((tmp_path / "run" / "train.json").read_text())
+    assert summary["dataset"] == "ogbn-arxiv" and summary["epochs"] == 2
+    assert (tmp_path / "run" / "attributions_nam.npz").is_file()
