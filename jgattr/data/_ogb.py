@@ -207,6 +207,8 @@ def read_ogb_zip(name: str, path: Path, spec: OgbSpec) -> Dataset:
         member = raw + "edge.csv.gz"
         edges = _rows(_table(archive, member, np.int64), member, num_edges, 2)
         edges = _node_ids(edges, member, num_nodes)
+        senders, receivers = undirected_edges(edges[:, 0], edges[:, 1], num_nodes)
+        del edges  # ogbn-products: 1 GB, freed before the features are parsed
         member = raw + "node-feat.csv.gz"
         features = _rows(_table(archive, member, np.float32), member, num_nodes)
         member = raw + "node-label.csv.gz"
@@ -214,8 +216,6 @@ def read_ogb_zip(name: str, path: Path, spec: OgbSpec) -> Dataset:
             _rows(_table(archive, member, np.int64), member, num_nodes, 1), member, spec.num_classes
         )
         masks = _split_masks(archive, f"{spec.folder}/split/{spec.split}/", num_nodes)
-    senders, receivers = undirected_edges(edges[:, 0], edges[:, 1], num_nodes)
-    del edges
     return make_dataset(
         name,
         features=features,
