@@ -10,8 +10,10 @@ and 245 million feature values, so :func:`read_csv_gz` never loops over lines in
 * the row structure of a block is checked with numpy on its bytes: the positions of the newlines
   and commas give the number of fields on every line, which must equal the first line's;
 * the values are parsed by numpy's C parser, ``np.fromstring(..., sep=",")`` on the block with
-  newlines turned into commas (about 2 million decimals or 10 million integers a second on one
-  slow core; pandas is not a dependency and ``np.loadtxt`` is slower);
+  newlines turned into commas (pandas is not a dependency; ``np.loadtxt`` measured 1.7 times
+  slower, a pure-numpy digit parser no faster). Measured on a loaded 2-core machine: an
+  arxiv-sized feature table (21.7M decimals) in 3 to 7 s, ogbn-products' 61.9M-line edge table in
+  39 s, gzip included;
 * only when a block fails is it scanned line by line, so the error names the line.
 
 Errors name the table (``arxiv/raw/node-feat.csv.gz``), the 1-based line and its text.

@@ -16,7 +16,7 @@ holding, below a folder named after the zip,
 Other members (``mapping/``, ``raw/node_year.csv.gz``, ``RELEASE_v1.txt``) are not read. Nothing
 is extracted or unpickled: members are streamed from the zip and parsed by
 :func:`~jgattr.data._csv_gz.read_csv_gz` (vectorized, in blocks; ogbn-products' 62M edges and
-245M feature values parse in minutes on one core, not hours).
+245M feature values parse in minutes, not hours; see that module for measurements).
 
 Graph: every edge is kept in both directions, self loops and duplicates dropped
 (:func:`~jgattr.data._dataset.undirected_edges`), as for every :class:`Dataset`. ogbn-products is
