@@ -31,11 +31,12 @@ class DataConfig:
     """The ``[data]`` table.
 
     Attributes:
-      name: a dataset name (``cora``, ``citeseer``, ``pubmed``, ``pubmed-structure``, a
-        synthetic benchmark such as ``ba-shapes``) or a path to a ``.npz`` graph; or a graph
+      name: a dataset name (``cora``, ``citeseer``, ``pubmed``, ``pubmed-structure``,
+        ``ogbn-arxiv``, ``ogbn-products``, a synthetic benchmark such as ``ba-shapes``) or a path
+        to a ``.npz`` graph; or a graph
         classification dataset (``ba-2motifs``, ``tu:MUTAG``, ``moleculenet:bbbp``, ...).
       normalize_features: row-normalize features (Kipf & Welling; node datasets).
-      verify_checksums: refuse Planetoid files whose SHA-256 does not match.
+      verify_checksums: refuse Planetoid files (or OGB zips) whose SHA-256 does not match.
       seed: seed of a generated graph dataset (BA-2Motifs) and of random graph splits.
       smiles_column: a local molecule ``.csv``: the column holding SMILES.
       label_column: a local molecule ``.csv``: the column holding the 0/1 label.

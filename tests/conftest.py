@@ -44,6 +44,8 @@ SLOW_TESTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # 60-90 each: `jgattr run` on a TU zip and on a SMILES file (train, explain, evaluate, draw)
     ("test_graph_tasks.py", "test_jgattr_run_on_a_tu_zip", ()),
     ("test_graph_tasks.py", "test_jgattr_run_on_smiles", ()),
+    # 24 (with a benchmark running beside it): configs/ogbn-arxiv.toml trained and explained
+    ("test_ogb.py", "test_shipped_config_trains_and_explains_through_the_cli", ()),
     # 61 for 3 of 3: an 8000-point dense path integral per target
     ("test_attribution.py", "test_exact_relu_averages_match_a_dense_path_integral", ()),
 )

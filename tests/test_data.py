@@ -92,6 +92,7 @@ def test_public_surface() -> None:
         [
             "DATASETS",
             "GRAPH_DATASETS",
+            "OGB_DATASETS",
             "ChecksumError",
             "DataError",
             "Dataset",

@@ -206,7 +206,10 @@ def undirected_edges(
     s = np.concatenate([senders, receivers]).astype(np.int64)
     r = np.concatenate([receivers, senders]).astype(np.int64)
     keep = s != r
-    keys = np.unique(r[keep] * num_nodes + s[keep])
+    keys = np.sort(r[keep] * num_nodes + s[keep])
+    # Sort and drop repeats rather than np.unique: numpy 2.4's hash-based unique took 12 s for
+    # 4.6M keys where this takes 0.1 s (ogbn-products has 124M).
+    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.size else keys
     return (keys % num_nodes).astype(np.int32), (keys // num_nodes).astype(np.int32)
 
 

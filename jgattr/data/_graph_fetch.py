@@ -1,12 +1,13 @@
-"""Finding, downloading and verifying the files of the graph-classification datasets.
+"""Finding, downloading and verifying the files of the graph-classification and OGB datasets.
 
-A file (``MUTAG.zip``, ``BBBP.csv``, ...) of a source (``tu`` or ``moleculenet``) is looked for in
+A file (``MUTAG.zip``, ``BBBP.csv``, ``arxiv.zip``, ...) of a source (``tu``, ``moleculenet`` or
+``ogb``) is looked for in
 
 1. the data directory (the ``data_dir`` argument, else ``$JGATTR_DATA_DIR``), when one is given;
 2. the user cache ``<cache_root>/<source>`` (``~/.cache/jgattr/tu``, ...);
 3. else it is downloaded into that cache (atomically, see :func:`download_file`) from the
-   source's base URL, overridable with ``$JGATTR_TU_URL`` / ``$JGATTR_MOLECULENET_URL`` (e.g. a
-   ``file://`` mirror), unless ``download=False``.
+   source's base URL, overridable with ``$JGATTR_TU_URL`` / ``$JGATTR_MOLECULENET_URL`` /
+   ``$JGATTR_OGB_URL`` (e.g. a ``file://`` mirror), unless ``download=False``.
 
 Checksums (trust on first use): neither the TU collection nor MoleculeNet publishes SHA-256 sums,
 and no hash could be established from an independent second source, so none is pinned. Instead
@@ -14,7 +15,10 @@ the SHA-256 of a file is recorded beside it in ``<file>.sha256`` the first time 
 after its download, or at its first load from a data directory) and every later load compares the
 file with that record: a file that changes after first use (truncated, corrupted, replaced)
 raises :class:`ChecksumError` instead of silently giving other data. Where the folder is
-read-only nothing is recorded and the file is used as is.
+read-only nothing is recorded and the file is used as is. The OGB archives have pinned hashes
+instead (:mod:`jgattr.data._ogb`): :func:`locate_file` finds or downloads them (a download is
+checked against the pin as it streams) and the loader hashes them in streaming, never whole in
+memory.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ SOURCES: dict[str, tuple[str, str]] = {
         "JGATTR_MOLECULENET_URL",
         "https://deepchemdata.s3-us-west-1.amazonaws.com/datasets/",
     ),
+    "ogb": ("JGATTR_OGB_URL", "https://snap.stanford.edu/ogb/data/nodeproppred/"),
 }
 RECORD_SUFFIX = ".sha256"
 
@@ -73,6 +78,51 @@ def _verified_bytes(path: Path) -> bytes:
     return data
 
 
+def locate_file(
+    dataset: str,
+    source: str,
+    filename: str,
+    *,
+    data_dir: str | os.PathLike | None,
+    download: bool,
+    expected: str | None = None,
+) -> Path:
+    """Find (or download) one file; its content is not read here.
+
+    Args:
+      dataset: the dataset name, for messages (``"tu:MUTAG"``).
+      source: a key of :data:`SOURCES`: the cache sub-folder and the base URL.
+      filename: the file's name in the data directory, the cache and at the base URL.
+      data_dir: searched first (else ``$JGATTR_DATA_DIR`` when set).
+      download: download the file into the cache when it is found nowhere.
+      expected: the SHA-256 a download must have (``None``: any).
+
+    Returns:
+      The file's path.
+
+    Raises:
+      DataError: not found (and not downloadable), naming the folders searched and the fix.
+      ChecksumError: the download does not have the ``expected`` hash; nothing is written.
+    """
+    dirs = _search_dirs(source, data_dir)
+    path = next((d / filename for d in dirs if (d / filename).is_file()), None)
+    note = "Downloads are disabled (download=False)."
+    if path is None and download:
+        env, default = SOURCES[source]
+        url = base_url(env, default, filename) + filename
+        try:
+            path = download_file(url, dirs[-1], filename, expected, f"check {env}")
+        except DownloadFailed as err:
+            note = f"Download failed: {err}."
+    if path is None:
+        raise DataError(
+            f"{dataset}: {filename} not found. Searched: {', '.join(map(str, dirs))}. {note}\n"
+            f"To fix: copy {filename} into {dirs[0]}, set {DATA_DIR_ENV} (CLI: --data-dir) to a "
+            f"folder that holds it, or set {SOURCES[source][0]} to a mirror."
+        )
+    return path
+
+
 def fetch_file(
     dataset: str,
     source: str,
@@ -97,20 +147,5 @@ def fetch_file(
       DataError: not found (and not downloadable), naming the folders searched and the fix.
       ChecksumError: the file differs from the hash recorded at its first use.
     """
-    dirs = _search_dirs(source, data_dir)
-    path = next((d / filename for d in dirs if (d / filename).is_file()), None)
-    note = "Downloads are disabled (download=False)."
-    if path is None and download:
-        env, default = SOURCES[source]
-        url = base_url(env, default, filename) + filename
-        try:
-            path = download_file(url, dirs[-1], filename, None, f"check {env}")
-        except DownloadFailed as err:
-            note = f"Download failed: {err}."
-    if path is None:
-        raise DataError(
-            f"{dataset}: {filename} not found. Searched: {', '.join(map(str, dirs))}. {note}\n"
-            f"To fix: copy {filename} into {dirs[0]}, set {DATA_DIR_ENV} (CLI: --data-dir) to a "
-            f"folder that holds it, or set {SOURCES[source][0]} to a mirror."
-        )
+    path = locate_file(dataset, source, filename, data_dir=data_dir, download=download)
     return path, _verified_bytes(path)

@@ -42,6 +42,7 @@ import scipy.sparse as sp
 from jgattr.data._dataset import DataError, Dataset, make_dataset, row_normalize, undirected_edges
 from jgattr.data._fetch import locate_files, read_file
 from jgattr.data._npz import load_npz
+from jgattr.data._ogb import OGB_DATASETS, load_ogb
 from jgattr.data._safe_pickle import load_adjacency, load_dense, load_sparse
 from jgattr.data._synthetic import SYNTHETIC, synthetic_dataset
 
@@ -259,7 +260,7 @@ def load_dataset(
     verify_checksums: bool = True,
     download: bool = True,
 ) -> Dataset:
-    """Load a Planetoid dataset (public split), a synthetic benchmark or a ``.npz`` graph.
+    """Load a Planetoid or OGB dataset (official split), a synthetic benchmark or a ``.npz`` graph.
 
     Files are looked up in ``data_dir`` (else ``$JGATTR_DATA_DIR``, else the user cache), then in
     the user cache, then downloaded into the cache (see :mod:`jgattr.data._fetch`).
@@ -269,9 +270,13 @@ def load_dataset(
         passed to :func:`load_npz` (``data_dir``, ``verify_checksums`` and ``download`` are then
         unused); or one of :data:`~jgattr.data.SYNTHETIC` (case-insensitive), generated offline by
         :func:`~jgattr.data.synthetic_dataset` with its default seed (the other arguments are then
-        unused: no files are read, features are not normalized).
-      data_dir: directory holding the ``ind.<name>.<part>`` files.
-      normalize_features: divide each feature row by its sum (zero rows stay zero).
+        unused: no files are read, features are not normalized); or one of
+        :data:`~jgattr.data.OGB_DATASETS` (``ogbn-arxiv``, ``ogbn-products``), read from the
+        released zip by :func:`~jgattr.data._ogb.load_ogb` (features as released, never
+        normalized; arxiv's citations symmetrized).
+      data_dir: directory holding the ``ind.<name>.<part>`` files (or the OGB zip).
+      normalize_features: divide each feature row by its sum (zero rows stay zero); Planetoid and
+        ``.npz`` only.
       verify_checksums: refuse local files whose SHA-256 differs from the published one.
       download: download missing files into the cache.
 
@@ -279,7 +284,7 @@ def load_dataset(
       The :class:`Dataset`: Cora ``N=2708, E=10556, F=1433, C=7``, split 140/500/1000;
       Citeseer ``3327, 9104, 3703, 6``, 120/500/1000 (15 unlabeled nodes, label ``-1``);
       Pubmed and ``pubmed-structure`` ``19717, 88648, 500, 3``, 60/500/1000; the synthetic
-      benchmarks carry a ``ground_truth``.
+      benchmarks carry a ``ground_truth``; OGB sizes in :func:`~jgattr.data._ogb.load_ogb`.
 
     Raises:
       DataError: unknown name, missing files (one message naming every file and directory),
@@ -299,11 +304,15 @@ def load_dataset(
     key = name.strip().lower()
     if key in SYNTHETIC:
         return synthetic_dataset(key)
+    if key in OGB_DATASETS:
+        return load_ogb(
+            key, data_dir=data_dir, verify_checksums=verify_checksums, download=download
+        )
     if key not in DATASETS:
         raise DataError(
             f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)} (Planetoid), "
-            f"{', '.join(SYNTHETIC)} (synthetic, generated offline), or pass the path of a "
-            ".npz file"
+            f"{', '.join(OGB_DATASETS)} (OGB), {', '.join(SYNTHETIC)} (synthetic, generated "
+            "offline), or pass the path of a .npz file"
         )
     return _load_planetoid(
         key,
