@@ -3,11 +3,13 @@
 from jgattr.attribution._cache import cache_info, clear_caches
 from jgattr.attribution._engine import PATHS, explain
 from jgattr.attribution._execute import compilation_count
+from jgattr.attribution._gnn_explainer import gnn_explainer
 from jgattr.attribution._gradients import (
     edge_integrated_gradients,
     edge_saliency,
     integrated_gradients,
     nam,
+    node_and_edge_integrated_gradients,
     saliency,
 )
 from jgattr.attribution._lid import lid_ig, lid_taylor, sig_lid_ig, sig_lid_taylor, st_lid_taylor
@@ -42,10 +44,12 @@ __all__ = [
     "exact_relu_average",
     "explain",
     "get_method",
+    "gnn_explainer",
     "integrated_gradients",
     "lid_ig",
     "lid_taylor",
     "nam",
+    "node_and_edge_integrated_gradients",
     "prepare_data",
     "quadrature",
     "saliency",

@@ -132,7 +132,7 @@ def _walk_program(method: Method, problem: _Problem, x_ref) -> ChunkProgram:
 
 def _general_program(method: Method, problem: _Problem, x_ref, feature_level: bool):
     model, graph = problem.model, problem.prepared.on_device
-    projected = uses_projection(model, feature_level)
+    projected = uses_projection(model, feature_level) and not method.needs_features
     inputs = problem.at_input.projected if projected else graph.nodes
     inputs_ref = reference_inputs(model, problem.params, x_ref, projected)
     width = int(inputs.shape[1])

@@ -67,6 +67,10 @@ def general_chunk(method: Method, model: Explainable, projected: bool, feature_l
                 ],
                 edge_ones=jnp.ones_like(union.edges),
                 to_input=to_input,
+                joint_logits=lambda h, m: apply(
+                    params, union._replace(nodes=h, edges=union.edges * m)
+                )[target_copy],
+                chunk=chunk,
             ),
             union.nodes,
             inputs_ref[chunk["copy_node"]],

@@ -37,6 +37,11 @@ class UnionModel(NamedTuple):
         the chunk (a constant would be replicated, and its gradient summed over devices).
       to_input: maps a gradient with respect to the copies' inputs back to the features X
         (``g ↦ g Wᵀ`` when the engine differentiates in ``P = X W`` space; else identity).
+      joint_logits: ``(x [S, F], m [E]) -> [T, C]``, the logits when the copies have inputs
+        ``x`` and every union edge's weight is scaled by ``m`` (node and edge masks together).
+      chunk: the padded chunk structure (``_plan.chunk_structure``: ``copy_target``,
+        ``edge_target``, ``copy_node``, ``senders``, ``receivers``, ``n_node``, ``n_edge``...),
+        for methods with per-target state (GNNExplainer's masks and per-target losses).
     """
 
     logits: Callable[[Array], Array]
@@ -45,6 +50,8 @@ class UnionModel(NamedTuple):
     edge_logits: Callable[[Array], Array] | None = None
     edge_ones: Array | None = None
     to_input: Callable[[Array], Array] = lambda g: g
+    joint_logits: Callable[[Array, Array], Array] | None = None
+    chunk: dict[str, Array] | None = None
 
 
 class Contribution(NamedTuple):
@@ -116,6 +123,8 @@ class Method:
       needs_input_gradient: the general path maps its gradient back to the features X
         (saliency's ``|∂f/∂X|`` is not a P-space quantity).
       walks_only: the method exists on the walk-sum path only (exact ReLU path averages).
+      needs_features: the general path works on the features X, never on ``P = X W``
+        (a mask on single features, GNNExplainer's ``attributes``).
     """
 
     name: str
@@ -128,6 +137,7 @@ class Method:
     level: str = "node"
     needs_input_gradient: bool = False
     walks_only: bool = False
+    needs_features: bool = False
 
     def reference(self, x: Array) -> Array:
         """The reference input X̂ ``[N, F]`` for features ``x [N, F]`` (on x's device)."""

@@ -1,13 +1,16 @@
 """The registry of methods: every factory by name, and :func:`get_method`."""
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
+from jgattr.attribution._gnn_explainer import gnn_explainer
 from jgattr.attribution._gradients import (
     edge_integrated_gradients,
     edge_saliency,
     integrated_gradients,
     nam,
+    node_and_edge_integrated_gradients,
     saliency,
 )
 from jgattr.attribution._lid import lid_ig, lid_taylor, sig_lid_ig, sig_lid_taylor, st_lid_taylor
@@ -24,8 +27,22 @@ METHODS: dict[str, Callable[..., Method]] = {
     "sig_lid_ig": sig_lid_ig,
     "edge_saliency": edge_saliency,
     "edge_integrated_gradients": edge_integrated_gradients,
+    "node_and_edge_integrated_gradients_nodes": functools.partial(
+        node_and_edge_integrated_gradients, level="node"
+    ),
+    "node_and_edge_integrated_gradients_edges": functools.partial(
+        node_and_edge_integrated_gradients, level="edge"
+    ),
+    # one optimization, two results: the edge mask (level "edge") and the node mask ("node")
+    "gnn_explainer": gnn_explainer,
+    "gnn_explainer_nodes": functools.partial(gnn_explainer, level="node"),
 }
-ALIASES = {"ig": "integrated_gradients", "edge_ig": "edge_integrated_gradients"}
+ALIASES = {
+    "ig": "integrated_gradients",
+    "edge_ig": "edge_integrated_gradients",
+    "node_and_edge_ig_nodes": "node_and_edge_integrated_gradients_nodes",
+    "node_and_edge_ig_edges": "node_and_edge_integrated_gradients_edges",
+}
 
 
 def get_method(name: str | Method, **hyperparameters: Any) -> Method:
