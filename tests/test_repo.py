@@ -121,7 +121,14 @@ def test_subpackage_surfaces_are_documented():
             "neighbourhoods",
             "roc_auc",
         },
-        jgattr.viz: {"curves_figure", "niv_figure", "niv_panel", "niv_scores", "save_figure"},
+        jgattr.viz: {
+            "curves_figure",
+            "niv_figure",
+            "niv_panel",
+            "niv_scores",
+            "save_figure",
+            "subgraph_figure",
+        },
     }
     for module, names in expected.items():
         assert set(module.__all__) == names, module.__name__

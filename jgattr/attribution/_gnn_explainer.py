@@ -86,9 +86,11 @@ def _keys(seed: int, stream: int, restart: Array, node: Array, cls: Array, posit
     return jax.vmap(one)(node, cls, position)
 
 
-def _init(layout: _Layout, classes, restart, *, seed, node_mask_type, edges, features, dtype):
-    """PyG's initial masks: node ``N(0, 0.1²)``; edge ``N(0, 2 / N_t)`` with ``N_t`` the nodes of
-    the target's computation graph (PyG: ``calculate_gain('relu') · sqrt(2 / (2 N))``)."""
+def _init(
+    layout: _Layout, classes, restart, *, seed, node_mask_type, edges, features, dtype, init_nodes
+):
+    """PyG's initial masks: node ``N(0, 0.1²)``; edge ``N(0, 2 / N)`` with N = ``init_nodes``, or
+    the nodes of the target's computation graph (PyG: ``calculate_gain('relu') · sqrt(2 / 2N)``)."""
     params = {}
     normal = lambda keys, shape: jax.vmap(lambda k: jax.random.normal(k, shape, dtype))(keys)
     if edges:
@@ -96,7 +98,8 @@ def _init(layout: _Layout, classes, restart, *, seed, node_mask_type, edges, fea
         keys = _keys(
             seed, _EDGE_STREAM, restart, layout.target_node[t], classes[t], layout.edge_position
         )
-        std = jnp.sqrt(2.0) * jnp.sqrt(1.0 / jnp.maximum(layout.target_nodes[t], 1))
+        nodes = layout.target_nodes[t] if init_nodes is None else jnp.full_like(t, init_nodes)
+        std = jnp.sqrt(2.0) * jnp.sqrt(1.0 / jnp.maximum(nodes, 1))
         params["edge"] = normal(keys, ()) * std.astype(dtype)
     if node_mask_type in ("object", "attributes"):
         t = layout.copy_target
@@ -180,6 +183,7 @@ def _optimize(model, layout, x, classes, restart, settings) -> dict:
         edges=settings["edge_mask"],
         features=x.shape[1],
         dtype=x.dtype,
+        init_nodes=settings["init_nodes"],
     )
     coeffs, optimizer = settings["coeffs"], optax.adam(settings["lr"])
 
@@ -235,6 +239,7 @@ def gnn_explainer(
     mask_self_loops: bool = False,
     restarts: int = 1,
     seed: int = 0,
+    init_nodes: int | None = None,
     level: str = "edge",
     statistic: str = "mean",
 ) -> Method:
@@ -270,6 +275,9 @@ def gnn_explainer(
       restarts: R independent initializations per target; the result is their mean mask
         (``statistic="mean"``) or the per-element standard deviation (``statistic="std"``).
       seed: the PRNG seed.
+      init_nodes: the N of the edge mask's initial ``N(0, 2 / N)``; ``None``: the nodes of each
+        target's computation graph. PyG uses the whole graph's node count: pass it to start
+        from PyG's (smaller) initial spread.
       level: ``"edge"``: the edge mask, an edge-level result (method ``gnn_explainer``);
         ``"node"``: the node mask summed over features per node (method
         ``gnn_explainer_nodes``; ``feature_level=True`` keeps features).
@@ -285,6 +293,8 @@ def gnn_explainer(
     check_choice("node_mask_type", node_mask_type, NODE_MASK_TYPES)
     check_choice("level", level, LEVELS)
     check_choice("statistic", statistic, STATISTICS)
+    if init_nodes is not None and (not isinstance(init_nodes, int) or init_nodes < 1):
+        raise ValueError(f"init_nodes must be None or an integer >= 1, got {init_nodes!r}")
     for name, value in (("epochs", epochs), ("restarts", restarts)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
@@ -307,6 +317,7 @@ def gnn_explainer(
         "mask_self_loops": mask_self_loops,
         "restarts": restarts,
         "seed": seed,
+        "init_nodes": init_nodes,
     }
     hyperparameters = {k: v for k, v in settings.items() if k != "coeffs"}
     hyperparameters |= coeffs._asdict() | {"statistic": statistic}

@@ -1,4 +1,4 @@
-"""Plots of attributions: NIV neighbourhood figures and deletion curves.
+"""Plots of attributions: NIV neighbourhood figures, subgraph figures and deletion curves.
 
 Every function takes numpy arrays and returns a :class:`matplotlib.figure.Figure` built with the
 object-oriented API (no pyplot state, no window); matplotlib is imported only when a plot is drawn.
@@ -7,6 +7,7 @@ object-oriented API (no pyplot state, no window); matplotlib is imported only wh
 from jgattr.viz._curves import curves_figure, save_figure
 from jgattr.viz._niv import niv_figure, niv_panel
 from jgattr.viz._niv_input import niv_scores
+from jgattr.viz._subgraph import subgraph_figure
 
 __all__ = [
     "curves_figure",
@@ -14,4 +15,5 @@ __all__ = [
     "niv_panel",
     "niv_scores",
     "save_figure",
+    "subgraph_figure",
 ]
