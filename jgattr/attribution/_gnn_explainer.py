@@ -132,10 +132,17 @@ def _masked_logits(model: UnionModel, layout: _Layout, x, params, mask_self_loop
     return model.joint_logits(x, edge)
 
 
+def _per_target_sum(values, segments, num_targets):
+    """``[T]`` sum of ``values [rows, ...]`` per target; ``segments [rows]``: each row's target.
+    Rows are reduced first, so the scatter runs over rows, never over rows x features."""
+    rows = values.reshape(values.shape[0], -1).sum(-1)
+    return jax.ops.segment_sum(rows, segments, num_targets)
+
+
 def _per_target_mean(values, hard, segments, num_targets):
     """``[T]`` mean of ``values`` over each target's hard elements (0 for a target with none)."""
-    total = jax.ops.segment_sum(jnp.where(hard, values, 0.0), segments, num_targets)
-    count = jax.ops.segment_sum(hard.astype(values.dtype), segments, num_targets)
+    total = _per_target_sum(jnp.where(hard, values, 0.0), segments, num_targets)
+    count = _per_target_sum(hard.astype(values.dtype), segments, num_targets)
     return total / jnp.maximum(count, 1.0)
 
 
@@ -148,15 +155,13 @@ def _regularizer(params, hard, layout: _Layout, coeffs: Coefficients, num_target
     total = jnp.zeros((num_targets,), next(iter(params.values())).dtype)
     if "edge" in params:
         m, h, seg = jax.nn.sigmoid(params["edge"]), hard["edge"], layout.edge_target
-        size = jax.ops.segment_sum(jnp.where(h, m, 0.0), seg, num_targets)
+        size = _per_target_sum(jnp.where(h, m, 0.0), seg, num_targets)
         ent = _per_target_mean(_entropy(m, coeffs.eps), h, seg, num_targets)
         total += coeffs.edge_size * size + coeffs.edge_ent * ent
     if "node" in params:
         m, h = jax.nn.sigmoid(params["node"]), hard["node"]
         per_target = m.shape[0] == num_targets  # common_attributes
         seg = jnp.arange(num_targets) if per_target else layout.copy_target
-        seg = jnp.broadcast_to(seg[:, None], m.shape).reshape(-1)
-        m, h = m.reshape(-1), h.reshape(-1)
         size = _per_target_mean(m, h, seg, num_targets)
         ent = _per_target_mean(_entropy(m, coeffs.eps), h, seg, num_targets)
         total += coeffs.node_feat_size * size + coeffs.node_feat_ent * ent
