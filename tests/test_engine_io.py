@@ -23,6 +23,7 @@ SHARDED_SCRIPT = textwrap.dedent(
     from jgattr.attribution import explain, get_method
     from tests.attribution_helpers import TARGETS, build
     methods = ["nam", "ig", get_method("sig_lid_ig", relu_average="n_sample"), "edge_saliency"]
+    methods += [get_method("gnn_explainer", epochs=10), get_method("node_and_edge_ig_edges")]
     for model_name in sys.argv[1:]:
         model, params, graph = build(model_name, seed=2, dtype=np.float32)
         paths = ["general", "auto"] if model_name.startswith("gcn") else ["general"]
