@@ -105,11 +105,11 @@ def _one_target(model, params, graph, a, c, restart, kw):
     return row
 
 
-def reference_gnn_explainer(model, params, graph, classes, **kw) -> np.ndarray:
-    """``[T, E]`` edge masks (``level="edge"``) or ``[T, N]`` node masks, mean over restarts
-    (``statistic="std"``: their standard deviation)."""
+def reference_gnn_explainer(model, params, graph, classes, targets=TARGETS, **kw) -> np.ndarray:
+    """``[T, E]`` edge masks (``level="edge"``) or ``[T, N]`` node masks of ``targets`` (with
+    their ``classes``), mean over restarts (``statistic="std"``: their standard deviation)."""
     rows = []
-    for a, c in zip(TARGETS, classes, strict=True):
+    for a, c in zip(targets, classes, strict=True):
         runs = np.stack(
             [
                 _one_target(model, params, graph, int(a), int(c), r, kw)
