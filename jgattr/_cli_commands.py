@@ -171,6 +171,25 @@ def _niv(args: argparse.Namespace) -> int:
     return 0
 
 
+def _subgraph(args: argparse.Namespace) -> int:
+    from jgattr.jobs import subgraph_run
+
+    config = _start(args)
+    with _reading(args):
+        say(args, f"drawing the subgraph figure of node {args.node} ...")
+        paths = subgraph_run(
+            config,
+            args.out,
+            args.node,
+            edge_method=args.edge_method,
+            node_method=args.node_method,
+            top_k=args.top_k,
+            data_dir=args.data_dir,
+        )
+        print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from jgattr.jobs import write_report
 
@@ -196,5 +215,6 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "explain": _explain,
     "evaluate": _evaluate,
     "niv": _niv,
+    "subgraph": _subgraph,
     "run": _run,
 }

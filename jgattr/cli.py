@@ -234,6 +234,27 @@ def _build_parser() -> argparse.ArgumentParser:
     which.add_argument(
         "--graph", type=_int_at_least(0), help="a graph id (graph classification datasets)"
     )
+    subgraph = _add_command(
+        commands,
+        "subgraph",
+        "subgraph figure of one node: its computation graph, edges and nodes drawn by relevance",
+        "Draw the computation graph of --node with edge width/opacity from an edge method "
+        "(GNNExplainer, edge IG, ...) and node size/opacity from a node method (PNG and SVG).",
+    )
+    subgraph.add_argument("--node", type=_int_at_least(0), required=True, help="the target node id")
+    subgraph.add_argument(
+        "--edge-method",
+        default=None,
+        help="edge method (default: the first of [explain] methods, else gnn_explainer)",
+    )
+    subgraph.add_argument(
+        "--node-method",
+        default=None,
+        help="node method (default: the edge method's node part, else the first configured)",
+    )
+    subgraph.add_argument(
+        "--top-k", type=_int_at_least(1), default=30, help="undirected edges drawn (default 30)"
+    )
     run = _add_command(
         commands,
         "run",

@@ -32,12 +32,17 @@ from tests.attribution_helpers import (
     random_graph,
     reference_edge_method,
     reference_lid,
+    reference_node_and_edge_ig,
     reference_node_gradient_method,
 )
+from tests.gnn_explainer_reference import reference_gnn_explainer
 
-# name, factory kwargs, reference: ("grad" | "edge" | "lid", kwargs)
+# name, factory kwargs, reference: ("grad" | "edge" | "lid" | "joint" | "gnnx", kwargs)
+JOINT = {"n_steps": 10, "quadrature_rule": "gauss_legendre"}
+GNNX_NODES = {"epochs": 12, "node_mask_type": "attributes", "restarts": 2}
 METHOD_TABLE = [
     ("saliency", {}, ("grad", {})),
+    ("saliency", {"absolute": False}, ("grad", {"absolute": False})),
     ("nam", {}, ("grad", {})),
     (
         "integrated_gradients",
@@ -72,6 +77,10 @@ METHOD_TABLE = [
         {"n_steps": 12, "quadrature_rule": "riemann_middle"},
         ("edge", {"n_steps": 12, "quadrature_rule": "riemann_middle"}),
     ),
+    ("node_and_edge_integrated_gradients_nodes", JOINT, ("joint", JOINT)),
+    ("node_and_edge_integrated_gradients_edges", JOINT, ("joint", JOINT)),
+    ("gnn_explainer", {"epochs": 15}, ("gnnx", {"epochs": 15})),
+    ("gnn_explainer_nodes", GNNX_NODES, ("gnnx", {**GNNX_NODES, "level": "node"})),
 ]
 TABLE_IDS = [f"{name}-{'-'.join(map(str, kw.values()))}" for name, kw, _ in METHOD_TABLE]
 TABLE_METHODS = list(
@@ -87,6 +96,12 @@ def _reference(model, params, graph, classes, name, kwargs, reference):
         ), None
     if kind == "edge":
         return reference_edge_method(name, model, params, graph, classes, **ref_kwargs), None
+    if kind == "joint":
+        return reference_node_and_edge_ig(name, model, params, graph, classes, **ref_kwargs)[
+            0
+        ], None
+    if kind == "gnnx":
+        return reference_gnn_explainer(model, params, graph, classes, **ref_kwargs), None
     n = kwargs.get("n_samples", 50)
     ts, weights = paper_rule(n)
     return reference_lid(

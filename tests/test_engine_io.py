@@ -24,6 +24,7 @@ SHARDED_SCRIPT = textwrap.dedent(
     from tests.attribution_helpers import TARGETS, build
     common = ["nam", "ig", get_method("sig_lid_ig", relu_average="n_sample"), "edge_saliency"]
     pope = ["cg", "cam", "grad_cam", "grad_cam_avg", "eb", "c_eb"]  # Pope et al., GCN graphs
+    common += [get_method("gnn_explainer", epochs=10), get_method("node_and_edge_ig_edges")]
     for model_name in sys.argv[1:]:
         methods = common + (pope if model_name == "graph-gcn-mean" else [])
         model, params, graph = build(model_name, seed=2, dtype=np.float32)

@@ -101,10 +101,12 @@ def test_subpackage_surfaces_are_documented():
             "get_method",
             "grad_cam",
             "grad_cam_avg",
+            "gnn_explainer",
             "integrated_gradients",
             "lid_ig",
             "lid_taylor",
             "nam",
+            "node_and_edge_integrated_gradients",
             "prepare_data",
             "quadrature",
             "saliency",
@@ -126,7 +128,14 @@ def test_subpackage_surfaces_are_documented():
             "pope_metrics",
             "roc_auc",
         },
-        jgattr.viz: {"curves_figure", "niv_figure", "niv_panel", "niv_scores", "save_figure"},
+        jgattr.viz: {
+            "curves_figure",
+            "niv_figure",
+            "niv_panel",
+            "niv_scores",
+            "save_figure",
+            "subgraph_figure",
+        },
     }
     for module, names in expected.items():
         assert set(module.__all__) == names, module.__name__

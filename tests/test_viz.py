@@ -7,8 +7,16 @@ import numpy as np
 import pytest
 
 import jgattr.viz as viz
-from jgattr.viz import curves_figure, niv_figure, niv_panel, niv_scores, save_figure
+from jgattr.viz import (
+    curves_figure,
+    niv_figure,
+    niv_panel,
+    niv_scores,
+    save_figure,
+    subgraph_figure,
+)
 from jgattr.viz._niv_style import CONTEXT_AREA, MAX_AREA, MIN_AREA, RING, TARGET_MIN_AREA
+from jgattr.viz._subgraph import undirected_scores
 from tests.conftest import REPO
 
 # Hand-made neighbourhood of target 7: 1-hop 3, 11, 20, 25, 4 (edge given as 4 -> 7);
@@ -96,6 +104,7 @@ def test_public_surface():
         "niv_panel",
         "niv_scores",
         "save_figure",
+        "subgraph_figure",
     ]
     for name in viz.__all__:
         assert getattr(viz, name).__doc__, name
@@ -505,3 +514,36 @@ def test_niv_panel_rejects_empty_methods_and_bad_columns():
 def test_curves_figure_rejects_bad_input_naming_the_argument(levels, curves, argument):
     with pytest.raises(ValueError, match=argument):
         curves_figure(levels, curves)
+
+
+# ------------------------------------------------------------------ subgraph figure
+
+
+def _directed(edges: np.ndarray) -> np.ndarray:
+    return np.concatenate([edges, edges[::-1]], axis=1)
+
+
+def test_undirected_scores_sum_both_directions_and_drop_self_loops():
+    senders, receivers = np.array([1, 2, 2, 3, 5]), np.array([2, 1, 3, 2, 5])
+    pairs, score, sign = undirected_scores(senders, receivers, np.array([0.5, -0.25, 1, 2, 9]))
+    assert pairs.tolist() == [[1, 2], [2, 3]]
+    assert score.tolist() == [0.75, 3.0] and sign.tolist() == [1.0, 1.0]
+
+
+def test_subgraph_grows_connected_from_the_target_best_edges_first(tmp_path):
+    """Three edges grown from target 7: 7-3 (1.4), 7-25 (1.1), 3-30 (0.8); 11-52 (1.0) scores
+    more than 3-30 but touches no drawn node. Line widths follow the score."""
+    directed = _directed(EDGES)
+    values = np.array([1.4, 0.6, 0.3, 1.1, 0.05, 0.8, 0.2, 1.0, 0.4, 0.1, 0.05])
+    values = np.concatenate([values, np.zeros(values.size)])
+    fig = subgraph_figure(
+        TARGET, directed, values, NODES, VALUES, np.zeros(60, int), top_k=3, label_top=2
+    )
+    ax = fig.axes[0]
+    lines = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 2]
+    widths = sorted(ln.get_linewidth() for ln in lines)
+    assert len(lines) == 3 and widths[-1] > widths[0]
+    assert "3 of the 11 undirected edges" in fig.texts[0].get_text()
+    assert len(ax.collections) == 4  # target, 3, 25, 30: the drawn edges' nodes
+    save_figure(fig, tmp_path / "subgraph")
+    assert (tmp_path / "subgraph.png").stat().st_size > 10_000

@@ -5,11 +5,13 @@ from jgattr.attribution._cam import cam, contrastive_gradient, grad_cam, grad_ca
 from jgattr.attribution._engine import PATHS, explain
 from jgattr.attribution._excitation import contrastive_eb, excitation_backprop
 from jgattr.attribution._execute import compilation_count
+from jgattr.attribution._gnn_explainer import gnn_explainer
 from jgattr.attribution._gradients import (
     edge_integrated_gradients,
     edge_saliency,
     integrated_gradients,
     nam,
+    node_and_edge_integrated_gradients,
     saliency,
 )
 from jgattr.attribution._lid import lid_ig, lid_taylor, sig_lid_ig, sig_lid_taylor, st_lid_taylor
@@ -48,6 +50,7 @@ __all__ = [
     "excitation_backprop",
     "explain",
     "get_method",
+    "gnn_explainer",
     "grad_cam",
     "grad_cam_avg",
     "graph_unions",
@@ -55,6 +58,7 @@ __all__ = [
     "lid_ig",
     "lid_taylor",
     "nam",
+    "node_and_edge_integrated_gradients",
     "prepare_data",
     "quadrature",
     "saliency",

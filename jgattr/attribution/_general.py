@@ -80,6 +80,10 @@ def general_chunk(method: Method, model: Explainable, projected: bool, feature_l
                 copy_target=chunk["copy_target"],
                 head=head,
                 excitation=excitation,
+                joint_logits=lambda h, m: select(
+                    apply(params, union._replace(nodes=h, edges=union.edges * m))
+                ),
+                chunk=chunk,
             ),
             union.nodes,
             inputs_ref[chunk["copy_node"]],

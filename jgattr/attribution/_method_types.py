@@ -56,6 +56,11 @@ class UnionModel(NamedTuple):
       copy_target: ``[S]`` the target of each copy (padding copies: a padding target).
       head: the graph readout and head (graph targets); ``None`` for node targets.
       excitation: the model's ``excitation_layers`` on the union (X-space), or ``None``.
+      joint_logits: ``(x [S, F], m [E]) -> [T, C]``, the logits when the copies have inputs
+        ``x`` and every union edge's weight is scaled by ``m`` (node and edge masks together).
+      chunk: the padded chunk structure (``_plan.chunk_structure``: ``copy_target``,
+        ``edge_target``, ``copy_node``, ``senders``, ``receivers``, ``n_node``, ``n_edge``...),
+        for methods with per-target state (GNNExplainer's masks and per-target losses).
     """
 
     logits: Callable[[Array], Array]
@@ -68,6 +73,8 @@ class UnionModel(NamedTuple):
     copy_target: Array | None = None
     head: GraphHead | None = None
     excitation: tuple[tuple[Callable[[Array], Array], ...], ...] | None = None
+    joint_logits: Callable[[Array, Array], Array] | None = None
+    chunk: dict[str, Array] | None = None
 
 
 class Contribution(NamedTuple):
@@ -140,7 +147,8 @@ class Method:
         (saliency's ``|∂f/∂X|`` is not a P-space quantity).
       walks_only: the method exists on the walk-sum path only (exact ReLU path averages).
       needs_features: the general path reads the features X themselves, never ``P = X W``
-        (excitation backprop starts its first layer from X).
+        (excitation backprop starts its first layer from X; GNNExplainer's ``attributes``
+        mask acts on single features).
     """
 
     name: str

@@ -1,15 +1,18 @@
 """The registry of methods: every factory by name, and :func:`get_method`."""
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 from jgattr.attribution._cam import cam, contrastive_gradient, grad_cam, grad_cam_avg
 from jgattr.attribution._excitation import contrastive_eb, excitation_backprop
+from jgattr.attribution._gnn_explainer import gnn_explainer
 from jgattr.attribution._gradients import (
     edge_integrated_gradients,
     edge_saliency,
     integrated_gradients,
     nam,
+    node_and_edge_integrated_gradients,
     saliency,
 )
 from jgattr.attribution._lid import lid_ig, lid_taylor, sig_lid_ig, sig_lid_taylor, st_lid_taylor
@@ -32,6 +35,15 @@ METHODS: dict[str, Callable[..., Method]] = {
     "grad_cam_avg": grad_cam_avg,
     "excitation_backprop": excitation_backprop,
     "contrastive_eb": contrastive_eb,
+    "node_and_edge_integrated_gradients_nodes": functools.partial(
+        node_and_edge_integrated_gradients, level="node"
+    ),
+    "node_and_edge_integrated_gradients_edges": functools.partial(
+        node_and_edge_integrated_gradients, level="edge"
+    ),
+    # one optimization, two results: the edge mask (level "edge") and the node mask ("node")
+    "gnn_explainer": gnn_explainer,
+    "gnn_explainer_nodes": functools.partial(gnn_explainer, level="node"),
 }
 ALIASES = {
     "ig": "integrated_gradients",
@@ -40,6 +52,8 @@ ALIASES = {
     "eb": "excitation_backprop",
     "c_eb": "contrastive_eb",
     "ceb": "contrastive_eb",
+    "node_and_edge_ig_nodes": "node_and_edge_integrated_gradients_nodes",
+    "node_and_edge_ig_edges": "node_and_edge_integrated_gradients_edges",
 }
 
 

@@ -29,6 +29,8 @@ _UNITS = {
     "st_lid_taylor": "probability",
     "sig_lid_taylor": "probability",
     "sig_lid_ig": "probability",
+    "gnn_explainer_nodes": "mask",
+    "node_and_edge_integrated_gradients_nodes": "logit",
 }
 
 
@@ -106,7 +108,7 @@ def _neighbourhood_edges(dataset: Dataset, nodes: np.ndarray) -> np.ndarray:
     return np.stack([senders[inside], receivers[inside]])
 
 
-def _motif_of(dataset: Dataset, node: int) -> np.ndarray | None:
+def motif_of(dataset: Dataset, node: int) -> np.ndarray | None:
     """Node ids of ``node``'s ground-truth motif, or ``None`` (real data or a base node)."""
     truth = getattr(dataset, "ground_truth", None)
     if truth is None or truth.motif_id[node] < 0:
@@ -114,7 +116,7 @@ def _motif_of(dataset: Dataset, node: int) -> np.ndarray | None:
     return np.flatnonzero(truth.motif_id == truth.motif_id[node])
 
 
-def _class_names(dataset: Dataset) -> tuple[str, ...]:
+def class_names_of(dataset: Dataset) -> tuple[str, ...]:
     names = CLASS_NAMES.get(dataset.name)
     if names is None or len(names) < dataset.num_classes:
         return tuple(f"class {k}" for k in range(dataset.num_classes))
@@ -148,10 +150,10 @@ def niv_run(
     sources = results[methods[0].name].for_target(0)[0]
     values = {name: result.for_target(0)[1] for name, result in results.items()}
     predicted = whole_graph_logits(model, params, dataset).argmax(-1)
-    names = _class_names(dataset)
+    names = class_names_of(dataset)
     label = int(dataset.labels[node])
     truth = f", true {names[label]}" if label >= 0 else ""
-    motif = _motif_of(dataset, node)
+    motif = motif_of(dataset, node)
     figure = niv_panel(
         node,
         sources,

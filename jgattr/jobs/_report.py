@@ -17,7 +17,7 @@ MODES = {
     "zero": "a deleted node's features are set to zero, the graph is unchanged",
 }
 # Methods whose node scores are magnitudes (never negative): nothing to delete in a minimal patch.
-UNSIGNED = frozenset({"saliency", "edge_saliency"})
+UNSIGNED = frozenset({"saliency", "edge_saliency", "gnn_explainer", "gnn_explainer_nodes"})
 _MODEL_NAMES = {"gcn": "GCN", "gat": "GAT", "gin": "GIN", "sage": "GraphSAGE"}
 
 EXPLAIN_LEGEND = [

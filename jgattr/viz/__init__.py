@@ -1,4 +1,4 @@
-"""Plots of attributions: NIV neighbourhood figures and deletion curves.
+"""Plots of attributions: NIV neighbourhood figures, subgraph figures and deletion curves.
 
 Every function takes numpy arrays and returns a :class:`matplotlib.figure.Figure` built with the
 object-oriented API (no pyplot state, no window); matplotlib is imported only when a plot is drawn.
@@ -8,6 +8,7 @@ from jgattr.viz._curves import curves_figure, save_figure
 from jgattr.viz._graph_panels import graph_layout, graph_panels
 from jgattr.viz._niv import niv_figure, niv_panel
 from jgattr.viz._niv_input import niv_scores
+from jgattr.viz._subgraph import subgraph_figure
 
 __all__ = [
     "curves_figure",
@@ -17,4 +18,5 @@ __all__ = [
     "niv_panel",
     "niv_scores",
     "save_figure",
+    "subgraph_figure",
 ]
