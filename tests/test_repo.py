@@ -99,6 +99,7 @@ def test_subpackage_surfaces_are_documented():
             "excitation_backprop",
             "explain",
             "get_method",
+            "graph_unions",
             "grad_cam",
             "grad_cam_avg",
             "gnn_explainer",
@@ -130,6 +131,8 @@ def test_subpackage_surfaces_are_documented():
         },
         jgattr.viz: {
             "curves_figure",
+            "graph_layout",
+            "graph_panels",
             "niv_figure",
             "niv_panel",
             "niv_scores",
