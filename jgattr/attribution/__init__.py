@@ -19,6 +19,8 @@ from jgattr.attribution._methods import METHODS, get_method
 from jgattr.attribution._prepare import CLASS_CHOICES, TARGET_SETS, PreparedGraph, prepare_data
 from jgattr.attribution._quadrature import QUADRATURES, quadrature
 from jgattr.attribution._results import Attributions
+from jgattr.attribution._shards import ShardedAttributions, open_shards
+from jgattr.attribution._stream import explain_to_folder
 from jgattr.attribution._subgraphs import InEdges, Union, computation_graphs, graph_unions
 from jgattr.models import Explainable, as_explainable
 
@@ -33,6 +35,7 @@ __all__ = [
     "InEdges",
     "Method",
     "PreparedGraph",
+    "ShardedAttributions",
     "Union",
     "as_explainable",
     "cache_info",
@@ -47,6 +50,7 @@ __all__ = [
     "exact_relu_average",
     "excitation_backprop",
     "explain",
+    "explain_to_folder",
     "get_method",
     "grad_cam",
     "grad_cam_avg",
@@ -55,6 +59,7 @@ __all__ = [
     "lid_ig",
     "lid_taylor",
     "nam",
+    "open_shards",
     "prepare_data",
     "quadrature",
     "saliency",
