@@ -173,7 +173,9 @@ def test_result_folder_streams_blocks_loads_lazily_and_resumes(tmp_path, monkeyp
         some = Attributions.load(folder, targets=[3, 9, 14])
         np.testing.assert_array_equal(some.targets, [3, 9, 14])
         for position, node in enumerate(some.targets):
-            for got, want in zip(some.for_target(position), expected[name].for_target(node)):
+            for got, want in zip(
+                some.for_target(position), expected[name].for_target(node), strict=True
+            ):
                 np.testing.assert_array_equal(got, want)
         dense = expected[name].to_dense(NUM_NODES)
         np.testing.assert_array_equal(opened.to_csr(NUM_NODES).toarray(), dense)
