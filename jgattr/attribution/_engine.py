@@ -43,7 +43,7 @@ from jgattr.attribution._programs import (
 )
 from jgattr.attribution._results import Attributions, concatenate, concatenate_results
 from jgattr.attribution._resume import Resume, fingerprint
-from jgattr.attribution._subgraphs import Union, computation_graphs
+from jgattr.attribution._subgraphs import Union, computation_graphs, graph_unions
 from jgattr.models import as_explainable
 
 PATHS = ("auto", "fast", "general")
@@ -195,19 +195,22 @@ def _block_view(problem: Problem, runs, union: Union, start: int, stop: int):
 
 
 def block_results(
-    problem: Problem, runs, blocks, out_dir, progress, skip=lambda index: False
+    problem: Problem, runs, blocks, out_dir, progress, skip=None, cache: bool = True
 ) -> Iterator[tuple[int, dict[str, Attributions], float]]:
-    """Per block (except those ``skip`` names): its index, every method's result, and the
-    seconds spent building its union. A block's union is freed before the next is built."""
+    """Per block (except those ``skip(index)`` names): its index, every method's result, and
+    the seconds spent building its union. A block's union is freed before the next is built;
+    a single block's is kept in the dataset's union cache when ``cache``."""
     prepared, num_hops = problem.prepared, problem.model.num_layers
     for index, (start, stop) in enumerate(blocks):
-        if skip(index):
+        if skip is not None and skip(index):
             continue
         prep_start = time.perf_counter()
-        if len(blocks) == 1:  # the whole target set: kept in the dataset's union cache
+        if cache and len(blocks) == 1:  # the whole target set: kept in the dataset's union cache
             union = prepared.union(problem.nodes, num_hops)
         elif prepared.level == "graph":
-            union = prepared.union(problem.nodes[start:stop], num_hops)
+            union = graph_unions(
+                prepared.in_edges, prepared.node_offsets, problem.nodes[start:stop]
+            )
         else:
             union = computation_graphs(prepared.in_edges, problem.nodes[start:stop], num_hops)
         prep_seconds = time.perf_counter() - prep_start
@@ -278,7 +281,9 @@ def setup(
     resolved = _resolve_methods(methods)
     explainable = as_explainable(model)
     graph = prepare_data(data, explainable)
-    at_input = input_forward(explainable)(params, graph.on_device, graph.sparse_features)
+    at_input = input_forward(explainable)(
+        params, graph.input_graph(explainable), graph.sparse_features
+    )
     all_logits = np.asarray(at_input.logits)
     nodes = resolve_targets(targets, graph.num_targets, graph.masks, graph.level)
     nodes, target_classes = resolve_classes(

@@ -87,7 +87,7 @@ def uses_walks(method: Method, problem: Problem, path: str, feature_level: bool)
 
 
 def walk_program(method: Method, problem: Problem, x_ref) -> ChunkProgram:
-    graph = problem.prepared.on_device
+    graph = problem.prepared.input_graph(problem.model)
     tables, top, expected = walk_prep(method, problem.model)(
         problem.params,
         graph,

@@ -24,12 +24,11 @@ from jgattr.attribution._shards import ShardWriter
 
 
 def _fingerprint(problem, run, blocks, k) -> str:
-    graph = problem.prepared.graph
     params = jax.tree.leaves(jax.tree.map(np.asarray, problem.params))
     x_ref = None if run.x_ref is None else np.asarray(run.x_ref)
     return fingerprint(
-        run.method, run.walks, problem.nodes, problem.classes, graph.nodes, graph.senders,
-        graph.receivers, graph.edges, x_ref, blocks, k, *params,
+        run.method, run.walks, problem.nodes, problem.classes, problem.prepared.fingerprint,
+        x_ref, blocks, k, *params,
     )  # fmt: skip
 
 
@@ -123,7 +122,9 @@ def explain_to_folder(
     skip = lambda index: mine(index) or all(w.done(index) for w in writers.values())
     totals = {run.method.name: {} for run in runs}
     written, prep = dict.fromkeys(writers, 0), 0.0
-    for index, results, seconds in block_results(problem, runs, blocks, None, progress, skip):
+    for index, results, seconds in block_results(
+        problem, runs, blocks, None, progress, skip, cache=False
+    ):
         prep += seconds
         for name, result in results.items():
             _add(totals[name], result)

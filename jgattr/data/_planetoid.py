@@ -42,6 +42,7 @@ import scipy.sparse as sp
 from jgattr.data._dataset import DataError, Dataset, make_dataset, row_normalize, undirected_edges
 from jgattr.data._fetch import locate_files, read_file
 from jgattr.data._npz import load_npz
+from jgattr.data._powerlaw import parse_powerlaw, powerlaw_dataset
 from jgattr.data._safe_pickle import load_adjacency, load_dense, load_sparse
 from jgattr.data._synthetic import SYNTHETIC, synthetic_dataset
 
@@ -269,7 +270,8 @@ def load_dataset(
         passed to :func:`load_npz` (``data_dir``, ``verify_checksums`` and ``download`` are then
         unused); or one of :data:`~jgattr.data.SYNTHETIC` (case-insensitive), generated offline by
         :func:`~jgattr.data.synthetic_dataset` with its default seed (the other arguments are then
-        unused: no files are read, features are not normalized).
+        unused: no files are read, features are not normalized); or ``powerlaw:<N>``, the
+        seeded power-law scale benchmark of :mod:`jgattr.data._powerlaw` (seed 0).
       data_dir: directory holding the ``ind.<name>.<part>`` files.
       normalize_features: divide each feature row by its sum (zero rows stay zero).
       verify_checksums: refuse local files whose SHA-256 differs from the published one.
@@ -299,10 +301,14 @@ def load_dataset(
     key = name.strip().lower()
     if key in SYNTHETIC:
         return synthetic_dataset(key)
+    size = parse_powerlaw(key)
+    if size is not None:
+        return powerlaw_dataset(size)
     if key not in DATASETS:
         raise DataError(
             f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)} (Planetoid), "
-            f"{', '.join(SYNTHETIC)} (synthetic, generated offline), or pass the path of a "
+            f"{', '.join(SYNTHETIC)} or powerlaw:<N> (synthetic, generated offline), or pass "
+            "the path of a "
             ".npz file"
         )
     return _load_planetoid(
