@@ -19,6 +19,7 @@ import dataclasses
 import resource
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -194,32 +195,43 @@ def _block_view(problem: Problem, runs, union: Union, start: int, stop: int):
     return view, sliced
 
 
+def _block_union(problem: Problem, start: int, stop: int, whole: bool) -> tuple[Union, float]:
+    """The union of targets ``start:stop`` and the seconds it took (``whole``: all targets,
+    kept in the dataset's union cache)."""
+    began, prepared, nodes = time.perf_counter(), problem.prepared, problem.nodes
+    if whole:
+        union = prepared.union(nodes, problem.model.num_layers)
+    elif prepared.level == "graph":
+        union = graph_unions(prepared.in_edges, prepared.node_offsets, nodes[start:stop])
+    else:
+        union = computation_graphs(prepared.in_edges, nodes[start:stop], problem.model.num_layers)
+    return union, time.perf_counter() - began
+
+
 def block_results(
     problem: Problem, runs, blocks, out_dir, progress, skip=None, cache: bool = True
 ) -> Iterator[tuple[int, dict[str, Attributions], float]]:
     """Per block (except those ``skip(index)`` names): its index, every method's result, and
-    the seconds spent building its union. A block's union is freed before the next is built;
-    a single block's is kept in the dataset's union cache when ``cache``."""
-    prepared, num_hops = problem.prepared, problem.model.num_layers
-    for index, (start, stop) in enumerate(blocks):
-        if skip is not None and skip(index):
-            continue
-        prep_start = time.perf_counter()
-        if cache and len(blocks) == 1:  # the whole target set: kept in the dataset's union cache
-            union = prepared.union(problem.nodes, num_hops)
-        elif prepared.level == "graph":
-            union = graph_unions(
-                prepared.in_edges, prepared.node_offsets, problem.nodes[start:stop]
-            )
-        else:
-            union = computation_graphs(prepared.in_edges, problem.nodes[start:stop], num_hops)
-        prep_seconds = time.perf_counter() - prep_start
-        view, sliced = _block_view(problem, runs, union, start, stop)
-        results = {
-            run.method.name: _run_block(run, view, index, out_dir, progress) for run in sliced
-        }
-        del union, view
-        yield index, results, prep_seconds
+    the seconds spent building its union.
+
+    The next block's union is built on a host thread while the current block runs (numpy
+    releases the GIL), so at most two unions are alive; a single block's is kept in the
+    dataset's union cache when ``cache``.
+    """
+    todo = [i for i in range(len(blocks)) if skip is None or not skip(i)]
+    whole = cache and len(blocks) == 1
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        build = lambda i: pool.submit(_block_union, problem, *blocks[i], whole)
+        pending = build(todo[0]) if todo else None
+        for position, index in enumerate(todo):
+            union, prep_seconds = pending.result()
+            pending = build(todo[position + 1]) if position + 1 < len(todo) else None
+            view, sliced = _block_view(problem, runs, union, *blocks[index])
+            results = {
+                run.method.name: _run_block(run, view, index, out_dir, progress) for run in sliced
+            }
+            del union, view
+            yield index, results, prep_seconds
 
 
 def method_stats(run: _MethodRun, result: Attributions, parts: list[dict], prep, devices) -> dict:
@@ -306,7 +318,8 @@ def setup(
         estimate = np.diff(graph.node_offsets)[nodes] + np.diff(graph.in_edges.indptr).mean()
     else:
         estimate = walk_counts(graph.in_edges, explainable.num_layers)[nodes]
-    return problem, runs, target_blocks(estimate, host_memory_mb * 2**20)
+    # two blocks' unions are alive at once (see block_results)
+    return problem, runs, target_blocks(estimate, host_memory_mb * 2**20 / 2)
 
 
 def explain(
