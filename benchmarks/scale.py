@@ -8,10 +8,11 @@ Each (N, method) runs in a fresh process (so peak RSS is its own): a random 2-la
 16) on ``powerlaw:N`` (power-law degrees, mean about 5.4, 500 sparse bag-of-words features),
 ``explain_to_folder`` on every node, first cold (compiling), then warm into an empty folder.
 Reported per run: ``warm_seconds`` (the second call, host preparation and shard writing
-included; ``warm_cpu_seconds``: its CPU time over all threads, a check on a shared machine), ``prep_seconds`` (building the blocks' computation graphs, inside warm),
+included), ``warm_cpu_seconds`` (its CPU time over all threads: a check on a shared machine),
+``prep_seconds`` (building the blocks' computation graphs, overlapped with running),
 ``compile_seconds``, ``first_call_seconds``, ``peak_rss_mb`` (the whole process, dataset
 generation included), ``pairs`` and ``bytes_on_disk``; then the fitted cost exponent
-``log(t2 / t1) / log(N2 / N1)`` of warm seconds between consecutive sizes.
+``log(t2 / t1) / log(N2 / N1)`` of warm seconds (and of pairs) between consecutive sizes.
 """
 
 import argparse
