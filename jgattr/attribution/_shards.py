@@ -16,15 +16,15 @@ dependency, any language reads them, and each shard is written once, atomically,
 """
 
 import dataclasses
-import io
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from jgattr._io import atomic_write_bytes, atomic_write_json
+from jgattr._io import atomic_write_json
 from jgattr.attribution._results import Attributions, concatenate_results, take_rows
 
 SHARD_FORMAT_VERSION = 1
@@ -68,10 +68,8 @@ class ShardWriter:
         """Write ``result`` (targets ``start:start + T``) as shard ``block``; returns its bytes."""
         written = 0
         for name in _ARRAYS:
-            buffer = io.BytesIO()
-            np.save(buffer, np.ascontiguousarray(getattr(result, name)), allow_pickle=False)
-            written += buffer.tell()
-            atomic_write_bytes(self.folder / f"shard-{block:06d}.{name}.npy", buffer.getvalue())
+            path = self.folder / f"shard-{block:06d}.{name}.npy"
+            written += _atomic_save(path, np.asarray(getattr(result, name)))
         atomic_write_json(
             self._meta(block),
             {
@@ -99,6 +97,23 @@ class ShardWriter:
             },
         )
         return self.folder
+
+
+def _atomic_save(path: Path, array: np.ndarray) -> int:
+    """``np.save`` through a temporary file and ``os.replace`` (no in-memory copy); bytes."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, array, allow_pickle=False)
+            f.flush()
+            os.fsync(f.fileno())
+            size = f.tell()
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return size
 
 
 def _read_json(path: Path) -> dict:
