@@ -32,7 +32,7 @@ from jgattr.attribution._blocks import target_blocks, walk_counts
 from jgattr.attribution._execute import Progress, mesh_of, put, round_structure, run_sharded
 from jgattr.attribution._forward import input_forward
 from jgattr.attribution._method_types import Method
-from jgattr.attribution._methods import get_method
+from jgattr.attribution._methods import resolve_methods
 from jgattr.attribution._plan import Chunk, chunk_targets, group_rounds, plan_chunks, stack
 from jgattr.attribution._prepare import prepare_data, resolve_classes, resolve_targets
 from jgattr.attribution._programs import (
@@ -258,18 +258,6 @@ def method_stats(run: _MethodRun, result: Attributions, parts: list[dict], prep,
     }
 
 
-def _resolve_methods(methods: Sequence[str | Method]) -> list[Method]:
-    if isinstance(methods, str | Method):
-        methods = [methods]
-    resolved = [get_method(m) for m in methods]
-    if not resolved:
-        raise ValueError("methods is empty: name at least one method, e.g. ['nam', 'ig']")
-    names = [m.name for m in resolved]
-    if len(set(names)) != len(names):
-        raise ValueError(f"methods must be distinct, got {names}")
-    return resolved
-
-
 def setup(
     model,
     params,
@@ -290,7 +278,7 @@ def setup(
     for name, value in (("memory_budget_mb", memory_budget_mb), ("host_memory_mb", host_memory_mb)):
         if not value > 0:
             raise ValueError(f"{name} must be > 0, got {value}")
-    resolved = _resolve_methods(methods)
+    resolved = resolve_methods(methods)
     explainable = as_explainable(model)
     graph = prepare_data(data, explainable)
     at_input = input_forward(explainable)(
