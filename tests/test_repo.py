@@ -103,6 +103,7 @@ def test_subpackage_surfaces_are_documented():
             "get_method",
             "grad_cam",
             "grad_cam_avg",
+            "graph_unions",
             "integrated_gradients",
             "lid_ig",
             "lid_taylor",
