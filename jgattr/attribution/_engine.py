@@ -303,7 +303,7 @@ def setup(
     )
     runs = _method_runs(resolved, problem, path, feature_level)
     if graph.level == "graph":
-        estimate = np.diff(graph.node_offsets)[nodes] + np.diff(graph.in_edges.indptr).mean()
+        estimate = (graph.graph.n_node + graph.graph.n_edge)[nodes].astype(np.float64)
     else:
         estimate = walk_counts(graph.in_edges, explainable.num_layers)[nodes]
     # two blocks' unions are alive at once (see block_results)

@@ -53,8 +53,11 @@ class ShardWriter:
             if _read_json(meta).get("fingerprint") != fingerprint:
                 for stale in self.folder.glob(f"{meta.stem}.*"):
                     stale.unlink(missing_ok=True)
-        for index in self.folder.glob(f"index-{process:05d}-of-*.json"):
-            index.unlink()
+        for index in self.folder.glob("index-*-of-*.json"):  # this process's, or another split's
+            if index.stem.startswith(f"index-{process:05d}-") or not index.stem.endswith(
+                f"-of-{processes:05d}"
+            ):
+                index.unlink(missing_ok=True)
 
     def _meta(self, block: int) -> Path:
         return self.folder / f"shard-{block:06d}.json"
