@@ -118,8 +118,8 @@ def explain_to_folder(
         )
         for run in runs
     }
-    mine = lambda index: index % processes != process
-    skip = lambda index: mine(index) or all(w.done(index) for w in writers.values())
+    elsewhere = lambda index: index % processes != process  # another process's block
+    skip = lambda index: elsewhere(index) or all(w.done(index) for w in writers.values())
     totals = {run.method.name: {} for run in runs}
     written, prep = dict.fromkeys(writers, 0), 0.0
     for index, results, seconds in block_results(
