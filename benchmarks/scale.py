@@ -12,7 +12,8 @@ included), ``warm_cpu_seconds`` (its CPU time over all threads: a check on a sha
 ``prep_seconds`` (building the blocks' computation graphs, overlapped with running),
 ``compile_seconds``, ``first_call_seconds``, ``peak_rss_mb`` (the whole process, dataset
 generation included), ``pairs`` and ``bytes_on_disk``; then the fitted cost exponent
-``log(t2 / t1) / log(N2 / N1)`` of warm seconds (and of pairs) between consecutive sizes.
+``log(t2 / t1) / log(N2 / N1)`` of warm seconds (and of CPU seconds and of pairs) between
+consecutive sizes.
 """
 
 import argparse
@@ -107,6 +108,9 @@ def _exponents(runs: list[dict]) -> list[dict]:
                     "to": large["nodes"],
                     "time_exponent": round(
                         math.log(large["warm_seconds"] / small["warm_seconds"]) / ratio, 3
+                    ),
+                    "cpu_time_exponent": round(
+                        math.log(large["warm_cpu_seconds"] / small["warm_cpu_seconds"]) / ratio, 3
                     ),
                     "pairs_exponent": round(math.log(large["pairs"] / small["pairs"]) / ratio, 3),
                 }
