@@ -39,7 +39,7 @@ SLOW_TESTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("test_cli.py", "test_cli_smoke_run", ()),
     ("test_cli.py", "test_cli_evaluate_and_niv_on_a_trained_run", ()),
     ("test_cli.py", "test_cli_run_trains_explains_evaluates_and_reports", ()),
-    # 51 (35 in the two workers): two jax.distributed processes on 127.0.0.1, then one
+    # 24-51 (18-35 in the two workers, by load): two jax.distributed processes on 127.0.0.1
     ("test_multiprocess.py", "test_two_processes_equal_one_bit_for_bit", ()),
     # 61 for 3 of 3: an 8000-point dense path integral per target
     ("test_attribution.py", "test_exact_relu_averages_match_a_dense_path_integral", ()),
