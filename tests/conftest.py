@@ -46,6 +46,8 @@ SLOW_TESTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("test_graph_tasks.py", "test_jgattr_run_on_smiles", ()),
     # 24 (with a benchmark running beside it): configs/ogbn-arxiv.toml trained and explained
     ("test_ogb.py", "test_shipped_config_trains_and_explains_through_the_cli", ()),
+    # 24-51 (18-35 in the two workers, by load): two jax.distributed processes on 127.0.0.1
+    ("test_multiprocess.py", "test_two_processes_equal_one_bit_for_bit", ()),
     # 61 for 3 of 3: an 8000-point dense path integral per target
     ("test_attribution.py", "test_exact_relu_averages_match_a_dense_path_integral", ()),
     # 21-75 each under load: four GNNExplainer optimizations, each compiled for its own bucket

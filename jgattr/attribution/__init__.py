@@ -21,6 +21,8 @@ from jgattr.attribution._methods import METHODS, get_method
 from jgattr.attribution._prepare import CLASS_CHOICES, TARGET_SETS, PreparedGraph, prepare_data
 from jgattr.attribution._quadrature import QUADRATURES, quadrature
 from jgattr.attribution._results import Attributions
+from jgattr.attribution._shards import ShardedAttributions, open_shards
+from jgattr.attribution._stream import explain_to_folder
 from jgattr.attribution._subgraphs import InEdges, Union, computation_graphs, graph_unions
 from jgattr.models import Explainable, as_explainable
 
@@ -35,6 +37,7 @@ __all__ = [
     "InEdges",
     "Method",
     "PreparedGraph",
+    "ShardedAttributions",
     "Union",
     "as_explainable",
     "cache_info",
@@ -49,6 +52,7 @@ __all__ = [
     "exact_relu_average",
     "excitation_backprop",
     "explain",
+    "explain_to_folder",
     "get_method",
     "gnn_explainer",
     "grad_cam",
@@ -59,6 +63,7 @@ __all__ = [
     "lid_taylor",
     "nam",
     "node_and_edge_integrated_gradients",
+    "open_shards",
     "prepare_data",
     "quadrature",
     "saliency",

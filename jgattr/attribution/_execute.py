@@ -36,9 +36,27 @@ def mesh_of(devices) -> Mesh:
     return Mesh(np.array(devices), (AXIS,))
 
 
+def _is_local(mesh: Mesh) -> bool:
+    """Whether every device of ``mesh`` belongs to this process."""
+    return all(d.process_index == jax.process_index() for d in mesh.devices.flat)
+
+
 def put(tree, mesh: Mesh, spec: P):
-    """``tree`` on the mesh's devices: sharded on its leading axis (``P(AXIS)``) or replicated."""
-    return jax.device_put(tree, NamedSharding(mesh, spec))
+    """``tree`` on the mesh's devices: sharded on its leading axis (``P(AXIS)``) or replicated.
+
+    Under ``jax.distributed`` every process holds the same host arrays, and each one places
+    only the shards of its own devices (``jax.device_put`` would first check that the arrays
+    are equal on every process, which NaN padding fails: NaN != NaN).
+    """
+    sharding = NamedSharding(mesh, spec)
+    if _is_local(mesh):
+        return jax.device_put(tree, sharding)
+
+    def place(leaf):
+        host = np.asarray(leaf)
+        return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+    return jax.tree.map(place, tree)
 
 
 def round_structure(union: Union, members: list[Chunk], mesh: Mesh) -> dict:
@@ -95,7 +113,7 @@ def run_sharded(
     program, made = _PROGRAMS.get_or_make((key, _signature(args)), compile_program)
     _compilations += made
     outputs = program(*args)
-    if jax.process_count() > 1:  # multi-host (jax.distributed): every process gets all rows
+    if not _is_local(mesh):  # a mesh over several processes: each gets all rows
         outputs = multihost_utils.process_allgather(outputs, tiled=True)
     return jax.tree.map(np.asarray, outputs), compile_seconds
 

@@ -36,9 +36,31 @@ def project(kernel: Array, x: Array, sparse: tuple[Array, Array, Array] | None) 
     """``X W`` ``[N, D]``, summed over X's non-zeros only when ``sparse`` = (rows, cols, values)."""
     if sparse is None:
         return x @ kernel
-    rows, cols, values = sparse
-    products = values[:, None] * kernel[cols]
-    return jax.ops.segment_sum(products, rows, num_segments=x.shape[0])
+    n = x.shape[0]
+
+    def add(total, block):
+        rows, cols, values = block
+        products = values[:, None] * kernel[cols]
+        return total + jax.ops.segment_sum(products, rows, num_segments=n), None
+
+    zeros = jnp.zeros((n, kernel.shape[1]), kernel.dtype)
+    return jax.lax.scan(add, zeros, in_blocks(sparse, ROWS_PER_BLOCK))[0]
+
+
+ROWS_PER_BLOCK = 1 << 20  # [nnz, D] or [E, D] temporaries are made this many rows at a time
+
+
+def in_blocks(arrays: tuple[Array, ...], block: int) -> tuple[Array, ...]:
+    """``[M, ...]`` arrays as ``[ceil(M / b), b, ...]``, zero-padded, ``b = min(M, block)``
+    (static): a ``lax.scan``/``lax.map`` over them makes ``b``-row temporaries, and one block
+    (small graphs) keeps the results of the unblocked computation."""
+    size = arrays[0].shape[0]
+    block = max(1, min(size, block))
+    pad = -size % block
+    return tuple(
+        jnp.pad(a, [(0, pad)] + [(0, 0)] * (a.ndim - 1)).reshape(-1, block, *a.shape[1:])
+        for a in arrays
+    )
 
 
 def input_forward(model: Explainable):

@@ -1,7 +1,7 @@
 """The registry of methods: every factory by name, and :func:`get_method`."""
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from jgattr.attribution._cam import cam, contrastive_gradient, grad_cam, grad_cam_avg
@@ -70,3 +70,16 @@ def get_method(name: str | Method, **hyperparameters: Any) -> Method:
             f"got {name!r}"
         )
     return METHODS[key](**hyperparameters)
+
+
+def resolve_methods(methods: Sequence[str | Method]) -> list[Method]:
+    """Methods from names or :class:`Method` objects; at least one, all distinct."""
+    if isinstance(methods, str | Method):
+        methods = [methods]
+    resolved = [get_method(m) for m in methods]
+    if not resolved:
+        raise ValueError("methods is empty: name at least one method, e.g. ['nam', 'ig']")
+    names = [m.name for m in resolved]
+    if len(set(names)) != len(names):
+        raise ValueError(f"methods must be distinct, got {names}")
+    return resolved

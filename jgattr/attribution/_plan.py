@@ -8,7 +8,6 @@ a handful of shapes. Chunks of one bucket run together in rounds of one chunk pe
 import dataclasses
 
 import jax
-import jraph
 import numpy as np
 
 from jgattr._types import Array
@@ -73,38 +72,39 @@ def group_rounds(chunks: list[Chunk], devices: int) -> list[list[Chunk]]:
 
 
 def chunk_structure(union: Union, chunk: Chunk) -> dict[str, np.ndarray]:
-    """Padded structure of one chunk's union (jraph padding, one graph per target)."""
+    """Padded structure of one chunk's union, one graph per target, laid out as
+    ``jraph.pad_with_graphs`` pads: one padding graph holds every padding node and edge (edges
+    from and to its first node), then empty graphs."""
     s, t = chunk.start, chunk.stop
     n0, n1 = union.node_offsets[s], union.node_offsets[t]
     e0, e1 = union.edge_offsets[s], union.edge_offsets[t]
-    graph = jraph.GraphsTuple(
-        nodes=union.copy_node[n0:n1],
-        edges=union.edge_id[e0:e1],
-        senders=union.edge_sender[e0:e1] - n0,
-        receivers=union.edge_receiver[e0:e1] - n0,
-        n_node=np.diff(union.node_offsets[s : t + 1]).astype(np.int32),
-        n_edge=np.diff(union.edge_offsets[s : t + 1]).astype(np.int32),
-        globals=None,
-    )
     n_node, n_edge, n_graph = chunk.bucket
-    padded = jraph.pad_with_graphs(graph, n_node, n_edge, n_graph)
-    pad_targets = n_graph - (t - s)
+    real_nodes, real_edges, real_graphs = n1 - n0, e1 - e0, t - s
+    sizes = np.zeros((2, n_graph), np.int32)
+    sizes[0, :real_graphs] = np.diff(union.node_offsets[s : t + 1])
+    sizes[1, :real_graphs] = np.diff(union.edge_offsets[s : t + 1])
+    sizes[:, real_graphs] = n_node - real_nodes, n_edge - real_edges
+    graph_ids = np.arange(n_graph, dtype=np.int32)
     return {
-        "copy_node": np.asarray(padded.nodes, np.int32),
-        "copy_target": np.repeat(np.arange(n_graph, dtype=np.int32), np.asarray(padded.n_node)),
-        "edge_target": np.repeat(np.arange(n_graph, dtype=np.int32), np.asarray(padded.n_edge)),
-        "edge_id": np.asarray(padded.edges, np.int32),
-        "edge_mask": np.arange(n_edge) < e1 - e0,  # jraph puts padding edges last
-        "top_edge": np.pad(union.copy_top_edge[n0:n1], (0, n_node - (n1 - n0)), constant_values=-1),
-        "senders": np.asarray(padded.senders, np.int32),
-        "receivers": np.asarray(padded.receivers, np.int32),
-        "n_node": np.asarray(padded.n_node, np.int32),
-        "n_edge": np.asarray(padded.n_edge, np.int32),
-        "target_copy": np.concatenate(
-            # padding targets point at the first padding copy, outside every real target
-            [union.target_copy[s:t] - n0, np.full(pad_targets, n1 - n0, np.int32)]
-        ).astype(np.int32),
+        "copy_node": _pad(union.copy_node[n0:n1], n_node, 0),
+        "copy_target": np.repeat(graph_ids, sizes[0]),
+        "edge_target": np.repeat(graph_ids, sizes[1]),
+        "edge_id": _pad(union.edge_id[e0:e1], n_edge, 0),
+        "edge_mask": np.arange(n_edge) < real_edges,
+        "top_edge": _pad(union.copy_top_edge[n0:n1], n_node, -1),
+        "senders": _pad(union.edge_sender[e0:e1] - n0, n_edge, real_nodes),
+        "receivers": _pad(union.edge_receiver[e0:e1] - n0, n_edge, real_nodes),
+        "n_node": sizes[0],
+        "n_edge": sizes[1],
+        # padding targets point at the first padding copy, outside every real target
+        "target_copy": _pad(union.target_copy[s:t] - n0, n_graph, real_nodes),
     }
+
+
+def _pad(values: np.ndarray, size: int, fill: int) -> np.ndarray:
+    padded = np.full(size, fill, dtype=np.int32)
+    padded[: values.shape[0]] = values
+    return padded
 
 
 def chunk_targets(chunk: Chunk, per_target: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

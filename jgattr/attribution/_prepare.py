@@ -16,12 +16,14 @@ import numpy as np
 
 from jgattr._types import Array
 from jgattr.attribution._cache import BoundedCache
+from jgattr.attribution._resume import fingerprint
 from jgattr.attribution._subgraphs import InEdges, Union, computation_graphs, graph_unions
 from jgattr.models import Explainable
 
 TARGET_SETS = ("train", "val", "test", "all")
 CLASS_CHOICES = ("predicted", "true", "all")
 _SPARSE_DENSITY = 0.25  # below this fraction of non-zeros, P = X W is a sparse product
+_ROWS_PER_SCAN = 1 << 24  # feature entries scanned at once (non-zeros, finiteness)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -64,17 +66,41 @@ class PreparedGraph:
         return jax.tree.map(jnp.asarray, self.graph)
 
     @functools.cached_property
+    def structure_on_device(self) -> jraph.GraphsTuple:
+        """The graph on the devices with ``nodes`` ``[N, 0]``: enough for models that read X
+        only through ``P = X W`` computed from :attr:`sparse_features` (no dense X copy)."""
+        empty = np.zeros((self.num_nodes, 0), self.graph.nodes.dtype)
+        return jax.tree.map(jnp.asarray, self.graph._replace(nodes=empty))
+
+    @functools.cached_property
     def sparse_features(self) -> tuple[Array, Array, Array] | None:
-        """(rows, cols, values) of X's non-zeros when X is sparse (bag-of-words), else None."""
+        """(rows, cols, values) of X's non-zeros when X is sparse (bag-of-words), else None.
+
+        Found a block of rows at a time, so no ``[N, F]`` temporary is made."""
         x = self.graph.nodes
-        rows, cols = np.nonzero(x)
-        if rows.size > _SPARSE_DENSITY * x.size:
-            return None
-        return (
-            jnp.asarray(rows, jnp.int32),
-            jnp.asarray(cols, jnp.int32),
-            jnp.asarray(x[rows, cols]),
-        )
+        step = max(1, _ROWS_PER_SCAN // max(1, x.shape[1]))
+        rows, cols = [], []
+        for start in range(0, x.shape[0], step):
+            r, c = np.nonzero(x[start : start + step])
+            rows.append((r + start).astype(np.int32))
+            cols.append(c.astype(np.int32))
+            if sum(map(len, rows)) > _SPARSE_DENSITY * x.size:
+                return None
+        rows, cols = np.concatenate(rows), np.concatenate(cols)
+        return jnp.asarray(rows), jnp.asarray(cols), jnp.asarray(x[rows, cols])
+
+    def input_graph(self, model: Explainable) -> jraph.GraphsTuple:
+        """The on-device graph ``model``'s forward at X needs: the structure alone when it reads
+        X through ``P = X W`` of sparse features, else the graph with dense X."""
+        if model.input_kernel is not None and self.sparse_features is not None:
+            return self.structure_on_device
+        return self.on_device
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the prepared graph's arrays (hashed once: datasets are immutable)."""
+        graph = self.graph
+        return fingerprint(graph.nodes, graph.senders, graph.receivers, graph.edges, graph.n_node)
 
     @functools.cached_property
     def in_edges(self) -> InEdges:
@@ -145,7 +171,8 @@ def validate_graph(graph: jraph.GraphsTuple) -> None:
     nodes = graph.nodes
     if nodes.ndim != 2:
         raise ValueError(f"graph.nodes must be [N, F], got shape {nodes.shape}")
-    if not np.all(np.isfinite(nodes)):
+    step = max(1, _ROWS_PER_SCAN // max(1, nodes.shape[1]))
+    if not all(np.isfinite(nodes[i : i + step]).all() for i in range(0, nodes.shape[0], step)):
         rows = np.unique(np.nonzero(~np.isfinite(nodes))[0])
         raise ValueError(
             f"graph.nodes has non-finite features in {rows.size} rows "

@@ -23,6 +23,7 @@ _ARRAYS = (
     "expected",
     "layer_totals",
 )
+_PER_TARGET = ("targets", "classes", "logits", "expected", "layer_totals")
 
 
 @jax.tree_util.register_dataclass
@@ -104,6 +105,25 @@ class Attributions:
         dense[self.rows, self.sources] = self.values
         return dense
 
+    def select(self, targets: Any) -> "Attributions":
+        """The rows of the targets whose node (or graph) id is in ``targets`` (kept in order)."""
+        positions = np.flatnonzero(np.isin(self.targets, np.asarray(targets)))
+        return take_rows(self, positions)
+
+    def to_csr(self, num_sources: int):
+        """``scipy.sparse.csr_array`` ``[T, num_sources]`` of node (or edge) relevance."""
+        import scipy.sparse  # optional at import time: only this conversion needs it
+
+        if self.values.ndim != 1:
+            raise ValueError(
+                f"to_csr needs node-level values, got values of shape {self.values.shape}; "
+                "sum them over features first (feature_level=False)"
+            )
+        return scipy.sparse.csr_array(
+            (np.asarray(self.values), np.asarray(self.sources), np.asarray(self.offsets)),
+            shape=(self.num_targets, num_sources),
+        )
+
     def save(self, path: str | os.PathLike) -> Path:
         """Write to ``path`` (``.npz``) atomically; see the README for the format."""
         buffer = io.BytesIO()
@@ -119,9 +139,18 @@ class Attributions:
         return atomic_write_bytes(path, buffer.getvalue())
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Attributions":
-        """Read a file written by :meth:`save` (no pickle: ``allow_pickle=False``)."""
+    def load(cls, path: str | os.PathLike, targets: Any = None) -> "Attributions":
+        """Read a file written by :meth:`save` (no pickle: ``allow_pickle=False``), or a result
+        folder of shards (:func:`~jgattr.attribution.explain_to_folder`), memory-mapped so that
+        ``targets`` (node or graph ids; ``None``: all) reads only their rows."""
         path = Path(path)
+        if path.is_dir():
+            from jgattr.attribution._shards import open_shards  # _shards builds on this module
+
+            folder = open_shards(path)
+            return folder.materialize() if targets is None else folder.select(targets)
+        if targets is not None:
+            return cls.load(path).select(targets)
         try:
             with np.load(path, allow_pickle=False) as data:
                 version = int(data["format_version"])
@@ -169,4 +198,57 @@ def concatenate(
     }
     return Attributions(
         method, offsets=offsets, stats=stats, level=level, target_level=target_level, **fields
+    )
+
+
+def row_positions(offsets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(new offsets ``[R + 1]``, entry positions ``[nnz_R]``) of rows ``rows [R]`` of a CSR."""
+    starts = np.asarray(offsets[rows], np.int64)
+    counts = np.asarray(offsets[rows + 1], np.int64) - starts
+    new_offsets = np.zeros(rows.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=new_offsets[1:])
+    positions = np.repeat(starts - new_offsets[:-1], counts) + np.arange(new_offsets[-1])
+    return new_offsets, positions
+
+
+def take_rows(result: Attributions, rows: np.ndarray) -> Attributions:
+    """The targets at positions ``rows`` of ``result`` (arrays may be memory-mapped)."""
+    offsets, positions = row_positions(result.offsets, rows)
+    return dataclasses.replace(
+        result,
+        **{name: np.asarray(getattr(result, name)[rows]) for name in _PER_TARGET},
+        offsets=offsets,
+        sources=np.asarray(result.sources[positions]),
+        values=np.asarray(result.values[positions]),
+    )
+
+
+def top_k(result: Attributions, k: int) -> Attributions:
+    """Each target's ``k`` sources of largest ``|value|`` (still sorted by source id);
+    ``expected`` and ``layer_totals`` keep describing the whole computation graph."""
+    rows = result.rows
+    magnitude = np.abs(result.values).reshape(result.values.shape[0], -1).sum(axis=1)
+    order = np.lexsort((-magnitude, rows))
+    rank = np.arange(order.shape[0]) - result.offsets[rows[order]]
+    keep = np.sort(order[rank < k])
+    sizes = np.bincount(rows[keep], minlength=result.num_targets)
+    offsets = np.zeros(result.num_targets + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    return dataclasses.replace(
+        result, offsets=offsets, sources=result.sources[keep], values=result.values[keep]
+    )
+
+
+def concatenate_results(parts: list[Attributions]) -> Attributions:
+    """Results of consecutive target blocks of one method joined into one (stats of the first)."""
+    if len(parts) == 1:
+        return parts[0]
+    rows = [
+        {"sizes": np.diff(part.offsets), **{name: getattr(part, name) for name in _ARRAYS[:3]}}
+        | {name: getattr(part, name) for name in _ARRAYS[4:]}
+        for part in parts
+    ]
+    first = parts[0]
+    return concatenate(
+        first.method, rows, first.stats, level=first.level, target_level=first.target_level
     )

@@ -23,7 +23,7 @@ def fingerprint(*parts: Any) -> str:
     digest = hashlib.sha256()
     for part in parts:
         if isinstance(part, np.ndarray):
-            digest.update(np.ascontiguousarray(part).tobytes())
+            digest.update(memoryview(np.ascontiguousarray(part)).cast("B"))  # no copy
             digest.update(str((part.shape, part.dtype)).encode())
         else:
             digest.update(repr(part).encode())

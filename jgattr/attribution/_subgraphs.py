@@ -124,12 +124,12 @@ def computation_graphs(in_edges: InEdges, targets: np.ndarray, num_hops: int) ->
       A :class:`Union`.
     """
     n = in_edges.num_nodes
-    target_keys = np.arange(targets.shape[0], dtype=np.int64) * n + targets.astype(np.int64)
-    keys = np.unique(target_keys)
+    keys = np.arange(targets.shape[0], dtype=np.int64) * n + targets.astype(np.int64)
+    target_keys = keys  # increasing: one per target
     for _ in range(num_hops - 1):
-        keys = np.unique(np.concatenate([keys, _reach(in_edges, keys)[2]]))
+        keys = _unique(np.concatenate([keys, _reach(in_edges, keys)[2]]))
     owner, position, sender_keys = _reach(in_edges, keys)
-    copy_keys, inverse = np.unique(np.concatenate([keys, sender_keys]), return_inverse=True)
+    copy_keys, inverse = _unique_inverse(np.concatenate([keys, sender_keys]))
     receiver_copy, edge_sender = inverse[: keys.shape[0]], inverse[keys.shape[0] :]
     num_targets = targets.shape[0]
     target_copy = np.searchsorted(copy_keys, target_keys).astype(np.int32)
@@ -181,6 +181,31 @@ def graph_unions(in_edges: InEdges, node_offsets: np.ndarray, graphs: np.ndarray
         edge_offsets=edge_offsets,
         copy_top_edge=np.full(copy_node.shape[0], -1, dtype=np.int32),
     )
+
+
+def _unique(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct ``keys`` (a sort and a mask: several times faster than ``np.unique``'s
+    hash table on these keys)."""
+    keys = np.sort(keys)
+    return keys[_first_of_runs(keys)]
+
+
+def _unique_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct ``keys``, index of each key among them), as ``np.unique(...,
+    return_inverse=True)`` but from one unstable argsort."""
+    order = np.argsort(keys)
+    ordered = keys[order]
+    first = _first_of_runs(ordered)
+    inverse = np.empty(keys.shape[0], dtype=np.int64)
+    inverse[order] = np.cumsum(first) - 1
+    return ordered[first], inverse
+
+
+def _first_of_runs(ordered: np.ndarray) -> np.ndarray:
+    first = np.empty(ordered.shape[0], dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return first
 
 
 def _offsets(sorted_owner: np.ndarray, num_groups: int) -> np.ndarray:

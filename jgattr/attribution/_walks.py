@@ -13,6 +13,7 @@ import jraph
 
 from jgattr._types import Array
 from jgattr.attribution._cache import BoundedCache
+from jgattr.attribution._forward import ROWS_PER_BLOCK, in_blocks
 from jgattr.attribution._method_types import Method, WalkForward
 from jgattr.attribution._plan import segment_totals
 from jgattr.models import Explainable
@@ -45,8 +46,11 @@ def _walk_tables(linear, kernels: tuple[Array, ...], graph: jraph.GraphsTuple) -
     )
     if len(kernels) == 1:
         return WalkTables(kernels, linear.masks, projections, linear.increment)
-    masked = linear.masks[0][graph.receivers] * linear.increment[graph.senders]
-    return WalkTables(kernels, linear.masks, projections, masked @ kernels[1])
+    mask, increment, kernel = linear.masks[0], linear.increment, kernels[1]
+    edge_rows = lambda block: (mask[block[0]] * increment[block[1]]) @ kernel
+    blocks = in_blocks((graph.receivers, graph.senders), ROWS_PER_BLOCK)
+    table = jax.lax.map(edge_rows, blocks).reshape(-1, kernel.shape[1])
+    return WalkTables(kernels, linear.masks, projections, table[: graph.senders.shape[0]])
 
 
 def walk_chunk(num_layers: int):

@@ -43,6 +43,7 @@ from jgattr.data._dataset import DataError, Dataset, make_dataset, row_normalize
 from jgattr.data._fetch import locate_files, read_file
 from jgattr.data._npz import load_npz
 from jgattr.data._ogb import OGB_DATASETS, load_ogb
+from jgattr.data._powerlaw import parse_powerlaw, powerlaw_dataset
 from jgattr.data._safe_pickle import load_adjacency, load_dense, load_sparse
 from jgattr.data._synthetic import SYNTHETIC, synthetic_dataset
 
@@ -273,7 +274,8 @@ def load_dataset(
         unused: no files are read, features are not normalized); or one of
         :data:`~jgattr.data.OGB_DATASETS` (``ogbn-arxiv``, ``ogbn-products``), read from the
         released zip by :func:`~jgattr.data._ogb.load_ogb` (features as released, never
-        normalized; arxiv's citations symmetrized).
+        normalized; arxiv's citations symmetrized); or ``powerlaw:<N>``, the seeded
+        power-law scale benchmark of :mod:`jgattr.data._powerlaw` (seed 0).
       data_dir: directory holding the ``ind.<name>.<part>`` files (or the OGB zip).
       normalize_features: divide each feature row by its sum (zero rows stay zero); Planetoid and
         ``.npz`` only.
@@ -304,6 +306,9 @@ def load_dataset(
     key = name.strip().lower()
     if key in SYNTHETIC:
         return synthetic_dataset(key)
+    size = parse_powerlaw(key)
+    if size is not None:
+        return powerlaw_dataset(size)
     if key in OGB_DATASETS:
         return load_ogb(
             key, data_dir=data_dir, verify_checksums=verify_checksums, download=download
@@ -311,8 +316,8 @@ def load_dataset(
     if key not in DATASETS:
         raise DataError(
             f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)} (Planetoid), "
-            f"{', '.join(OGB_DATASETS)} (OGB), {', '.join(SYNTHETIC)} (synthetic, generated "
-            "offline), or pass the path of a .npz file"
+            f"{', '.join(OGB_DATASETS)} (OGB), {', '.join(SYNTHETIC)} or powerlaw:<N> "
+            "(synthetic, generated offline), or pass the path of a .npz file"
         )
     return _load_planetoid(
         key,
