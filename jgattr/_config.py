@@ -206,14 +206,22 @@ def default_config() -> Config:
 
     The same as ``configs/ba-shapes.toml``: a 3-layer GCN (hidden 20, no dropout) trained for up
     to 1000 epochs, explained with saliency, NAM, IG, SIG-LID-IG and the edge methods (edge IG,
-    edge saliency) on the test nodes.
+    edge saliency, GNNExplainer) on the test nodes.
     """
     return Config(
         data=DataConfig(name="ba-shapes", normalize_features=False),
         model=ModelConfig(num_layers=3, hidden_size=20, dropout_rate=0.0),
         train=TrainConfig(weight_decay=0.0, epochs=1000, early_stopping=0),
         explain=ExplainConfig(
-            methods=("saliency", "nam", "ig", "sig_lid_ig", "edge_ig", "edge_saliency")
+            methods=(
+                "saliency",
+                "nam",
+                "ig",
+                "sig_lid_ig",
+                "edge_ig",
+                "edge_saliency",
+                "gnn_explainer",
+            )
         ),
     )
 

@@ -444,7 +444,14 @@ POPE_METHODS = [  # tests/test_pope.py
 
 def test_methods_registry_is_complete():
     assert sorted(METHODS) == sorted(
-        ["saliency", "edge_saliency", "edge_integrated_gradients", *FAST_METHODS, *POPE_METHODS]
+        [
+            *("saliency", "edge_saliency", "edge_integrated_gradients"),
+            *("gnn_explainer", "gnn_explainer_nodes"),
+            "node_and_edge_integrated_gradients_nodes",
+            "node_and_edge_integrated_gradients_edges",
+            *FAST_METHODS,
+            *POPE_METHODS,
+        ]
     )
     assert get_method("sig-lid-ig") == get_method("sig_lid_ig")
     assert get_method("ig", n_steps=8) != get_method("ig", n_steps=9)
