@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tests.attribution_helpers import TARGETS, apply_fn, k_hop_sets
+from tests.attribution_helpers import TARGETS, apply_fn, is_graph_model, k_hop_sets
 
 EDGE_STREAM, NODE_STREAM = 1, 0
 
@@ -60,12 +60,19 @@ def _entropy(m, eps):
 
 
 def _one_target(model, params, graph, a, c, restart, kw):
-    nodes = sorted(k_hop_sets(graph, model.num_layers)[a])
     receivers = np.asarray(graph.receivers)
-    inside = np.flatnonzero(np.isin(receivers, sorted(k_hop_sets(graph, model.num_layers - 1)[a])))
+    if is_graph_model(model):  # a graph target: its graph's nodes, seeded by its first node
+        first, last = np.concatenate([[0], np.cumsum(graph.n_node)])[[a, a + 1]]
+        nodes = inner = list(range(first, last))
+        seed_node = int(first)
+    else:
+        nodes = sorted(k_hop_sets(graph, model.num_layers)[a])
+        inner = sorted(k_hop_sets(graph, model.num_layers - 1)[a])
+        seed_node = a
+    inside = np.flatnonzero(np.isin(receivers, inner))
     edges = inside[np.argsort(receivers[inside], kind="stable")]  # the union's edge order
     node_type = kw.get("node_mask_type", "object")
-    masks = _init(graph, a, c, restart, kw.get("seed", 0), node_type, nodes, edges)
+    masks = _init(graph, seed_node, c, restart, kw.get("seed", 0), node_type, nodes, edges)
     if node_type == "none":
         del masks["node"]
     apply, base = apply_fn(model), jax.tree.map(jnp.asarray, graph)
