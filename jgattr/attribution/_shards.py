@@ -25,20 +25,15 @@ from typing import Any
 import numpy as np
 
 from jgattr._io import atomic_write_json
-from jgattr.attribution._results import Attributions, concatenate_results, take_rows
+from jgattr.attribution._results import (
+    _ARRAYS,
+    _PER_TARGET,
+    Attributions,
+    concatenate_results,
+    take_rows,
+)
 
 SHARD_FORMAT_VERSION = 1
-_ARRAYS = (
-    "targets",
-    "classes",
-    "logits",
-    "offsets",
-    "sources",
-    "values",
-    "expected",
-    "layer_totals",
-)
-_PER_TARGET = ("targets", "classes", "logits", "expected", "layer_totals")
 
 
 class ShardWriter:
