@@ -44,11 +44,17 @@ class InEdges:
 
     def expand(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """All in-edges of ``nodes [m]``: (entry of ``nodes`` each belongs to, edge position)."""
-        counts = self.indptr[nodes + 1] - self.indptr[nodes]
-        owner = np.repeat(np.arange(nodes.shape[0]), counts)
+        counts, position = self.in_edges_of(nodes)
+        return np.repeat(np.arange(nodes.shape[0]), counts), position
+
+    def in_edges_of(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(in-degree of each of ``nodes [m]``, the positions of all their in-edges, node by
+        node): what :meth:`expand` gives, without the ``[E]`` owner array."""
+        first = self.indptr[nodes]
+        counts = self.indptr[nodes + 1] - first
         starts = np.cumsum(counts) - counts
-        position = self.indptr[nodes][owner] + np.arange(owner.shape[0]) - starts[owner]
-        return owner, position
+        position = np.repeat(first - starts, counts) + np.arange(int(counts.sum()))
+        return counts, position
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -101,11 +107,12 @@ class Union:
 
 
 def _reach(in_edges: InEdges, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One hop back from (target, node) keys ``t * N + v``: in-edge positions and sender keys."""
-    n = in_edges.num_nodes
-    owner, position = in_edges.expand(keys % n)
-    sender_keys = (keys // n)[owner] * n + in_edges.senders[position]
-    return owner, position, sender_keys
+    """One hop back from sorted (target, node) keys ``t * N + v``: for every in-edge of their
+    nodes, its key's target, the edge's position in ``in_edges`` and the sender's key."""
+    n = keys.dtype.type(in_edges.num_nodes)
+    counts, position = in_edges.in_edges_of(keys % n)
+    edge_target = np.repeat(keys // n, counts)
+    return edge_target, position, edge_target * n + in_edges.senders[position].astype(keys.dtype)
 
 
 def computation_graphs(in_edges: InEdges, targets: np.ndarray, num_hops: int) -> Union:
@@ -123,29 +130,31 @@ def computation_graphs(in_edges: InEdges, targets: np.ndarray, num_hops: int) ->
     Returns:
       A :class:`Union`.
     """
-    n = in_edges.num_nodes
-    keys = np.arange(targets.shape[0], dtype=np.int64) * n + targets.astype(np.int64)
+    n, num_targets = in_edges.num_nodes, targets.shape[0]
+    # (target, node) keys t * N + v; int32 when they fit: numpy sorts those several times faster
+    dtype = np.int32 if num_targets * n < 2**31 else np.int64
+    keys = np.arange(num_targets, dtype=dtype) * dtype(n) + targets.astype(dtype)
     target_keys = keys  # increasing: one per target
     for _ in range(num_hops - 1):
         keys = _unique(np.concatenate([keys, _reach(in_edges, keys)[2]]))
-    owner, position, sender_keys = _reach(in_edges, keys)
+    edge_target, position, sender_keys = _reach(in_edges, keys)
     copy_keys, inverse = _unique_inverse(np.concatenate([keys, sender_keys]))
     receiver_copy, edge_sender = inverse[: keys.shape[0]], inverse[keys.shape[0] :]
-    num_targets = targets.shape[0]
     target_copy = np.searchsorted(copy_keys, target_keys).astype(np.int32)
-    edge_receiver = receiver_copy[owner]
+    edge_receiver = np.repeat(receiver_copy, np.diff(in_edges.indptr)[keys % dtype(n)])
     edge_id = in_edges.order[position].astype(np.int32)
-    into_target = edge_receiver == target_copy[keys[owner] // n]
+    into_target = edge_receiver == target_copy[edge_target]
     copy_top_edge = np.full(copy_keys.shape[0], -1, dtype=np.int32)
     copy_top_edge[edge_sender[into_target]] = edge_id[into_target]
+    bounds = np.arange(num_targets + 1, dtype=np.int64)
     return Union(
-        copy_node=(copy_keys % n).astype(np.int32),
-        node_offsets=_offsets(copy_keys // n, num_targets),
+        copy_node=(copy_keys % dtype(n)).astype(np.int32),
+        node_offsets=np.searchsorted(copy_keys, bounds * n),
         target_copy=target_copy,
-        edge_sender=edge_sender.astype(np.int32),
-        edge_receiver=edge_receiver.astype(np.int32),
+        edge_sender=edge_sender,
+        edge_receiver=edge_receiver,
         edge_id=edge_id,
-        edge_offsets=_offsets(keys[owner] // n, num_targets),
+        edge_offsets=np.searchsorted(edge_target, bounds),
         copy_top_edge=copy_top_edge,
     )
 
@@ -191,13 +200,13 @@ def _unique(keys: np.ndarray) -> np.ndarray:
 
 
 def _unique_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted distinct ``keys``, index of each key among them), as ``np.unique(...,
+    """(sorted distinct ``keys``, int32 index of each key among them), as ``np.unique(...,
     return_inverse=True)`` but from one unstable argsort."""
     order = np.argsort(keys)
     ordered = keys[order]
     first = _first_of_runs(ordered)
-    inverse = np.empty(keys.shape[0], dtype=np.int64)
-    inverse[order] = np.cumsum(first) - 1
+    inverse = np.empty(keys.shape[0], dtype=np.int32)
+    inverse[order] = np.cumsum(first, dtype=np.int32) - 1
     return ordered[first], inverse
 
 
