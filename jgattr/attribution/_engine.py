@@ -16,9 +16,10 @@ The data flow of one :func:`explain` call (docs/architecture.md):
 """
 
 import dataclasses
+import functools
 import resource
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -209,12 +210,19 @@ def _block_union(problem: Problem, start: int, stop: int, whole: bool) -> tuple[
 
 
 def block_results(
-    problem: Problem, runs, blocks, out_dir, progress, skip=None, cache: bool = True
+    problem: Problem,
+    runs: Callable[[], list[_MethodRun]],
+    blocks,
+    out_dir,
+    progress,
+    skip=None,
+    cache: bool = True,
 ) -> Iterator[tuple[int, dict[str, Attributions], float]]:
     """Per block (except those ``skip(index)`` names): its index, every method's result, and
     the seconds spent building its union.
 
-    The next block's union is built on a host thread while the current block runs (numpy
+    The first block's union is built on a host thread while ``runs()`` (the methods' programs:
+    whole-graph device work) is made, and each next block's while the current one runs (numpy
     releases the GIL), so at most two unions are alive; a single block's is kept in the
     dataset's union cache when ``cache``.
     """
@@ -223,10 +231,11 @@ def block_results(
     with ThreadPoolExecutor(max_workers=1) as pool:
         build = lambda i: pool.submit(_block_union, problem, *blocks[i], whole)
         pending = build(todo[0]) if todo else None
+        made = runs()
         for position, index in enumerate(todo):
             union, prep_seconds = pending.result()
             pending = build(todo[position + 1]) if position + 1 < len(todo) else None
-            view, sliced = _block_view(problem, runs, union, *blocks[index])
+            view, sliced = _block_view(problem, made, union, *blocks[index])
             results = {
                 run.method.name: _run_block(run, view, index, out_dir, progress) for run in sliced
             }
@@ -271,8 +280,10 @@ def setup(
     host_memory_mb,
     feature_level,
     devices,
-) -> tuple[Problem, list[_MethodRun], list[tuple[int, int]]]:
-    """Everything before the blocks run: the problem, each method's program, the blocks."""
+) -> tuple[Problem, Callable[[], list[_MethodRun]], list[tuple[int, int]]]:
+    """Everything before the blocks run: the problem, the blocks, and each method's program
+    (made on the first call of the returned function, then kept: :func:`block_results` makes
+    them while the first block's union is built)."""
     if path not in PATHS:
         raise ValueError(f"path must be one of {list(PATHS)}, got {path!r}")
     for name, value in (("memory_budget_mb", memory_budget_mb), ("host_memory_mb", host_memory_mb)):
@@ -301,7 +312,7 @@ def setup(
         mesh_of(devices or jax.devices()),
         memory_budget_mb * 2**20,
     )
-    runs = _method_runs(resolved, problem, path, feature_level)
+    runs = functools.cache(lambda: _method_runs(resolved, problem, path, feature_level))
     if graph.level == "graph":
         estimate = (graph.graph.n_node + graph.graph.n_edge)[nodes].astype(np.float64)
     else:
@@ -373,14 +384,14 @@ def explain(
         feature_level=feature_level,
         devices=devices,
     )
-    parts: dict[str, list] = {run.method.name: [] for run in runs}
+    parts: dict[str, list] = {}
     prep = 0.0
     for _, results, seconds in block_results(problem, runs, blocks, out_dir, progress):
         prep += seconds
         for name, result in results.items():
-            parts[name].append(result)
+            parts.setdefault(name, []).append(result)
     joined = {}
-    for run in runs:
+    for run in runs():
         name, blocks_done = run.method.name, parts[run.method.name]
         result = concatenate_results(blocks_done)
         stats = method_stats(run, result, [r.stats for r in blocks_done], prep, problem.mesh.size)

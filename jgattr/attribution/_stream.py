@@ -104,11 +104,12 @@ def explain_to_folder(
     if top_k_sources is not None and not (isinstance(top_k_sources, int) and top_k_sources > 0):
         raise ValueError(f"top_k_sources must be a positive int or None, got {top_k_sources!r}")
     process, processes = jax.process_index(), jax.process_count()
-    problem, runs, blocks = setup(
+    problem, make_runs, blocks = setup(
         model, params, data, methods=methods, targets=targets, classes=classes, path=path,
         memory_budget_mb=memory_budget_mb, host_memory_mb=host_memory_mb,
         feature_level=False, devices=devices or jax.local_devices(),
     )  # fmt: skip
+    runs = make_runs()  # the writers' fingerprints need them before the first block
     writers = {
         run.method.name: ShardWriter(
             Path(out_dir) / f"attributions_{run.method.name}",
@@ -123,7 +124,7 @@ def explain_to_folder(
     totals = {run.method.name: {} for run in runs}
     written, prep = dict.fromkeys(writers, 0), 0.0
     for index, results, seconds in block_results(
-        problem, runs, blocks, None, progress, skip, cache=False
+        problem, make_runs, blocks, None, progress, skip, cache=False
     ):
         prep += seconds
         for name, result in results.items():
