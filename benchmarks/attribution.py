@@ -7,9 +7,11 @@ Usage:
 For each dataset: train the configured GCN, then time NAM, IG (50 Gauss–Legendre steps) and
 SIG-LID-IG for the targets (1000 test nodes for Cora and Citeseer, all nodes for
 pubmed-structure):
-- the engine: compile seconds apart; the best of ``--repeats`` warm runs; the host-side
-  preparation (K-hop computation graphs of all targets, extracted from scratch) timed apart;
-  ``seconds`` is their sum;
+- the engine: compile seconds apart; ``seconds`` is the best of ``--repeats`` warm calls that
+  rebuild the targets' K-hop computation graphs and their padded chunks from scratch (the
+  compiled programs and the dataset's CSR structure and sparse features stay cached);
+  ``cached_union_seconds`` the best warm call that finds those computation graphs cached (a
+  second call on the same targets); ``prep_seconds`` the extraction alone;
 - the baseline: a per-target loop of jitted whole-graph ``jax.grad`` calls that returns each
   target's ``[N, F]`` attributions to the host, where they are summed per node (what a
   Captum/PyG loop does), on all targets or on a sample, extrapolated and labelled so.
@@ -30,7 +32,14 @@ from _baseline import gradient_step, time_loop
 from _report import emit
 
 from jgattr import build_model, load_config, load_dataset, train
-from jgattr.attribution import InEdges, computation_graphs, exact_relu_average, explain, get_method
+from jgattr.attribution import (
+    InEdges,
+    clear_caches,
+    computation_graphs,
+    exact_relu_average,
+    explain,
+    get_method,
+)
 from jgattr.models import prepare_graph
 
 REPO = Path(__file__).resolve().parents[1]
@@ -115,19 +124,26 @@ def _host_prep_seconds(model, dataset, targets, repeats: int) -> float:
     )
 
 
+def _warm_seconds(methods, model, params, dataset, targets, repeats: int) -> tuple[float, float]:
+    """(best warm call with the targets' computation graphs rebuilt, best with them cached)."""
+    call = lambda: explain(model, params, dataset, methods=methods, targets=targets)
+    rebuilt, cached = [], []
+    for _ in range(repeats):
+        clear_caches("target_unions", "device_structure")
+        rebuilt.append(_timed(call))
+        cached.append(_timed(call))
+    return min(rebuilt), min(cached)
+
+
 def _time_engine(name, model, params, dataset, targets, repeats: int, prep: float):
     method = METHODS[name]
     first = explain(model, params, dataset, methods=[method], targets=targets)
     compile_seconds = first[method.name].stats["compile_seconds"]
-    warm = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = explain(model, params, dataset, methods=[method], targets=targets)[method.name]
-        warm.append(time.perf_counter() - start)
-    seconds = min(warm) + prep
+    seconds, cached = _warm_seconds([method], model, params, dataset, targets, repeats)
+    result = first[method.name]
     return result, {
         "seconds": round(seconds, 4),
-        "warm_seconds": round(min(warm), 4),
+        "cached_union_seconds": round(cached, 4),
         "prep_seconds": round(prep, 4),
         "compile_seconds": round(compile_seconds, 3),
         "targets_per_second": round(result.num_targets / seconds, 1),
@@ -139,13 +155,10 @@ def _time_engine(name, model, params, dataset, targets, repeats: int, prep: floa
 def _all_methods_seconds(model, params, dataset, targets, repeats: int, prep: float) -> dict:
     methods = list(METHODS.values())
     explain(model, params, dataset, methods=methods, targets=targets)
-    warm = min(
-        _timed(explain, model, params, dataset, methods=methods, targets=targets)
-        for _ in range(repeats)
-    )
+    seconds, cached = _warm_seconds(methods, model, params, dataset, targets, repeats)
     return {
-        "seconds": round(warm + prep, 4),
-        "warm_seconds": round(warm, 4),
+        "seconds": round(seconds, 4),
+        "cached_union_seconds": round(cached, 4),
         "prep_seconds": round(prep, 4),
     }
 

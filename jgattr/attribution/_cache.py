@@ -22,12 +22,22 @@ from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 Value = TypeVar("Value")
+CACHE_NAMES = (
+    "programs",
+    "jitted_forward",
+    "jitted_walk_prep",
+    "prepared_graphs",
+    "target_unions",
+    "device_structure",
+)
 
 
 class BoundedCache(Generic[Value]):
     """A least-recently-used mapping with at most ``maxsize`` entries."""
 
     def __init__(self, name: str, maxsize: int):
+        if name not in CACHE_NAMES:
+            raise ValueError(f"cache name {name!r} is not one of {CACHE_NAMES}")
         self.name, self.maxsize = name, maxsize
         self._entries: OrderedDict[Hashable, Value] = OrderedDict()
         _REGISTRY.add(self)
@@ -62,7 +72,14 @@ def cache_info() -> dict[str, dict[str, int]]:
     return info
 
 
-def clear_caches() -> None:
-    """Drop every compiled program, prepared graph and device structure the engine holds."""
+def clear_caches(*names: str) -> None:
+    """Drop every compiled program, prepared graph and device structure the engine holds, or
+    only the caches ``names`` (as :func:`cache_info` lists them), e.g.
+    ``clear_caches("target_unions", "device_structure")`` to time a call that rebuilds its
+    targets' computation graphs but keeps the compiled programs."""
+    unknown = sorted(set(names) - set(CACHE_NAMES))
+    if unknown:
+        raise ValueError(f"unknown cache name(s) {unknown}; the caches are {list(CACHE_NAMES)}")
     for cache in list(_REGISTRY):
-        cache.clear()
+        if not names or cache.name in names:
+            cache.clear()
