@@ -3,6 +3,8 @@ regularizers over boolean-indexed hard masks, Adam by hand (no optax). Only the 
 follow jgattr's documented seeding (fold_in of seed, stream, restart, node, class, position),
 so that both start from the same numbers."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -12,10 +14,11 @@ from tests.attribution_helpers import TARGETS, apply_fn, is_graph_model, k_hop_s
 EDGE_STREAM, NODE_STREAM = 1, 0
 
 
+@functools.partial(jax.jit, static_argnums=(6,))  # jitted for speed; same numbers
 def _normal(seed, stream, restart, node, cls, position, shape):
     key = jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), stream), restart)
     key = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(key, node), cls), position)
-    return np.asarray(jax.random.normal(key, shape, jnp.float64))
+    return jax.random.normal(key, shape, jnp.float64)
 
 
 def _adam(lr, b1=0.9, b2=0.999, eps=1e-8):
@@ -44,7 +47,7 @@ def _init(graph, a, c, restart, seed, node_mask_type, nodes, edges):
     params = {"edge": np.zeros(graph.senders.shape[0])}
     std = np.sqrt(2.0) * np.sqrt(1.0 / len(nodes))
     for p, e in enumerate(edges):
-        params["edge"][e] = _normal(seed, EDGE_STREAM, restart, a, c, p, ()) * std
+        params["edge"][e] = np.asarray(_normal(seed, EDGE_STREAM, restart, a, c, p, ())) * std
     if node_mask_type == "common_attributes":
         params["node"] = _normal(seed, NODE_STREAM, restart, a, c, 0, (f,))[None] * 0.1
     elif node_mask_type in ("object", "attributes"):
@@ -59,7 +62,41 @@ def _entropy(m, eps):
     return -m * jnp.log(m + eps) - (1 - m) * jnp.log(1 - m + eps)
 
 
-def _one_target(model, params, graph, a, c, restart, kw):
+def _loss_gradients(model, params, graph, kw):
+    """``(grad without regularizers, grad with them)`` of PyG's loss, each
+    ``(masks, hard, target, class) -> grads``; jitted once for all targets (for speed only: the
+    regularizers read the hard masks through ``where``, which sums the entries PyG's boolean
+    indexing picks; in float64 equal far below the tests' 1e-10)."""
+    apply, base = apply_fn(model), jax.tree.map(jnp.asarray, graph)
+    loop = jnp.asarray(np.asarray(graph.senders) == np.asarray(graph.receivers))
+    eps = kw.get("eps", 1e-15)
+
+    def masked_mean(values, hard):  # the mean over the boolean-indexed entries
+        count = jnp.sum(hard)
+        total = jnp.sum(jnp.where(hard, values, 0.0))
+        return jnp.where(count > 0, total / jnp.maximum(count, 1), 0.0)
+
+    def loss(p, hard, a, c):
+        x = base.nodes * jax.nn.sigmoid(p["node"]) if "node" in p else base.nodes
+        scale = jnp.where(loop, 1.0, jax.nn.sigmoid(p["edge"]))
+        z = apply(params, base._replace(nodes=x, edges=base.edges * scale))[a]
+        total = jax.nn.logsumexp(z) - z[c]
+        if hard is None:
+            return total
+        m = jax.nn.sigmoid(p["edge"])
+        total += kw.get("edge_size", 0.005) * jnp.sum(jnp.where(hard["edge"], m, 0.0))
+        total += kw.get("edge_ent", 1.0) * masked_mean(_entropy(m, eps), hard["edge"])
+        if "node" in p:
+            m = jax.nn.sigmoid(p["node"])
+            total += kw.get("node_feat_size", 1.0) * masked_mean(m, hard["node"])
+            total += kw.get("node_feat_ent", 0.1) * masked_mean(_entropy(m, eps), hard["node"])
+        return total
+
+    first = jax.jit(lambda p, a, c: jax.grad(loss)(p, None, a, c))
+    return first, jax.jit(jax.grad(loss))
+
+
+def _one_target(model, graph, a, c, restart, kw, gradients):
     receivers = np.asarray(graph.receivers)
     if is_graph_model(model):  # a graph target: its graph's nodes, seeded by its first node
         first, last = np.concatenate([[0], np.cumsum(graph.n_node)])[[a, a + 1]]
@@ -75,34 +112,13 @@ def _one_target(model, params, graph, a, c, restart, kw):
     masks = _init(graph, seed_node, c, restart, kw.get("seed", 0), node_type, nodes, edges)
     if node_type == "none":
         del masks["node"]
-    apply, base = apply_fn(model), jax.tree.map(jnp.asarray, graph)
-    loop = jnp.asarray(np.asarray(graph.senders) == receivers)
-    eps = kw.get("eps", 1e-15)
-
-    def loss(p, hard):
-        x = base.nodes * jax.nn.sigmoid(p["node"]) if "node" in p else base.nodes
-        scale = jnp.where(loop, 1.0, jax.nn.sigmoid(p["edge"]))
-        z = apply(params, base._replace(nodes=x, edges=base.edges * scale))[a]
-        total = jax.nn.logsumexp(z) - z[c]
-        if hard is None:
-            return total
-        m = jax.nn.sigmoid(p["edge"])[hard["edge"]]
-        if m.size:
-            total += kw.get("edge_size", 0.005) * jnp.sum(m)
-            total += kw.get("edge_ent", 1.0) * _entropy(m, eps).mean()
-        if "node" in p:
-            m = jax.nn.sigmoid(p["node"])[hard["node"]]
-            if m.size:
-                total += kw.get("node_feat_size", 1.0) * jnp.mean(m)
-                total += kw.get("node_feat_ent", 0.1) * _entropy(m, eps).mean()
-        return total
-
+    first_gradient, gradient = gradients
     adam = _adam(kw.get("lr", 0.01))
-    grads = jax.grad(loss)(masks, None)
+    grads = first_gradient(masks, a, c)
     hard = jax.tree.map(lambda g: np.asarray(g) != 0, grads)
     masks = adam(masks, grads)
     for _ in range(kw["epochs"] - 1):
-        masks = adam(masks, jax.grad(loss)(masks, hard))
+        masks = adam(masks, gradient(masks, hard, a, c))
     final = jax.tree.map(lambda p, h: np.where(h, jax.nn.sigmoid(p), 0.0), masks, hard)
     if kw.get("level", "edge") == "edge":
         return final["edge"]
@@ -115,11 +131,11 @@ def _one_target(model, params, graph, a, c, restart, kw):
 def reference_gnn_explainer(model, params, graph, classes, targets=TARGETS, **kw) -> np.ndarray:
     """``[T, E]`` edge masks (``level="edge"``) or ``[T, N]`` node masks of ``targets`` (with
     their ``classes``), mean over restarts (``statistic="std"``: their standard deviation)."""
-    rows = []
+    rows, gradients = [], _loss_gradients(model, params, graph, kw)
     for a, c in zip(targets, classes, strict=True):
         runs = np.stack(
             [
-                _one_target(model, params, graph, int(a), int(c), r, kw)
+                _one_target(model, graph, int(a), int(c), r, kw, gradients)
                 for r in range(kw.get("restarts", 1))
             ]
         )
