@@ -14,6 +14,10 @@ from jgattr.attribution._subgraphs import InEdges
 # host bytes per estimated (target, source) pair while a block's union is built, planned and run
 # (the union's arrays, np.unique's temporaries, padded chunk structures, unpadded rows)
 BYTES_PER_PAIR = 160.0
+# a job that fits in one block still runs as up to this many blocks of at least this many
+# estimated pairs, so that the host builds each next union while the devices run the last one
+PIPELINE_BLOCKS = 4
+PIPELINE_MIN_PAIRS = 2**19
 
 
 def walk_counts(in_edges: InEdges, num_hops: int) -> np.ndarray:
@@ -46,3 +50,13 @@ def target_blocks(estimate: np.ndarray, budget_bytes: float) -> list[tuple[int, 
     starts = np.flatnonzero(np.diff(block_of, prepend=-1))
     stops = np.append(starts[1:], estimate.shape[0])
     return list(zip(starts.tolist(), stops.tolist(), strict=True))
+
+
+def pipeline_blocks(estimate: np.ndarray) -> list[tuple[int, int]]:
+    """A job that fits the host budget cut into up to :data:`PIPELINE_BLOCKS` blocks of at least
+    :data:`PIPELINE_MIN_PAIRS` estimated pairs each (one block for small jobs): the first block's
+    union is then the only host work the devices wait for (Pubmed, all 19,717 nodes: 4 blocks,
+    about a quarter less wall time on 2 cores)."""
+    total = float(estimate.sum())
+    count = int(min(PIPELINE_BLOCKS, max(1.0, total // PIPELINE_MIN_PAIRS)))
+    return target_blocks(estimate, total * BYTES_PER_PAIR / count)

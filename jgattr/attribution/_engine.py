@@ -29,7 +29,7 @@ import numpy as np
 from jax.sharding import PartitionSpec as P
 
 from jgattr._types import Params
-from jgattr.attribution._blocks import target_blocks, walk_counts
+from jgattr.attribution._blocks import pipeline_blocks, target_blocks, walk_counts
 from jgattr.attribution._execute import Progress, mesh_of, put, round_structure, run_sharded
 from jgattr.attribution._forward import input_forward
 from jgattr.attribution._method_types import Method
@@ -196,16 +196,16 @@ def _block_view(problem: Problem, runs, union: Union, start: int, stop: int):
     return view, sliced
 
 
-def _block_union(problem: Problem, start: int, stop: int, whole: bool) -> tuple[Union, float]:
-    """The union of targets ``start:stop`` and the seconds it took (``whole``: all targets,
-    kept in the dataset's union cache)."""
-    began, prepared, nodes = time.perf_counter(), problem.prepared, problem.nodes
-    if whole:
+def _block_union(problem: Problem, start: int, stop: int, cached: bool) -> tuple[Union, float]:
+    """The union of targets ``start:stop`` and the seconds it took (``cached``: kept in the
+    dataset's union cache, and taken from it on a later call)."""
+    began, prepared, nodes = time.perf_counter(), problem.prepared, problem.nodes[start:stop]
+    if cached:
         union = prepared.union(nodes, problem.model.num_layers)
     elif prepared.level == "graph":
-        union = graph_unions(prepared.in_edges, prepared.node_offsets, nodes[start:stop])
+        union = graph_unions(prepared.in_edges, prepared.node_offsets, nodes)
     else:
-        union = computation_graphs(prepared.in_edges, nodes[start:stop], problem.model.num_layers)
+        union = computation_graphs(prepared.in_edges, nodes, problem.model.num_layers)
     return union, time.perf_counter() - began
 
 
@@ -223,13 +223,13 @@ def block_results(
 
     The first block's union is built on a host thread while ``runs()`` (the methods' programs:
     whole-graph device work) is made, and each next block's while the current one runs (numpy
-    releases the GIL), so at most two unions are alive; a single block's is kept in the
-    dataset's union cache when ``cache``.
+    releases the GIL), so at most two unions are alive; when all of them fit the host budget
+    (``problem.cache_unions``) they are kept in the dataset's union cache, if ``cache``.
     """
     todo = [i for i in range(len(blocks)) if skip is None or not skip(i)]
-    whole = cache and len(blocks) == 1
+    cached = cache and problem.cache_unions
     with ThreadPoolExecutor(max_workers=1) as pool:
-        build = lambda i: pool.submit(_block_union, problem, *blocks[i], whole)
+        build = lambda i: pool.submit(_block_union, problem, *blocks[i], cached)
         pending = build(todo[0]) if todo else None
         made = runs()
         for position, index in enumerate(todo):
@@ -300,6 +300,13 @@ def setup(
     nodes, target_classes = resolve_classes(
         classes, nodes, all_logits.shape[1], all_logits.argmax(axis=1), graph.labels
     )
+    if graph.level == "graph":
+        estimate = (graph.graph.n_node + graph.graph.n_edge)[nodes].astype(np.float64)
+    else:
+        estimate = walk_counts(graph.in_edges, explainable.num_layers)[nodes]
+    # two blocks' unions are alive at once (see block_results)
+    blocks = target_blocks(estimate, host_memory_mb * 2**20 / 2)
+    fits = len(blocks) == 1
     problem = Problem(
         explainable,
         params,
@@ -311,14 +318,10 @@ def setup(
         all_logits[nodes, target_classes],
         mesh_of(devices or jax.devices()),
         memory_budget_mb * 2**20,
+        cache_unions=fits,
     )
     runs = functools.cache(lambda: _method_runs(resolved, problem, path, feature_level))
-    if graph.level == "graph":
-        estimate = (graph.graph.n_node + graph.graph.n_edge)[nodes].astype(np.float64)
-    else:
-        estimate = walk_counts(graph.in_edges, explainable.num_layers)[nodes]
-    # two blocks' unions are alive at once (see block_results)
-    return problem, runs, target_blocks(estimate, host_memory_mb * 2**20 / 2)
+    return problem, runs, pipeline_blocks(estimate) if fits else blocks
 
 
 def explain(

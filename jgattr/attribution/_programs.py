@@ -35,6 +35,7 @@ class Problem:
     logits: np.ndarray  # [T] logit of each target's class
     mesh: Mesh
     budget_bytes: float
+    cache_unions: bool = False  # every block's union fits the host budget: keep them cached
 
 
 class ChunkProgram(NamedTuple):
