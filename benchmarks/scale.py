@@ -11,7 +11,9 @@ Reported per run: ``warm_seconds`` (the second call, host preparation and shard 
 included), ``warm_cpu_seconds`` (its CPU time over all threads: a check on a shared machine),
 ``prep_seconds`` (building the blocks' computation graphs, overlapped with running),
 ``compile_seconds``, ``first_call_seconds``, ``peak_rss_mb`` (the whole process, dataset
-generation included), ``pairs`` and ``bytes_on_disk``; then the fitted cost exponent
+generation included), ``pairs``, ``bytes_on_disk``, and ``select_10_read_bytes`` (what loading
+10 random targets from the result folder reads from storage, its files first dropped from the
+page cache) with its fraction of the folder's bytes; then the fitted cost exponent
 ``log(t2 / t1) / log(N2 / N1)`` of warm seconds (and of CPU seconds and of pairs) between
 consecutive sizes.
 """
@@ -20,6 +22,7 @@ import argparse
 import itertools
 import json
 import math
+import os
 import platform
 import resource
 import shutil
@@ -34,7 +37,7 @@ import numpy as np
 from _report import emit
 
 from jgattr import build_model, load_dataset
-from jgattr.attribution import explain_to_folder, get_method
+from jgattr.attribution import Attributions, explain_to_folder, get_method
 from jgattr.models import ModelConfig, init_params, prepare_graph
 
 METHODS = {
@@ -59,6 +62,30 @@ def _folder_bytes(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
+def _storage_read_bytes() -> int:
+    """Bytes this process has fetched from storage (``/proc/self/io``: page faults of memory
+    maps and readahead included, page-cache hits not)."""
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("read_bytes:"):
+            return int(line.split()[1])
+    raise OSError("/proc/self/io has no read_bytes")
+
+
+def _select_read_bytes(folder: Path, num_nodes: int, count: int = 10) -> int:
+    """Storage bytes read by ``Attributions.load(folder, targets=<count random nodes>)`` after
+    the folder's files are dropped from the page cache (``posix_fadvise(DONTNEED)``)."""
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as file:
+                os.fsync(file.fileno())
+                os.posix_fadvise(file.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+    targets = np.random.default_rng(0).choice(num_nodes, count, replace=False)
+    before = _storage_read_bytes()
+    selected = Attributions.load(folder, targets=targets)
+    assert selected.num_targets == count
+    return _storage_read_bytes() - before
+
+
 def _worker(size: int, method: str, host_memory_mb: float) -> dict:
     start = time.perf_counter()
     dataset = load_dataset(f"powerlaw:{size}")
@@ -77,6 +104,7 @@ def _worker(size: int, method: str, host_memory_mb: float) -> dict:
         folder = next(iter(folders.values()))
         stats = json.loads(next(folder.glob("index-*.json")).read_text())["stats"]
         on_disk = _folder_bytes(folder)
+        select_read = _select_read_bytes(folder, dataset.num_nodes)
     return {
         "nodes": size,
         "edges": dataset.num_edges,
@@ -91,6 +119,8 @@ def _worker(size: int, method: str, host_memory_mb: float) -> dict:
         "chunks": stats["chunks"],
         "pairs": stats["pairs"],
         "bytes_on_disk": on_disk,
+        "select_10_read_bytes": select_read,
+        "select_10_read_fraction": round(select_read / on_disk, 5),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 

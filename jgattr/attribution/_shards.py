@@ -17,6 +17,7 @@ dependency, any language reads them, and each shard is written once, atomically,
 
 import dataclasses
 import json
+import mmap
 import os
 import tempfile
 from pathlib import Path
@@ -154,11 +155,15 @@ class ShardedAttributions:
     def num_targets(self) -> int:
         return int(self.targets.shape[0])
 
-    def shard(self, index: int) -> Attributions:
-        """Shard number ``index`` (in target order), its arrays memory-mapped."""
+    def shard(self, index: int, random_access: bool = False) -> Attributions:
+        """Shard number ``index`` (in target order), its arrays memory-mapped (``random_access``:
+        mapped so that touching a row reads its pages only, see :func:`_map_for_random_access`)."""
         block = self.shards[index][0]
+        path = lambda name: self.folder / f"shard-{block:06d}.{name}.npy"
         arrays = {
-            name: np.load(self.folder / f"shard-{block:06d}.{name}.npy", mmap_mode="r")
+            name: _map_for_random_access(path(name))
+            if random_access
+            else np.load(path(name), mmap_mode="r")
             for name in _ARRAYS
         }
         return Attributions(self.method, **arrays, level=self.level, target_level=self.target_level)
@@ -169,7 +174,7 @@ class ShardedAttributions:
         starts = np.array([start for _, start, _ in self.shards], dtype=np.int64)
         owner = np.searchsorted(starts, positions, side="right") - 1
         parts = [
-            take_rows(self.shard(int(i)), positions[owner == i] - starts[i])
+            take_rows(self.shard(int(i), random_access=True), positions[owner == i] - starts[i])
             for i in np.unique(owner)
         ]
         if not parts:
@@ -187,6 +192,30 @@ class ShardedAttributions:
     def to_csr(self, num_sources: int):
         """``scipy.sparse.csr_array`` ``[T, num_sources]`` of every shard."""
         return self.materialize().to_csr(num_sources)
+
+
+_NPY_HEADERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
+
+
+def _map_for_random_access(path: Path) -> np.ndarray:
+    """A ``.npy`` file memory-mapped with ``MADV_RANDOM``: a page fault reads its page, not the
+    kernel's read-ahead window around it (often megabytes), so selecting a few targets reads
+    about what it returns."""
+    with path.open("rb") as file:
+        version = np.lib.format.read_magic(file)
+        if version not in _NPY_HEADERS:
+            raise ValueError(f"{path}: .npy format version {version} is not one jgattr writes")
+        shape, fortran_order, dtype = _NPY_HEADERS[version](file)
+        offset = file.tell()
+        mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+    if fortran_order:
+        raise ValueError(f"{path}: a Fortran-ordered array is not one jgattr writes")
+    if hasattr(mmap, "MADV_RANDOM"):  # Linux and macOS
+        mapped.madvise(mmap.MADV_RANDOM)
+    return np.frombuffer(mapped, dtype, int(np.prod(shape)), offset).reshape(shape)
 
 
 def open_shards(folder: str | os.PathLike) -> ShardedAttributions:
