@@ -210,13 +210,7 @@ def _block_union(problem: Problem, start: int, stop: int, cached: bool) -> tuple
 
 
 def block_results(
-    problem: Problem,
-    runs: Callable[[], list[_MethodRun]],
-    blocks,
-    out_dir,
-    progress,
-    skip=None,
-    cache: bool = True,
+    problem: Problem, runs, blocks, out_dir, progress, skip=None, cache: bool = True
 ) -> Iterator[tuple[int, dict[str, Attributions], float]]:
     """Per block (except those ``skip(index)`` names): its index, every method's result, and
     the seconds spent building its union.
