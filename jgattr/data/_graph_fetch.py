@@ -133,12 +133,8 @@ def fetch_file(
 ) -> tuple[Path, bytes]:
     """Find (or download) one file and return its verified bytes.
 
-    Args:
-      dataset: the dataset name, for messages (``"tu:MUTAG"``).
-      source: a key of :data:`SOURCES`: the cache sub-folder and the base URL.
-      filename: the file's name in the data directory, the cache and at the base URL.
-      data_dir: searched first (else ``$JGATTR_DATA_DIR`` when set).
-      download: download the file into the cache when it is found nowhere.
+    Args: as :func:`locate_file` (without ``expected``: the hash recorded at first use is
+    checked instead).
 
     Returns:
       ``(path, data)``: where the file is and its bytes (hashed and parsed from the same read).
