@@ -19,16 +19,16 @@ import dataclasses
 import platform
 import resource
 import sys
-import time
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 from _baseline import gradient_step, time_loop
 from _report import emit
+from _timing import cold_then_warm
 
 from jgattr import build_model, load_config, load_dataset, train
-from jgattr.attribution import clear_caches, explain, get_method
+from jgattr.attribution import explain, get_method
 from jgattr.models import prepare_graph
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,19 +48,12 @@ def _config(architecture: str, epochs: int):
 
 
 def _time_engine(model, params, dataset, method, path: str, repeats: int) -> tuple:
-    clear_caches()
-    start = time.perf_counter()
-    first = explain(model, params, dataset, methods=[method], path=path)[method.name]
-    cold = time.perf_counter() - start
-    warm = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = explain(model, params, dataset, methods=[method], path=path)[method.name]
-        warm.append(time.perf_counter() - start)
+    call = lambda: explain(model, params, dataset, methods=[method], path=path)[method.name]
+    first, cold, result, warm = cold_then_warm(call, repeats)
     prep = first.stats["prep_seconds"]  # computation graphs extracted from scratch
     return result, {
-        "seconds": round(min(warm) + prep, 4),
-        "warm_seconds": round(min(warm), 4),
+        "seconds": round(warm + prep, 4),
+        "warm_seconds": round(warm, 4),
         "prep_seconds": prep,
         "cold_seconds": round(cold, 3),
         "compile_seconds": round(first.stats["compile_seconds"], 3),

@@ -27,27 +27,21 @@ from pathlib import Path
 import jax
 import numpy as np
 from _report import emit
+from _timing import cold_then_warm
 
 from jgattr import build_model, load_config, load_dataset, train
-from jgattr.attribution import clear_caches, explain, gnn_explainer
+from jgattr.attribution import explain, gnn_explainer
 
 REPO = Path(__file__).resolve().parents[1]
 PYG_SECONDS_PER_NODE = {"object": 1.16, "attributes": 5.05}  # PyG 2.8.1, from the issue
 
 
 def _time_all(model, params, dataset, method, repeats: int) -> tuple:
-    clear_caches()
-    start = time.perf_counter()
-    first = explain(model, params, dataset, methods=[method])[method.name]
-    cold = time.perf_counter() - start
-    warm = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = explain(model, params, dataset, methods=[method])[method.name]
-        warm.append(time.perf_counter() - start)
+    call = lambda: explain(model, params, dataset, methods=[method])[method.name]
+    first, cold, result, warm = cold_then_warm(call, repeats)
     np.testing.assert_array_equal(result.values, first.values)  # deterministic
     return result, {
-        "seconds": round(min(warm), 3),
+        "seconds": round(warm, 3),
         "cold_seconds": round(cold, 3),
         "compile_seconds": round(first.stats["compile_seconds"], 3),
         "chunks": result.stats["chunks"],

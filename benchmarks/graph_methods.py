@@ -24,9 +24,10 @@ import jax
 import jraph
 import numpy as np
 from _report import emit
+from _timing import cold_then_warm
 
 from jgattr._training import TrainConfig, train
-from jgattr.attribution import clear_caches, explain, get_method
+from jgattr.attribution import explain, get_method
 from jgattr.data import load_graph_dataset
 from jgattr.models import GraphClassifier
 
@@ -44,17 +45,10 @@ METHODS = (
 
 
 def _engine(model, params, dataset, method, repeats: int) -> tuple:
-    clear_caches()
-    start = time.perf_counter()
-    first = explain(model, params, dataset, methods=[method], targets="all")[method.name]
-    cold = time.perf_counter() - start
-    warm = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = explain(model, params, dataset, methods=[method], targets="all")[method.name]
-        warm.append(time.perf_counter() - start)
+    call = lambda: explain(model, params, dataset, methods=[method], targets="all")[method.name]
+    first, cold, result, warm = cold_then_warm(call, repeats)
     return result, {
-        "warm_seconds": round(min(warm), 4),
+        "warm_seconds": round(warm, 4),
         "cold_seconds": round(cold, 3),
         "compile_seconds": round(first.stats["compile_seconds"], 3),
         "chunks": result.stats["chunks"],

@@ -50,12 +50,13 @@ import numpy as np
 import torch
 import torch_geometric
 from _report import emit
+from _timing import cold_then_warm
 from captum.attr import InputXGradient, IntegratedGradients, Saliency
 from torch_geometric.explain import Explainer, GNNExplainer
 from torch_geometric.nn import GCNConv, to_captum_input, to_captum_model
 
 from jgattr import build_model, load_checkpoint, load_config, load_dataset, make_apply_fn, train
-from jgattr.attribution import clear_caches, explain, get_method
+from jgattr.attribution import explain, get_method
 from jgattr.models import prepare_graph
 
 REPO = Path(__file__).resolve().parents[1]
@@ -172,26 +173,22 @@ def _jgattr(model, params, dataset, nodes, classes, repeats: int) -> tuple[dict,
     """Dense per-node attributions ``{method: [T, N]}`` and timings ``{method: {...}}``."""
     values, timings = {}, {}
     for name, method in JGATTR_METHODS.items():
-        clear_caches()
-        runs = []
-        for _ in range(1 + repeats):
-            start = time.perf_counter()
-            result = explain(
-                model,
-                params,
-                dataset,
-                methods=[method],
-                targets=nodes,
-                classes=classes,
-                progress=False,
-            )[method.name]
-            runs.append(time.perf_counter() - start)
+        call = lambda method=method: explain(
+            model,
+            params,
+            dataset,
+            methods=[method],
+            targets=nodes,
+            classes=classes,
+            progress=False,
+        )[method.name]
+        _, cold, result, warm = cold_then_warm(call, repeats)
         if not (np.array_equal(result.targets, nodes) and np.array_equal(result.classes, classes)):
             raise RuntimeError(f"jgattr {name}: targets or classes came back in another order")
         values[name] = result.to_dense(dataset.num_nodes)
         timings[name] = {
-            "cold_seconds_per_target": runs[0] / len(nodes),
-            "warm_seconds_per_target": min(runs[1:]) / len(nodes),
+            "cold_seconds_per_target": cold / len(nodes),
+            "warm_seconds_per_target": warm / len(nodes),
             "path": result.stats.get("path"),
         }
         print(f"jgattr {name}: {timings[name]}", file=sys.stderr)
