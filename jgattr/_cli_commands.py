@@ -49,7 +49,11 @@ def _start(args: argparse.Namespace):
         import jax
 
         jax.distributed.initialize()
-    return _effective_config(args)
+    config = _effective_config(args)
+    from jgattr._xla_cache import enable_persistent_cache
+
+    enable_persistent_cache()  # a new process reuses every program compiled before
+    return config
 
 
 def _train_step(args: argparse.Namespace, config, *, reuse: bool) -> dict:

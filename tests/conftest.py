@@ -22,11 +22,18 @@ from pathlib import Path
 import jax
 import pytest
 
+from jgattr._xla_cache import enable_persistent_cache
 from jgattr.data import Dataset, cache_dir, load_dataset
 from jgattr.data._fetch import SHA256
 from tests.planetoid_helpers import TINY_SPECS, TinyPlanetoid, write_tiny_planetoid
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
+
+# JAX's persistent compilation cache (jgattr/_xla_cache.py) in one folder per machine, apart from
+# the user's: a rerun of the suite, and every subprocess it starts, reuses the programs compiled
+# before. JGATTR_XLA_CACHE=off runs the suite without it.
+os.environ.setdefault("JGATTR_XLA_CACHE", str(cache_dir().parent / "xla-tests"))
+enable_persistent_cache()
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -48,6 +55,8 @@ SLOW_TESTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("test_ogb.py", "test_shipped_config_trains_and_explains_through_the_cli", ()),
     # 24-51 (18-35 in the two workers, by load): two jax.distributed processes on 127.0.0.1
     ("test_multiprocess.py", "test_two_processes_equal_one_bit_for_bit", ()),
+    # 60 under load: two new processes each train and explain a GAT (the persistent XLA cache)
+    ("test_xla_cache.py", "test_a_second_process_finds_every_program_in_the_persistent_cache", ()),
     # 61 for 3 of 3: an 8000-point dense path integral per target
     ("test_attribution.py", "test_exact_relu_averages_match_a_dense_path_integral", ()),
     # 21-75 each under load: four GNNExplainer optimizations, each compiled for its own bucket

@@ -29,6 +29,7 @@ import numpy as np
 from jax.sharding import PartitionSpec as P
 
 from jgattr._types import Params
+from jgattr._xla_cache import enable_persistent_cache
 from jgattr.attribution._blocks import pipeline_blocks, target_blocks, walk_counts
 from jgattr.attribution._execute import Progress, mesh_of, put, round_structure, run_sharded
 from jgattr.attribution._forward import input_forward
@@ -278,6 +279,7 @@ def setup(
     """Everything before the blocks run: the problem, the blocks, and each method's program
     (made on the first call of the returned function, then kept: :func:`block_results` makes
     them while the first block's union is built)."""
+    enable_persistent_cache()
     if path not in PATHS:
         raise ValueError(f"path must be one of {list(PATHS)}, got {path!r}")
     for name, value in (("memory_budget_mb", memory_budget_mb), ("host_memory_mb", host_memory_mb)):
