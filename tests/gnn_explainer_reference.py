@@ -21,6 +21,14 @@ def _normal(seed, stream, restart, node, cls, position, shape):
     return jax.random.normal(key, shape, jnp.float64)
 
 
+@functools.partial(jax.jit, static_argnums=(5,))
+def _feature_normals(seed, restart, node, cls, position, features):
+    key = jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), NODE_STREAM), restart)
+    key = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(key, node), cls), position)
+    one = lambda j: jax.random.normal(jax.random.fold_in(key, j), (), jnp.float64)
+    return jax.vmap(one)(jnp.arange(features))
+
+
 def _adam(lr, b1=0.9, b2=0.999, eps=1e-8):
     state = {"t": 0, "m": None, "v": None}
 
@@ -50,11 +58,14 @@ def _init(graph, a, c, restart, seed, node_mask_type, nodes, edges):
         params["edge"][e] = np.asarray(_normal(seed, EDGE_STREAM, restart, a, c, p, ())) * std
     if node_mask_type == "common_attributes":
         params["node"] = _normal(seed, NODE_STREAM, restart, a, c, 0, (f,))[None] * 0.1
-    elif node_mask_type in ("object", "attributes"):
-        width = 1 if node_mask_type == "object" else f
-        params["node"] = np.zeros((n, width))
+    elif node_mask_type == "object":
+        params["node"] = np.zeros((n, 1))
         for p, v in enumerate(nodes):
-            params["node"][v] = _normal(seed, NODE_STREAM, restart, a, c, p, (width,)) * 0.1
+            params["node"][v] = _normal(seed, NODE_STREAM, restart, a, c, p, (1,)) * 0.1
+    elif node_mask_type == "attributes":  # feature j of a node: its own key, fold_in(key, j)
+        params["node"] = np.zeros((n, f))
+        for p, v in enumerate(nodes):
+            params["node"][v] = _feature_normals(seed, restart, a, c, p, f) * 0.1
     return jax.tree.map(jnp.asarray, params)
 
 

@@ -41,9 +41,53 @@ def test_gnn_explainer_equals_pygs_objective_in_float64():
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
 
 
+def _sparse_features(graph):
+    """The graph with one or two non-zero features per node (density 1/6 to 1/3, 0.21 in all):
+    GNNExplainer's per-feature mask then covers each node's non-zeros alone."""
+    x = np.asarray(graph.nodes)
+    keep = np.zeros(x.shape, bool)
+    rows = np.arange(x.shape[0])
+    keep[rows, rows % x.shape[1]] = True
+    keep[rows[:4], (rows[:4] + 1) % x.shape[1]] = True
+    assert keep.mean() < 0.25  # below jgattr's sparse-features threshold
+    return graph._replace(nodes=np.where(keep, x, 0.0))
+
+
+@pytest.mark.parametrize("model_name", ["gcn-2", "gat"])
+def test_feature_masks_over_the_non_zeros_equal_pygs_dense_objective_in_float64(model_name):
+    """On sparse X, the per-feature node mask lives on each node's non-zeros only; the masks
+    equal the dense whole-graph float64 implementation of PyG's formula."""
+    with jax.enable_x64(True):
+        model, params, graph = build(model_name, seed=3)
+        graph = _sparse_features(graph)
+        targets = np.array([HUB, 3, 9, ISOLATED])
+        classes = predicted(model, params, graph)[targets]
+        kw = {"epochs": 8, "node_mask_type": "attributes"}
+        edge, node = gnn_explainer(**kw), gnn_explainer(**kw, level="node")
+        results = explain(model, params, graph, methods=[edge, node], targets=targets)
+        expected = reference_gnn_explainer(model, params, graph, classes, targets, **kw)
+        got = results["gnn_explainer"].to_dense(graph.senders.shape[0])
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+        expected = reference_gnn_explainer(
+            model, params, graph, classes, targets, **kw, level="node"
+        )
+        got = results["gnn_explainer_nodes"].to_dense(NUM_NODES)
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+        features = explain(
+            model, params, graph, methods=[node], targets=targets, feature_level=True
+        )["gnn_explainer_nodes"]
+        values = features.values.reshape(-1, graph.nodes.shape[1])  # [pairs, F]
+        np.testing.assert_allclose(values.sum(1), results["gnn_explainer_nodes"].values)
+        zero = np.asarray(graph.nodes)[features.sources] == 0
+        assert np.all(values[zero] == 0) and np.count_nonzero(values) > 0
+
+
 @pytest.mark.parametrize("model_name", ["gcn-2", "gat"])
 @pytest.mark.parametrize("node_mask_type", ["object", "attributes"])
-def test_one_target_alone_equals_the_same_target_among_many_bit_for_bit(model_name, node_mask_type):
+def test_one_target_alone_equals_the_same_target_among_many(model_name, node_mask_type):
+    """Same masks alone or among many, to float32 rounding: the optimization of one target never
+    reads another's. (Not bit for bit: XLA's CPU code for a chunk depends on its padded shape,
+    and on this machine one mask of 41 differed by 3e-8 after 25 Adam steps.)"""
     model, params, graph = build(model_name, seed=5, dtype=np.float32)
     method = gnn_explainer(epochs=25, node_mask_type=node_mask_type)
     many = explain(model, params, graph, methods=[method], targets=TARGETS)["gnn_explainer"]
@@ -51,7 +95,7 @@ def test_one_target_alone_equals_the_same_target_among_many_bit_for_bit(model_na
         alone = explain(model, params, graph, methods=[method], targets=np.array([t]))
         sources, values = alone["gnn_explainer"].for_target(0)
         np.testing.assert_array_equal(sources, many.for_target(t)[0])
-        np.testing.assert_array_equal(values, many.for_target(t)[1])
+        np.testing.assert_allclose(values, many.for_target(t)[1], rtol=0, atol=1e-6)
 
 
 def test_masks_are_zero_outside_the_computation_graph_and_on_self_loops():

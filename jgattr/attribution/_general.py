@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import jraph
 
 from jgattr._types import Array
-from jgattr.attribution._method_types import GraphHead, Method, UnionModel
+from jgattr.attribution._method_types import GraphHead, Method, SparseInputs, UnionModel
 from jgattr.attribution._plan import segment_totals
 from jgattr.models import Explainable
 
@@ -38,10 +38,18 @@ def pad_layers(totals: Array, num_layers: int) -> Array:
     return jnp.pad(totals, ((0, 0), (0, missing)), constant_values=jnp.nan)
 
 
-def general_chunk(method: Method, model: Explainable, projected: bool, feature_level: bool):
+def general_chunk(
+    method: Method,
+    model: Explainable,
+    projected: bool,
+    feature_level: bool,
+    row_nnz: int | None = None,
+):
     """``(params, inputs, inputs_ref, weights, chunk) -> outputs`` of one padded chunk.
 
     ``inputs``/``inputs_ref``: the whole graph's P and P̂ (``projected``) or X and X̂.
+    ``row_nnz``: a bound on the non-zeros of a row of sparse X, for methods that read X of a
+    model with an ``input_kernel`` (:attr:`UnionModel.sparse_inputs`); ``None`` otherwise.
     """
     apply = model.apply_projected if projected else model.apply
 
@@ -68,6 +76,15 @@ def general_chunk(method: Method, model: Explainable, projected: bool, feature_l
         excitation = None
         if model.excitation_layers is not None:
             excitation = model.excitation_layers(params, union)
+        sparse = None
+        if row_nnz is not None:
+            sparse = SparseInputs(
+                row_nnz,
+                model.input_kernel(params),
+                lambda p, m: select(
+                    model.apply_projected(params, union._replace(nodes=p, edges=union.edges * m))
+                ),
+            )
         contribution = method.attribute(
             UnionModel(
                 logits=lambda h: select(apply(params, union._replace(nodes=h))),
@@ -84,6 +101,7 @@ def general_chunk(method: Method, model: Explainable, projected: bool, feature_l
                     apply(params, union._replace(nodes=h, edges=union.edges * m))
                 ),
                 chunk=chunk,
+                sparse_inputs=sparse,
             ),
             union.nodes,
             inputs_ref[chunk["copy_node"]],

@@ -61,6 +61,12 @@ class UnionModel(NamedTuple):
       chunk: the padded chunk structure (``_plan.chunk_structure``: ``copy_target``,
         ``edge_target``, ``copy_node``, ``senders``, ``receivers``, ``n_node``, ``n_edge``...),
         for methods with per-target state (GNNExplainer's masks and per-target losses).
+      sparse_inputs: for methods that read X (``needs_features``) of a model whose first
+        layer is linear in X, when X is sparse: ``(row_nnz, input_kernel, projected_logits)``:
+        a static bound on the non-zeros of one row of X, the ``[F, D]`` kernel ``W``, and
+        ``(P [S, D], m [E]) -> [T, C]``, the logits from ``P = X W`` with edge scales ``m``. A
+        method then works on each row's non-zeros alone (``[S, row_nnz]``, not ``[S, F]``).
+        ``None`` otherwise.
     """
 
     logits: Callable[[Array], Array]
@@ -75,6 +81,15 @@ class UnionModel(NamedTuple):
     excitation: tuple[tuple[Callable[[Array], Array], ...], ...] | None = None
     joint_logits: Callable[[Array, Array], Array] | None = None
     chunk: dict[str, Array] | None = None
+    sparse_inputs: "SparseInputs | None" = None
+
+
+class SparseInputs(NamedTuple):
+    """A model read through ``P = X W`` with sparse X (see :attr:`UnionModel.sparse_inputs`)."""
+
+    row_nnz: int
+    input_kernel: Array
+    projected_logits: Callable[[Array, Array], Array]
 
 
 class Contribution(NamedTuple):

@@ -122,11 +122,23 @@ def general_program(method: Method, problem: Problem, x_ref, feature_level: bool
     per_copy = 12 * width
     if projected and method.needs_input_gradient:
         per_copy += 2 * int(graph.nodes.shape[1])
+    row_nnz = None if projected else _row_nnz_bound(model, problem.prepared)
     return ChunkProgram(
-        key=("general", method, model, projected, feature_level),
-        run=general_chunk(method, model, projected, feature_level),
+        key=("general", method, model, projected, feature_level, row_nnz),
+        run=general_chunk(method, model, projected, feature_level, row_nnz),
         replicated=(problem.params, inputs, inputs_ref, graph.edges),
         per_target={"classes": problem.classes},
         bytes_per_copy=itemsize * per_copy,
         bytes_per_edge=itemsize * 4 * max(width, 64),
     )
+
+
+def _row_nnz_bound(model: Explainable, prepared) -> int | None:
+    """The most non-zeros of one row of sparse X, rounded up to a power of two (a few compiled
+    shapes) and at most F; ``None`` when X is dense or the model does not read it as ``X W``."""
+    sparse = prepared.sparse_features
+    if model.input_kernel is None or sparse is None:
+        return None
+    counts = np.bincount(np.asarray(sparse[0]), minlength=1)
+    width = int(prepared.graph.nodes.shape[1])
+    return min(width, 1 << max(0, int(counts.max()) - 1).bit_length())
