@@ -210,7 +210,7 @@ def test_from_pyg_graph_classification_from_a_list_a_batch_and_a_dataset():
 def test_import_jgattr_data_and_interop_never_import_torch():
     code = (
         "import sys; sys.modules['torch'] = None; sys.modules['torch_geometric'] = None\n"
-        "import jgattr.data\n"
+        "import jgattr.data, jgattr.interop, jgattr.attribution\n"
         "print(sorted(m for m in sys.modules if m.startswith(('torch', 'pandas', 'pyarrow'))"
         " and sys.modules[m] is not None))"
     )

@@ -138,9 +138,14 @@ def from_scipy(
             "have one row per node (N)"
         )
     return node_dataset(
-        name, src, features=features, edge_index=edge_index, labels=y, masks=masks,
+        name,
+        src,
+        features=features,
+        edge_index=edge_index,
+        labels=y,
+        masks=masks,
         num_classes=num_classes,
-    )  # fmt: skip
+    )
 
 
 _GIVE = "pass num_classes={}"
