@@ -201,7 +201,11 @@ def test_pyg_groundtruth_metrics_equal_jgattr_explanation_auc_on_ba_shapes():
 
 
 def test_pyg_explanation_masks_follow_the_users_node_and_edge_ids(tmp_path):
+    """node_mask / edge_mask hold the result's values at the user's node ids and edge_index
+    columns (a user self loop gets GCN's self loop); PyG's validate, visualize_graph and fidelity
+    take them."""
     torch, pyg_data, _, _ = _pyg()
+    fidelity = require("torch_geometric.explain.metric", "torch").fidelity
     data, dataset = _ba_shapes_from_pyg(torch, pyg_data)
     model = GCN(num_classes=4, hidden_size=4, num_layers=2)
     params = init_params(model, gcn_normalize(dataset.graph), key=jax.random.key(1))
@@ -227,9 +231,26 @@ def test_pyg_explanation_masks_follow_the_users_node_and_edge_ids(tmp_path):
     first = results["edge_integrated_gradients"].to_dense(e + n)[0]
     np.testing.assert_array_equal(plain.edge_mask, first[:e])  # jgattr's edges, no self loops
     plain.visualize_graph(str(tmp_path / "edges.png"), backend="networkx")
+    explainer = _model_explainer(dataset.num_features)
+    for explanation in (plain, results["nam"].to_pyg_explanation(401, dataset)):
+        assert all(0.0 <= score <= 1.0 for score in fidelity(explainer, explanation))
     assert (tmp_path / "edges.png").stat().st_size > 0
     with pytest.raises(ValueError, match="target 7 is not among the result's 2 targets"):
         results["nam"].to_pyg_explanation(7, dataset)
+
+
+def _model_explainer(num_features: int):
+    """A PyG ``Explainer`` (explanation_type "model") around a PyG GCN, for ``fidelity``."""
+    nn = require("torch_geometric.nn", "torch")
+    explain_module = require("torch_geometric.explain", "torch")
+    return explain_module.Explainer(
+        nn.GCN(num_features, 8, 2, out_channels=4),
+        algorithm=explain_module.DummyExplainer(),
+        explanation_type="model",
+        node_mask_type="object",
+        edge_mask_type="object",
+        model_config=dict(mode="multiclass_classification", task_level="node", return_type="raw"),
+    )
 
 
 def test_pyg_explanation_of_a_graph_target_is_its_own_graph():
