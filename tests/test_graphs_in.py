@@ -154,6 +154,30 @@ def test_from_pyg_node_data_keeps_masks_labels_and_edge_order():
         from_pyg(3)
 
 
+def test_the_same_graph_from_pyg_networkx_and_scipy_is_the_same_dataset():
+    """PyG's own converters (to_networkx, to_scipy_sparse_matrix) hand jgattr the same graph."""
+    torch = require("torch", "torch")
+    require("networkx", "networkx")
+    pyg_data = require("torch_geometric.data", "torch")
+    utils = require("torch_geometric.utils", "torch")
+    data = _tiny_data(torch, pyg_data)
+    data.y = data.y[:, 0]
+    data.val_mask = torch.zeros(4, dtype=torch.bool)
+    direct = from_pyg(data)
+    g = utils.to_networkx(data, node_attrs=["x", "y", "train_mask", "val_mask", "test_mask"])
+    via_networkx = from_networkx(g, masks=("train_mask", "val_mask", "test_mask"))
+    adj = utils.to_scipy_sparse_matrix(data.edge_index, num_nodes=4)
+    masks = (data.train_mask, data.val_mask, data.test_mask)
+    via_scipy = from_scipy(adj, data.x, data.y, masks)
+    for ds in (via_networkx, via_scipy):
+        _assert_tiny(ds)
+        for field in ("senders", "receivers", "nodes"):
+            np.testing.assert_array_equal(getattr(ds.graph, field), getattr(direct.graph, field))
+    # g.edges(): 0->1 (the DiGraph merged PyG's two copies), 1->0, 2->2 (self loop), 2->3
+    assert edge_map(via_networkx, g).to_jgattr.tolist() == [1, 0, 4 + 2, 3]
+    assert edge_map(via_scipy, adj).to_jgattr.tolist() == [1, 1, 0, 4 + 2, 3]  # coo keeps both
+
+
 def _graphs(torch, pyg_data):
     """Three small graphs with one label each (the last with a self loop and a duplicate)."""
     rows = [

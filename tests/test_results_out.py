@@ -95,7 +95,7 @@ def test_result_folder_streams_shard_by_shard_and_equals_in_memory(tmp_path, mon
     assert parquet.read_schema(path).metadata[b"method"] == b"integrated_gradients"
 
 
-def test_missing_table_packages_name_the_extra(tmp_path, monkeypatch):
+def test_missing_packages_name_the_extra(tmp_path, monkeypatch):
     model, params, graph = _problem()
     result = explain(model, params, graph, methods=["nam"], targets=[0])["nam"]
     monkeypatch.setitem(sys.modules, "pandas", None)
@@ -105,6 +105,10 @@ def test_missing_table_packages_name_the_extra(tmp_path, monkeypatch):
     with pytest.raises(ImportError, match=r"to_parquet needs pyarrow .*jgattr\[frames\]"):
         result.to_parquet(tmp_path / "x.parquet")
     assert not (tmp_path / "x.parquet").exists()
+    for name in ("torch_geometric", "torch_geometric.explain"):
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(ImportError, match=r"explanations need torch_geometric .*\[torch\]"):
+        result.to_pyg_explanation(0, graph)
 
 
 def _pyg():
