@@ -165,6 +165,8 @@ def pyg_explanations(
 
     Returns:
       One ``Explanation`` per row of ``result`` whose target is in ``targets``, in row order.
+      Each holds dense ``[N, 1]`` masks, as PyG's do: on a big graph pass the ``targets`` you
+      look at (the sparse result, or ``to_parquet``, holds every target).
     """
     torch, explanation = _pyg()
     graph = _graph(result, dataset, edge_index, torch)
