@@ -124,6 +124,44 @@ class Attributions:
             shape=(self.num_targets, num_sources),
         )
 
+    def to_pyg_explanation(
+        self, target: Any, dataset: Any, *, edge_index: Any = None, class_id: Any = None
+    ) -> Any:
+        """Target ``target``'s attributions as a ``torch_geometric.explain.Explanation`` whose
+        ``node_mask`` / ``edge_mask`` follow your node ids and ``edge_index`` (needs the
+        ``torch`` extra; see :func:`jgattr.interop.pyg_explanation`)."""
+        from jgattr.interop import pyg_explanation  # torch only when called
+
+        return pyg_explanation(self, target, dataset, edge_index=edge_index, class_id=class_id)
+
+    def to_pyg_explanations(
+        self, dataset: Any, *, targets: Any = None, edge_index: Any = None
+    ) -> list[Any]:
+        """One ``Explanation`` per row (of ``targets``; ``None``: all), sharing ``x`` and
+        ``edge_index`` (see :func:`jgattr.interop.pyg_explanations`)."""
+        from jgattr.interop import pyg_explanations
+
+        return pyg_explanations(self, dataset, targets=targets, edge_index=edge_index)
+
+    def to_frame(self):
+        """A pandas ``DataFrame``, long format: ``target``, ``class``, ``source``
+        (``feature``), ``value``; ``attrs`` holds method and levels (``frames`` extra)."""
+        from jgattr.attribution._frames import to_frame
+
+        return to_frame(self)
+
+    def to_arrow(self):
+        """The :meth:`to_frame` table as a ``pyarrow.Table`` (for polars: ``pl.from_arrow``)."""
+        from jgattr.attribution._frames import to_arrow
+
+        return to_arrow(self)
+
+    def to_parquet(self, path: str | os.PathLike) -> Path:
+        """Write the :meth:`to_frame` table to a Parquet file, atomically; returns ``path``."""
+        from jgattr.attribution._frames import to_parquet
+
+        return to_parquet(self, path)
+
     def save(self, path: str | os.PathLike) -> Path:
         """Write to ``path`` (``.npz``) atomically; see the README for the format."""
         buffer = io.BytesIO()

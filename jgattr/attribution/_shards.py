@@ -19,13 +19,13 @@ import dataclasses
 import json
 import mmap
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from jgattr._io import atomic_write_json
+from jgattr._io import atomic_file, atomic_write_json
+from jgattr.attribution._frames import to_arrow, to_frame, to_parquet
 from jgattr.attribution._results import (
     _ARRAYS,
     _PER_TARGET,
@@ -100,19 +100,11 @@ class ShardWriter:
 
 def _atomic_save(path: Path, array: np.ndarray) -> int:
     """``np.save`` through a temporary file and ``os.replace`` (no in-memory copy); bytes."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, array, allow_pickle=False)
-            f.flush()
-            os.fsync(f.fileno())
-            size = f.tell()
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return size
+    with atomic_file(path) as tmp, open(tmp, "wb") as f:
+        np.save(f, array, allow_pickle=False)
+        f.flush()
+        os.fsync(f.fileno())
+        return f.tell()
 
 
 def _read_json(path: Path) -> dict:
@@ -192,6 +184,19 @@ class ShardedAttributions:
     def to_csr(self, num_sources: int):
         """``scipy.sparse.csr_array`` ``[T, num_sources]`` of every shard."""
         return self.materialize().to_csr(num_sources)
+
+    def to_frame(self):
+        """A pandas ``DataFrame`` (long format, as ``Attributions.to_frame``), built shard by
+        shard without materializing the result."""
+        return to_frame(self)
+
+    def to_arrow(self):
+        """A ``pyarrow.Table``, one chunk per shard."""
+        return to_arrow(self)
+
+    def to_parquet(self, path: str | os.PathLike) -> Path:
+        """Stream the shards into one Parquet file (a row group each; one shard in memory)."""
+        return to_parquet(self, path)
 
 
 _NPY_HEADERS = {

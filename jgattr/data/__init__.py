@@ -1,7 +1,9 @@
 """Datasets for jgattr: Planetoid (Cora, Citeseer, Pubmed), OGB (ogbn-arxiv, ogbn-products, from
 the released zips), the GNNExplainer synthetic benchmarks
 (BA-Shapes, BA-Community, Tree-Cycles, Tree-Grid, with ground-truth motifs) and user graphs in
-``.npz`` files (node classification, :func:`load_dataset`); BA-2Motifs, TU datasets (MUTAG) and
+``.npz`` files (node classification, :func:`load_dataset`); graphs you already hold, from PyG,
+networkx or scipy (:func:`from_pyg`, :func:`from_networkx`, :func:`from_scipy`, with
+:func:`edge_map` between your edge ids and jgattr's); BA-2Motifs, TU datasets (MUTAG) and
 MoleculeNet molecules (BBBP, BACE, Tox21; SMILES need the ``molecules`` extra) for graph
 classification (:func:`load_graph_dataset`, a :class:`GraphDataset`).
 
@@ -20,8 +22,11 @@ Example:
 """
 
 from jgattr.data._ba2motifs import ba_2motifs
+from jgattr.data._convert import from_networkx, from_scipy
 from jgattr.data._dataset import ChecksumError, DataError, Dataset, GroundTruth, UnsafePickleError
+from jgattr.data._edge_map import EdgeMap, edge_map
 from jgattr.data._fetch import cache_dir, resolve_data_dir
+from jgattr.data._from_pyg import from_pyg
 from jgattr.data._graph_dataset import GraphDataset, make_graph_dataset
 from jgattr.data._graph_loaders import GRAPH_DATASETS, is_graph_dataset, load_graph_dataset
 from jgattr.data._npz import load_npz
@@ -37,11 +42,16 @@ __all__ = [
     "ChecksumError",
     "DataError",
     "Dataset",
+    "EdgeMap",
     "GraphDataset",
     "GroundTruth",
     "UnsafePickleError",
     "ba_2motifs",
     "cache_dir",
+    "edge_map",
+    "from_networkx",
+    "from_pyg",
+    "from_scipy",
     "is_graph_dataset",
     "load_dataset",
     "load_graph_dataset",
