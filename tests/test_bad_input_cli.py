@@ -353,6 +353,53 @@ def test_ctrl_c_prints_one_line_and_keeps_the_finished_rounds(run, monkeypatch, 
     assert len(list((out / "parts").glob("*/round_*.npz"))) == 2
 
 
+def test_ctrl_c_counts_rounds_over_a_methods_blocks(tmp_path):
+    from jgattr._cli_messages import interrupted_message
+
+    for block, (rounds, kept) in enumerate([(5, 5), (4, 2)]):
+        parts = tmp_path / "parts" / f"ig-0123456789ab-block{block:06d}"
+        parts.mkdir(parents=True)
+        manifest = {"fingerprint": "f", "rounds": rounds, "block": block, "blocks": 3}
+        (parts / "manifest.json").write_text(json.dumps(manifest))
+        for index in range(kept):
+            (parts / f"round_{index:06d}.npz").write_bytes(b"x")
+    assert interrupted_message(tmp_path) == (
+        f"interrupted: 7 rounds kept in {tmp_path / 'parts'} (of 9 planned in the 2 of 3 blocks "
+        "begun); rerun the same command to resume"
+    )
+
+
+def test_a_rerun_after_ctrl_c_does_not_recompute_a_finished_method(run, monkeypatch, capsys):
+    import jgattr.jobs._explain as job
+
+    out, common = run
+    real, computed = job.explain, []
+
+    def second_interrupted(*args, methods, **kwargs):
+        if methods[0].name == "saliency":
+            raise KeyboardInterrupt
+        return real(*args, methods=methods, **kwargs)
+
+    monkeypatch.setattr(job, "explain", second_interrupted)
+    assert main(["explain", *common]) == 130
+    nam = (out / "attributions_nam.npz").read_bytes()
+    capsys.readouterr()
+
+    def counted(*args, methods, **kwargs):
+        computed.extend(m.name for m in methods)
+        return real(*args, methods=methods, **kwargs)
+
+    monkeypatch.setattr(job, "explain", counted)
+    assert main(["explain", *common]) == 0
+    assert computed == ["saliency"]
+    assert (out / "attributions_nam.npz").read_bytes() == nam
+    err = capsys.readouterr().err
+    assert f"jgattr explain: nam: kept from an earlier run ({out / 'explain.json'})" in err
+    computed.clear()
+    assert main(["explain", *common, "--overwrite"]) == 0  # --overwrite recomputes
+    assert computed == ["nam", "saliency"]
+
+
 def test_a_resumed_run_says_so(run, monkeypatch, capsys):
     import jgattr.jobs._explain as job
 
