@@ -65,8 +65,7 @@ def interrupted_message(out: Path | None) -> str:
     if of and begun < blocks:  # later blocks not planned yet: their rounds are unknown
         of, planned = "", f" (of {total} planned in the {begun} of {blocks} blocks begun)"
     return (
-        f"interrupted: {kept}{of} rounds kept in {parts}{planned}; rerun the same command to "
-        "resume"
+        f"interrupted: {kept}{of} rounds kept in {parts}{planned}; rerun the same command to resume"
     )
 
 

@@ -446,3 +446,40 @@ def test_checkpoint_model_is_a_property(trained):
     checkpoint = load_checkpoint(trained)
     assert isinstance(checkpoint.model, GCN)
     assert checkpoint.model.num_classes == checkpoint.num_classes == 4
+
+
+# ---------------------------------------------------------------- where a prediction comes from
+
+
+def test_niv_and_report_show_the_logit_the_nodes_sum_and_the_rest(run):
+    from jgattr.attribution import Attributions
+    from jgattr.jobs import write_report
+
+    out, common = run
+    assert main(["explain", *common, "--methods", "nam", "--targets", "300"]) == 0
+    assert main(["niv", *common, "--node", "300"]) == 0
+    record = json.loads((out / "niv_300.json").read_text())
+    nam = Attributions.load(out / "attributions_nam.npz")
+    (budget,) = [b for b in record["budgets"] if b["method"] == "nam"]
+    assert budget["value"] == pytest.approx(float(nam.logits[0]), rel=1e-5)
+    assert budget["nodes"] == pytest.approx(float(nam.values.sum()), rel=1e-4, abs=1e-5)
+    assert budget["rest"] == pytest.approx(budget["value"] - budget["nodes"])
+    assert budget["rest_is"] == "biases" and budget["quantity"] == "logit"
+    report = write_report(out).read_text()
+    assert "| method | quantity | at the target | Σ node relevances | rest | rest is |" in report
+    assert "| nam | logit |" in report
+
+
+def test_subgraph_figure_says_where_the_prediction_comes_from(run, monkeypatch):
+    import jgattr.viz
+
+    _, common = run
+    drawn = []
+    real = jgattr.viz.save_figure
+    monkeypatch.setattr(
+        jgattr.viz, "save_figure", lambda fig, path: (drawn.append(fig), real(fig, path))[1]
+    )
+    args = ["subgraph", *common, "--node", "300", "--edge-method", "edge_saliency"]
+    assert main([*args, "--node-method", "nam"]) == 0
+    (text,) = [t.get_text() for t in drawn[0].texts if t.get_gid() == "subgraph-budget"]
+    assert text.startswith("nam: logit +") and " = nodes " in text and " + biases " in text
