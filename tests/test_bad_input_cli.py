@@ -467,7 +467,7 @@ def test_niv_and_report_show_the_logit_the_nodes_sum_and_the_rest(run):
     assert budget["rest_is"] == "biases" and budget["quantity"] == "logit"
     report = write_report(out).read_text()
     assert "| method | quantity | at the target | Σ node relevances | rest | rest is |" in report
-    assert "| nam | logit |" in report
+    assert f"| nam | logit | {budget['value']:+.4g} |".replace("-", "−") in report
 
 
 def test_subgraph_figure_says_where_the_prediction_comes_from(run, monkeypatch):

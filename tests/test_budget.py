@@ -64,7 +64,7 @@ def test_report_table_reads_the_niv_record(tmp_path):
     record = tmp_path / "niv_408.json"
     record.write_text(json.dumps({"node": 408, "class": 3, "budgets": budgets}))
     lines = budget_table(record)
-    assert "| nam | logit | +4.091 | −111.8 | +115.9 | biases |" in lines
-    assert "| saliency | logit | +4.091 | +5 | — | — (magnitudes, not shares) |" in lines
+    assert "| nam | logit | +4.091 | −111.8 | +115.9 | biases | — |" in lines
+    assert "| saliency | logit | +4.091 | +5 | — | — (magnitudes, not shares) | — |" in lines
     assert sum(line.startswith("- nam: the rest (biases, +115.9)") for line in lines) == 1
     assert budget_table(tmp_path / "missing.json") == []

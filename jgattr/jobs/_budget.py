@@ -152,16 +152,18 @@ def budget_table(record: Path) -> list[str]:
     lines = [
         "Where the prediction comes from: node relevances add up to part of the explained "
         "quantity, the rest is what no node carries (biases; for IG and the LID family the "
-        "baseline's own value, as their completeness says: docs/math.md).",
+        "baseline's own value, as their completeness says: docs/math.md, plus the method's "
+        "quadrature or sampling gap).",
         "",
-        "| method | quantity | at the target | Σ node relevances | rest | rest is |",
-        "|---|---|---|---|---|---|",
+        "| method | quantity | at the target | Σ node relevances | rest | rest is | of which gap |",
+        "|---|---|---|---|---|---|---|",
     ]
     for b in budgets:
-        rest = "—" if b.rest is None else _num(b.rest)
+        rest, gap = ("—" if x is None else _num(x) for x in (b.rest, b.gap))
         kind = b.rest_is or "— (magnitudes, not shares)"
         lines.append(
-            f"| {b.method} | {b.quantity} | {_num(b.value)} | {_num(b.nodes)} | {rest} | {kind} |"
+            f"| {b.method} | {b.quantity} | {_num(b.value)} | {_num(b.nodes)} | {rest} | {kind} | "
+            f"{gap} |"
         )
     sentences = [s for s in map(budget_sentence, budgets) if s]
     return [*lines, "", *(f"- {s}" for s in sentences), *([""] if sentences else [])]
