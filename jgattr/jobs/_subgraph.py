@@ -8,7 +8,7 @@ import numpy as np
 
 from jgattr._config import Config
 from jgattr.attribution import explain, get_method
-from jgattr.jobs._budget import budget_line, budget_sentence, budgets_of
+from jgattr.jobs._budget import budget_line, budgets_of
 from jgattr.jobs._explain import configured_methods
 from jgattr.jobs._niv import class_names_of, motif_of, relevance_unit
 from jgattr.jobs._run_folder import load_run, whole_graph_logits
@@ -108,5 +108,8 @@ def _budget_text(results, node_name: str | None, methods, logits: np.ndarray) ->
     method = next(m for m in methods if m.name == node_name)
     node_result = {node_name: results[node_name]}
     budget = budgets_of({node_name: relevance_unit(method)}, node_result, logits)[node_name]
-    sentence = budget_sentence(budget)
-    return f"{node_name}: {budget_line(budget)}" + (f"\n{sentence}" if sentence else "")
+    heavy = (
+        f"\nThe rest outweighs the nodes' sum: it carries the prediction; a node's sign says how "
+        f"it moves the {budget.quantity} from there."
+    )
+    return f"{node_name}: {budget_line(budget)}" + (heavy if budget.rest_dominates else "")

@@ -164,7 +164,7 @@ def subgraph_figure(
     node_scale = np.abs(relevance) / max(np.abs(relevance).max(initial=0.0), 1e-300)
     edge_scale = score[chosen] / max(score[chosen].max(initial=0.0), 1e-300)
     fig = Figure(figsize=(8.0, 7.33))
-    ax = fig.add_axes((0.02, 0.2, 0.96, 0.72))
+    ax = fig.add_axes((0.02, 0.2, 0.96, 0.64 if budget else 0.72))  # room for the budget lines
     ax.set_axis_off()
     ax.set_aspect("equal")
     for (u, v), s, sg in zip(drawn_edges.T.tolist(), edge_scale, sign[chosen], strict=True):
