@@ -43,24 +43,35 @@ def epoch_printer(args: argparse.Namespace, epochs: int) -> Callable[[int, dict]
 
 
 def interrupted_message(out: Path | None) -> str:
-    """What Ctrl-C leaves: finished rounds in ``out/parts`` (with their total from manifests)."""
+    """What Ctrl-C leaves: finished rounds in ``out/parts``, counted over every block of a
+    method as progress counts them, with the total of the blocks planned so far (manifests)."""
     parts = out / "parts" if out is not None else None
     if parts is None or not parts.is_dir():
         where = f" in {out}" if out is not None else ""
         return f"interrupted: no unfinished work to keep{where}; rerun the same command"
-    kept, total, known = 0, 0, True
-    for folder in sorted(p for p in parts.iterdir() if p.is_dir()):
+    kept, total, known, blocks = 0, 0, True, {}
+    folders = sorted(p for p in parts.iterdir() if p.is_dir())
+    for folder in folders:
         kept += len(list(folder.glob("round_*.npz")))
-        rounds = _manifest_rounds(folder / "manifest.json")
-        known = known and rounds is not None
-        total += rounds or 0
-    of = f" of {total}" if known and total else ""
-    return f"interrupted: {kept}{of} rounds kept in {parts}; rerun the same command to resume"
+        manifest = _manifest(folder / "manifest.json")
+        rounds = manifest.get("rounds")
+        known = known and isinstance(rounds, int)
+        total += rounds if isinstance(rounds, int) else 0
+        method = folder.name.rsplit("-block", 1)[0]  # one folder per block of a method
+        count = manifest.get("blocks")
+        blocks[method] = max(blocks.get(method, 1), count if isinstance(count, int) else 1)
+    begun, blocks = len(folders), sum(blocks.values())
+    of, planned = (f" of {total}" if known and total else ""), ""
+    if of and begun < blocks:  # later blocks not planned yet: their rounds are unknown
+        of, planned = "", f" (of {total} planned in the {begun} of {blocks} blocks begun)"
+    return (
+        f"interrupted: {kept}{of} rounds kept in {parts}{planned}; rerun the same command to resume"
+    )
 
 
-def _manifest_rounds(manifest: Path) -> int | None:
+def _manifest(manifest: Path) -> dict:
     try:
-        rounds = json.loads(manifest.read_text()).get("rounds")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return rounds if isinstance(rounds, int) else None
+        record = json.loads(manifest.read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}

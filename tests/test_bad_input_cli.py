@@ -353,6 +353,53 @@ def test_ctrl_c_prints_one_line_and_keeps_the_finished_rounds(run, monkeypatch, 
     assert len(list((out / "parts").glob("*/round_*.npz"))) == 2
 
 
+def test_ctrl_c_counts_rounds_over_a_methods_blocks(tmp_path):
+    from jgattr._cli_messages import interrupted_message
+
+    for block, (rounds, kept) in enumerate([(5, 5), (4, 2)]):
+        parts = tmp_path / "parts" / f"ig-0123456789ab-block{block:06d}"
+        parts.mkdir(parents=True)
+        manifest = {"fingerprint": "f", "rounds": rounds, "block": block, "blocks": 3}
+        (parts / "manifest.json").write_text(json.dumps(manifest))
+        for index in range(kept):
+            (parts / f"round_{index:06d}.npz").write_bytes(b"x")
+    assert interrupted_message(tmp_path) == (
+        f"interrupted: 7 rounds kept in {tmp_path / 'parts'} (of 9 planned in the 2 of 3 blocks "
+        "begun); rerun the same command to resume"
+    )
+
+
+def test_a_rerun_after_ctrl_c_does_not_recompute_a_finished_method(run, monkeypatch, capsys):
+    import jgattr.jobs._explain as job
+
+    out, common = run
+    real, computed = job.explain, []
+
+    def second_interrupted(*args, methods, **kwargs):
+        if methods[0].name == "saliency":
+            raise KeyboardInterrupt
+        return real(*args, methods=methods, **kwargs)
+
+    monkeypatch.setattr(job, "explain", second_interrupted)
+    assert main(["explain", *common]) == 130
+    nam = (out / "attributions_nam.npz").read_bytes()
+    capsys.readouterr()
+
+    def counted(*args, methods, **kwargs):
+        computed.extend(m.name for m in methods)
+        return real(*args, methods=methods, **kwargs)
+
+    monkeypatch.setattr(job, "explain", counted)
+    assert main(["explain", *common]) == 0
+    assert computed == ["saliency"]
+    assert (out / "attributions_nam.npz").read_bytes() == nam
+    err = capsys.readouterr().err
+    assert f"jgattr explain: nam: kept from an earlier run ({out / 'explain.json'})" in err
+    computed.clear()
+    assert main(["explain", *common, "--overwrite"]) == 0  # --overwrite recomputes
+    assert computed == ["nam", "saliency"]
+
+
 def test_a_resumed_run_says_so(run, monkeypatch, capsys):
     import jgattr.jobs._explain as job
 
@@ -399,3 +446,40 @@ def test_checkpoint_model_is_a_property(trained):
     checkpoint = load_checkpoint(trained)
     assert isinstance(checkpoint.model, GCN)
     assert checkpoint.model.num_classes == checkpoint.num_classes == 4
+
+
+# ---------------------------------------------------------------- where a prediction comes from
+
+
+def test_niv_and_report_show_the_logit_the_nodes_sum_and_the_rest(run):
+    from jgattr.attribution import Attributions
+    from jgattr.jobs import write_report
+
+    out, common = run
+    assert main(["explain", *common, "--methods", "nam", "--targets", "300"]) == 0
+    assert main(["niv", *common, "--node", "300"]) == 0
+    record = json.loads((out / "niv_300.json").read_text())
+    nam = Attributions.load(out / "attributions_nam.npz")
+    (budget,) = [b for b in record["budgets"] if b["method"] == "nam"]
+    assert budget["value"] == pytest.approx(float(nam.logits[0]), rel=1e-5)
+    assert budget["nodes"] == pytest.approx(float(nam.values.sum()), rel=1e-4, abs=1e-5)
+    assert budget["rest"] == pytest.approx(budget["value"] - budget["nodes"])
+    assert budget["rest_is"] == "biases" and budget["quantity"] == "logit"
+    report = write_report(out).read_text()
+    assert "| method | quantity | at the target | Σ node relevances | rest | rest is |" in report
+    assert f"| nam | logit | {budget['value']:+.4g} |".replace("-", "−") in report
+
+
+def test_subgraph_figure_says_where_the_prediction_comes_from(run, monkeypatch):
+    import jgattr.viz
+
+    _, common = run
+    drawn = []
+    real = jgattr.viz.save_figure
+    monkeypatch.setattr(
+        jgattr.viz, "save_figure", lambda fig, path: (drawn.append(fig), real(fig, path))[1]
+    )
+    args = ["subgraph", *common, "--node", "300", "--edge-method", "edge_saliency"]
+    assert main([*args, "--node-method", "nam"]) == 0
+    (text,) = [t.get_text() for t in drawn[0].texts if t.get_gid() == "subgraph-budget"]
+    assert text.startswith("nam: logit +") and " = nodes " in text and " + biases " in text

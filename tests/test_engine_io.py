@@ -155,6 +155,49 @@ def test_interrupted_run_resumes_from_finished_rounds(tmp_path, monkeypatch):
     assert not (tmp_path / "parts").exists()
 
 
+def test_an_interrupted_run_of_several_blocks_keeps_and_resumes_every_finished_round(
+    tmp_path, monkeypatch, capsys
+):
+    """Finished blocks keep their rounds until the method is done; the Ctrl-C count, progress
+    and the resumed count all count rounds over the whole method, the same way."""
+    from jgattr._cli_messages import interrupted_message
+
+    model, params, graph = _problem()
+    kwargs = dict(methods=["ig"], targets=TARGETS, path="general", memory_budget_mb=0.002)
+    kwargs |= dict(host_memory_mb=0.01)  # several blocks of targets
+    complete = explain(model, params, graph, progress=True, **kwargs)["integrated_gradients"]
+    rounds, blocks = complete.stats["rounds"], complete.stats["blocks"]
+    lines = capsys.readouterr().err.strip().splitlines()
+    last = f"integrated_gradients (block {blocks} of {blocks}): {rounds}/{rounds} rounds"
+    assert blocks >= 3 and lines[-1] == last
+    before = [line for line in lines if f"(block {blocks - 1} of" in line][-1]
+    stop = int(before.split()[-2].split("/")[0])  # every block but the last finished
+    stop += rounds - stop > 1  # and a round of the last one, if it has more than one
+    original, calls = _engine.run_sharded, []
+
+    def interrupted(*args, **kw):
+        if len(calls) == stop:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return original(*args, **kw)
+
+    monkeypatch.setattr(_engine, "run_sharded", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        explain(model, params, graph, out_dir=tmp_path, progress=True, **kwargs)
+    assert len(list((tmp_path / "parts").rglob("round_*.npz"))) == stop
+    assert interrupted_message(tmp_path).startswith(f"interrupted: {stop} of {rounds} rounds kept")
+
+    calls.clear()
+    monkeypatch.setattr(
+        _engine, "run_sharded", lambda *a, **k: (calls.append(1), original(*a, **k))[1]
+    )
+    resumed = explain(model, params, graph, out_dir=tmp_path, **kwargs)["integrated_gradients"]
+    assert resumed.stats["resumed_rounds"] == stop and resumed.stats["rounds"] == rounds
+    assert len(calls) == rounds - stop
+    np.testing.assert_array_equal(resumed.values, complete.values)
+    assert not (tmp_path / "parts").exists()
+
+
 def test_changed_inputs_do_not_reuse_stale_rounds(tmp_path):
     model, params, graph = _problem()
     kwargs = dict(methods=["nam"], targets=TARGETS, memory_budget_mb=0.002, out_dir=tmp_path)

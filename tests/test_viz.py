@@ -390,6 +390,16 @@ def test_niv_panel_states_units_per_panel():
     assert ig.get_title().get_text().splitlines()[1].endswith(" probability")
 
 
+def test_niv_panel_writes_each_methods_subtitle_and_the_note_in_the_caption():
+    lines = {"nam": "logit +4.091 = nodes −111.8 + biases +115.9"}
+    fig = _panel(2, subtitles=lines, note="For nam the rest outweighs the nodes' sum.")
+    nam, ig = (ax.get_title() for ax in fig.axes)
+    assert nam == "nam\nlogit +4.091 = nodes −111.8 + biases +115.9" and ig == "ig"
+    (legend,) = fig.legends  # two panels fill the row: the legend goes below
+    caption = legend.get_title().get_text().replace("\n", " ")
+    assert caption.endswith("For nam the rest outweighs the nodes' sum.")
+
+
 def test_niv_panel_is_deterministic(tmp_path):
     first = save_figure(_panel(highlight=[3]), tmp_path / "a" / "niv")
     again = save_figure(_panel(highlight=[3]), tmp_path / "b" / "niv")
@@ -443,6 +453,25 @@ def test_curves_figure_legend_beside_the_plot_readable_with_note():
 def test_curves_figure_free_y_limits_outside_unit_interval():
     fig = curves_figure(np.arange(3), {"loss": np.array([2.0, 1.5, 1.0])}, reference=None)
     assert fig.axes[0].get_ylim() != (0.0, 1.0)
+
+
+def test_curves_figure_scales_to_the_levels_after_an_off_scale_first_one():
+    """Keeping nothing (q = 0) is one large drop for all methods: the axis follows the rest."""
+    levels = np.linspace(0.0, 1.0, 11)
+    curves = {
+        "nam": np.r_[-0.9, np.linspace(-0.2, 0.0, 10)],
+        "ig": np.r_[-0.9, np.linspace(-0.15, 0.0, 10)],
+    }
+    ax = curves_figure(levels, curves, reference=None, scale_after_first=True).axes[0]
+    low, high = ax.get_ylim()
+    assert -0.22 < low < -0.2 and 0.0 < high < 0.02
+    (note,) = [t for t in ax.texts if t.get_gid() == "curves-off-scale"]
+    assert note.get_text() == "at 0: -0.9 (off scale)"
+    unscaled = curves_figure(levels, curves, reference=None).axes[0]
+    assert unscaled.get_ylim()[0] < -0.9
+    near = {"nam": np.r_[-0.25, np.linspace(-0.2, 0.0, 10)]}  # within half the span: kept
+    near_ax = curves_figure(levels, near, reference=None, scale_after_first=True).axes[0]
+    assert near_ax.get_ylim()[0] < -0.25 and not near_ax.texts
 
 
 # --- save_figure --------------------------------------------------------------------------------

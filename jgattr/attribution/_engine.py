@@ -19,6 +19,7 @@ import dataclasses
 import functools
 import resource
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -45,7 +46,7 @@ from jgattr.attribution._programs import (
     walk_program,
 )
 from jgattr.attribution._results import Attributions, concatenate, concatenate_results
-from jgattr.attribution._resume import Resume, fingerprint
+from jgattr.attribution._resume import Resume, discard_parts, fingerprint, parts_prefix
 from jgattr.attribution._subgraphs import Union, computation_graphs, graph_unions
 from jgattr.models import as_explainable
 
@@ -83,28 +84,20 @@ def _unpad(union: Union, chunk: Chunk, outputs, row: int, problem, level: str) -
     }
 
 
-def _resume_for(out_dir, run: _MethodRun, problem, chunks, rounds, block: int) -> Resume:
-    """Where finished rounds of this exact computation are kept (nothing without ``out_dir``)."""
+def _resume_for(out_dir, run: _MethodRun, problem, chunks, rounds, block: tuple[int, int]):
+    """Where finished rounds of this exact computation are kept (nothing without ``out_dir``);
+    ``block``: (index, number of blocks)."""
     if out_dir is None:
         return Resume(None, "")
     method, graph, x_ref = run.method, problem.prepared.graph, run.x_ref
     x_ref = method.reference(problem.prepared.on_device.nodes) if x_ref is None else x_ref
     params = jax.tree.leaves(jax.tree.map(np.asarray, problem.params))
     key = fingerprint(
-        method,
-        run.walks,
-        problem.nodes,
-        problem.classes,
-        graph.nodes,
-        graph.senders,
-        graph.receivers,
-        graph.edges,
-        np.asarray(x_ref),
-        [c.bucket for c in chunks],
-        *params,
-    )
-    tag = f"{method.name}-{fingerprint(method.hyperparameters)[:12]}-block{block:06d}"
-    return Resume(Path(out_dir) / "parts" / tag, key, len(rounds))
+        method, run.walks, problem.nodes, problem.classes, graph.nodes, graph.senders,
+        graph.receivers, graph.edges, np.asarray(x_ref), [c.bucket for c in chunks], *params,
+    )  # fmt: skip
+    folder = Path(out_dir) / "parts" / f"{parts_prefix(method)}{block[0]:06d}"
+    return Resume(folder, key, len(rounds), block=block)
 
 
 def _run_rounds(program: ChunkProgram, replicated, problem: Problem, rounds, resume, bar):
@@ -145,8 +138,9 @@ def _method_runs(resolved, problem: Problem, path, feature_level) -> list[_Metho
     return runs
 
 
-def _run_block(run: _MethodRun, block: Problem, index: int, out_dir, progress) -> Attributions:
-    """One method on one block of targets: planned, run (or resumed) and unpadded."""
+def _run_block(run: _MethodRun, block: Problem, index, out_dir, progress, count) -> Attributions:
+    """One method on one block ``index`` = (block, blocks): planned, run (or resumed), unpadded;
+    ``count``: ``[rounds done, planned]`` of the method's earlier blocks, updated (progress)."""
     start = time.perf_counter()
     devices = block.mesh.devices.size
     program = run.program
@@ -155,17 +149,20 @@ def _run_block(run: _MethodRun, block: Problem, index: int, out_dir, progress) -
     )
     rounds = group_rounds(chunks, devices)
     resume = _resume_for(out_dir, run, block, chunks, rounds, index)
-    with Progress(len(rounds), progress, run.method.name) as bar:
+    name = run.method.name
+    label = name if index[1] == 1 else f"{name} (block {index[0] + 1} of {index[1]})"
+    count[1] += len(rounds)
+    with Progress(count[1], progress, label, done=count[0]) as bar:
         parts, compile_seconds, compiled = _run_rounds(
             program, run.replicated, block, rounds, resume, bar
         )
+    count[0] += len(rounds)
     rows = [
         _unpad(block.union, chunk, outputs, row, block, run.method.level)
         for chunk, outputs, row in (parts[s] for s in sorted(parts))
     ]
     level, target_level = run.method.level, block.prepared.level
-    result = concatenate(run.method.name, rows, {}, level=level, target_level=target_level)
-    resume.finish()
+    result = concatenate(name, rows, {}, level=level, target_level=target_level)
     stats = {
         "seconds": time.perf_counter() - start,
         "chunks": len(chunks),
@@ -222,7 +219,7 @@ def block_results(
     (``problem.cache_unions``) they are kept in the dataset's union cache, if ``cache``.
     """
     todo = [i for i in range(len(blocks)) if skip is None or not skip(i)]
-    cached = cache and problem.cache_unions
+    cached, counts = cache and problem.cache_unions, defaultdict(lambda: [0, 0])
     with ThreadPoolExecutor(max_workers=1) as pool:
         build = lambda i: pool.submit(_block_union, problem, *blocks[i], cached)
         pending = build(todo[0]) if todo else None
@@ -232,7 +229,10 @@ def block_results(
             pending = build(todo[position + 1]) if position + 1 < len(todo) else None
             view, sliced = _block_view(problem, made, union, *blocks[index])
             results = {
-                run.method.name: _run_block(run, view, index, out_dir, progress) for run in sliced
+                run.method.name: _run_block(
+                    run, view, (index, len(blocks)), out_dir, progress, counts[run.method.name]
+                )
+                for run in sliced
             }
             del union, view
             yield index, results, prep_seconds
@@ -393,6 +393,8 @@ def explain(
     for run in runs():
         name, blocks_done = run.method.name, parts[run.method.name]
         result = concatenate_results(blocks_done)
+        if out_dir is not None:  # every block done: its kept rounds are no longer needed
+            discard_parts(Path(out_dir) / "parts", parts_prefix(run.method))
         stats = method_stats(run, result, [r.stats for r in blocks_done], prep, problem.mesh.size)
         joined[name] = dataclasses.replace(result, stats=stats)
     return joined

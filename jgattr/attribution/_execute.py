@@ -125,21 +125,31 @@ class Progress:
     """Progress over rounds: a bar on a terminal, plain lines every few seconds elsewhere.
 
     ``enabled``: ``True`` always reports (bar or lines), ``False`` never, ``None`` only on a
-    terminal.
+    terminal. ``done``: rounds already counted (a method's earlier blocks), so that one method's
+    count runs on over its blocks, as its ``rounds`` and ``resumed_rounds`` stats do.
     """
 
-    def __init__(self, total: int, enabled: bool | None, description: str, every: float = 2.0):
+    def __init__(
+        self,
+        total: int,
+        enabled: bool | None,
+        description: str,
+        every: float = 2.0,
+        *,
+        done: int = 0,
+    ):
         terminal = sys.stderr.isatty()
         self.total, self.description, self.every = total, description, every
         self.lines = enabled is True and not terminal
         self.bar = tqdm(
             total=total,
+            initial=done,
             desc=description,
             unit="round",
             disable=enabled is False or not terminal,
             leave=False,
         )
-        self.done, self.last = 0, time.monotonic()
+        self.done, self.last = done, time.monotonic()
 
     def update(self) -> None:
         self.done += 1

@@ -1,9 +1,11 @@
 """Resumable runs: each finished round of a method is kept on disk until the method finishes.
 
-``out_dir/parts/<method>-<hyperparameter hash>/`` holds ``manifest.json`` (the fingerprint of
-the exact computation and the number of rounds) and one ``round_NNNNNN.npz`` per finished
-round, each written atomically. A rerun with the same fingerprint loads them instead of
-computing them; a different computation starts afresh.
+``out_dir/parts/<method>-<hyperparameter hash>-block<NNNNNN>/`` holds ``manifest.json`` (the
+fingerprint of the exact computation, the block's number of rounds, its index and the number of
+blocks) and one ``round_NNNNNN.npz`` per finished round, each written atomically. A rerun with
+the same fingerprint loads them instead of computing them; a different computation starts
+afresh. A finished block's rounds stay until every block of the method is done
+(:func:`discard_parts`), so an interrupted run keeps all the rounds it finished.
 """
 
 import hashlib
@@ -37,9 +39,17 @@ class Resume:
       folder: where the rounds go; ``None`` keeps nothing.
       fingerprint: identity of the computation; rounds of another one are discarded.
       rounds: how many rounds the computation has (recorded for interruption messages).
+      block: (index, number of blocks) of the method's block this computation is.
     """
 
-    def __init__(self, folder: Path | None, fingerprint: str, rounds: int = 0):
+    def __init__(
+        self,
+        folder: Path | None,
+        fingerprint: str,
+        rounds: int = 0,
+        *,
+        block: tuple[int, int] = (0, 1),
+    ):
         self.folder = folder
         self.resumed = 0
         if folder is None:
@@ -51,7 +61,8 @@ class Resume:
         ):
             shutil.rmtree(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(manifest, {"fingerprint": fingerprint, "rounds": rounds})
+        record = {"fingerprint": fingerprint, "rounds": rounds, "block": block[0]}
+        atomic_write_json(manifest, record | {"blocks": block[1]})
 
     def _file(self, index: int) -> Path:
         assert self.folder is not None
@@ -76,9 +87,19 @@ class Resume:
         np.savez(buffer, **outputs)
         atomic_write_bytes(self._file(index), buffer.getvalue())
 
-    def finish(self) -> None:
-        """Drop the finished rounds (and ``parts/`` once no other method has any left)."""
-        if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            if self.folder.parent.is_dir() and not any(self.folder.parent.iterdir()):
-                self.folder.parent.rmdir()
+
+def parts_prefix(method: Any) -> str:
+    """The start of every ``parts/`` folder name of ``method`` (one folder per block)."""
+    return f"{method.name}-{fingerprint(method.hyperparameters)[:12]}-block"
+
+
+def discard_parts(parts: Path, prefix: str) -> None:
+    """Drop the rounds of every folder in ``parts`` whose name starts with ``prefix`` (a method
+    whose every block is done), and ``parts`` itself once no other method has any left."""
+    if not parts.is_dir():
+        return
+    for folder in parts.iterdir():
+        if folder.name.startswith(prefix):
+            shutil.rmtree(folder, ignore_errors=True)
+    if not any(parts.iterdir()):
+        parts.rmdir()

@@ -65,6 +65,7 @@ def _curve_figures(metrics: dict, out: Path) -> list[Path]:
             title=f"Probability change ({targets}; higher = more faithful)",
             reference=None,
             note=note,
+            scale_after_first=True,  # keeping nothing is one drop for all: it would squeeze them
         ),
         out / "probability_change",
     )

@@ -6,6 +6,7 @@ dropped). Another target set or checkpoint is refused unless ``overwrite=True``.
 """
 
 import inspect
+import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -172,6 +173,16 @@ def _targets_spec(targets: str | tuple[int, ...]):
     return targets if isinstance(targets, str) else np.asarray(targets, dtype=np.int64)
 
 
+def _finished(done: Mapping[str, dict], method: Method, config: ExplainConfig) -> bool:
+    """Whether ``done`` (``explain.json``'s methods, of this target set and checkpoint, their
+    files present) holds ``method`` with the same hyperparameters and a path ``config`` allows."""
+    stats = done.get(method.name)
+    if stats is None or config.path not in ("auto", stats.get("path")):
+        return False
+    wanted = json.loads(json.dumps(dict(method.hyperparameters), default=str))
+    return stats.get("hyperparameters") == wanted
+
+
 def explain_and_save(
     config: Config,
     checkpoint: str | os.PathLike,
@@ -225,7 +236,12 @@ def explain_and_save(
             **identity,
         }
         count = _target_count(config.explain, dataset, trained.num_classes)
+        done = {} if overwrite else summary["methods"]  # --overwrite recomputes every method
+        todo = [m for m in methods if not _finished(done, m, config.explain)]
         for method in methods:
+            if method not in todo:
+                log(f"{method.name}: kept from an earlier run ({out / EXPLAIN_JSON})")
+                continue
             log(f"{method.name}: explaining {count} targets ...")
             result = explain(
                 trained.model,
@@ -249,4 +265,4 @@ def explain_and_save(
                     f"rounds from {out / 'parts'}"
                 )
             log(f"{method.name}: done in {stats['seconds']} s ({stats['path']} path)")
-        return {**summary, "computed": [m.name for m in methods]}
+        return {**summary, "computed": [m.name for m in todo]}

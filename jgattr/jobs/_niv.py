@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from jgattr._config import Config
+from jgattr._io import atomic_write_json
 from jgattr.attribution import Method, explain
 from jgattr.data import Dataset
+from jgattr.jobs._budget import budget_line, budgets_of
 from jgattr.jobs._explain import configured_methods
 from jgattr.jobs._run_folder import load_run, whole_graph_logits
 
@@ -149,7 +151,10 @@ def niv_run(
     results = explain(model, params, dataset, methods=methods, targets=np.array([node]))
     sources = results[methods[0].name].for_target(0)[0]
     values = {name: result.for_target(0)[1] for name, result in results.items()}
-    predicted = whole_graph_logits(model, params, dataset).argmax(-1)
+    logits = whole_graph_logits(model, params, dataset)
+    predicted = logits.argmax(-1)
+    units = {m.name: relevance_unit(m) for m in methods}
+    budgets = budgets_of(units, results, np.asarray(logits[node]))
     names = class_names_of(dataset)
     label = int(dataset.labels[node])
     truth = f", true {names[label]}" if label >= 0 else ""
@@ -162,11 +167,35 @@ def niv_run(
         predicted[sources],
         class_names=names,
         top_k=config.evaluate.niv_top_k,
-        units={m.name: relevance_unit(m) for m in methods},
+        units=units,
         highlight=motif,
+        subtitles={name: budget_line(b, "\n") for name, b in budgets.items()},
+        note=_budget_note(budgets.values()),
         title=(
             f"NIV of node {node} ({dataset.name}, {model.num_layers}-hop neighbourhood; "
             f"predicted {names[int(predicted[node])]}{truth})"
         ),
     )
+    explained = int(results[methods[0].name].classes[0])
+    record = {"node": node, "class": explained, "budgets": [b.as_dict() for b in budgets.values()]}
+    atomic_write_json(run / f"niv_{node}.json", record)
     return save_figure(figure, run / f"niv_{node}")
+
+
+def _budget_note(budgets) -> str:
+    """What the line under each panel title says, and a sentence when, for some methods, the
+    rest outweighs the nodes' sum."""
+    text = (
+        "Under each method: the explained quantity at the target = the sum of the node "
+        "relevances + the rest (biases; for IG and the LID family the baseline's own value "
+        "and the method's gap)."
+    )
+    heavy = [b for b in budgets if b.rest_dominates]
+    if not heavy:
+        return text
+    names = ", ".join(b.method for b in heavy)
+    return (
+        f"{text} For {names} the rest outweighs the nodes' sum, so it carries the prediction: a "
+        "node's sign says how that node moves the prediction from there, not whether it "
+        "supports the class."
+    )

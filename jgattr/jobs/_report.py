@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from jgattr._io import atomic_write_bytes
+from jgattr.jobs._budget import budget_table
 from jgattr.jobs._report_graphs import graph_figures, pope_table
 
 MODES = {
@@ -327,6 +328,7 @@ def _niv_figures(run: Path, metrics: dict | None) -> list[str]:
     ]
     for png in pngs:
         lines += [f"![{png.stem}]({png.name})", ""]
+        lines += budget_table(run / f"{png.stem}.json")
     return lines
 
 

@@ -8,8 +8,9 @@ import numpy as np
 
 from jgattr._config import Config
 from jgattr.attribution import explain, get_method
+from jgattr.jobs._budget import budget_line, budgets_of
 from jgattr.jobs._explain import configured_methods
-from jgattr.jobs._niv import class_names_of, motif_of
+from jgattr.jobs._niv import class_names_of, motif_of, relevance_unit
 from jgattr.jobs._run_folder import load_run, whole_graph_logits
 from jgattr.models import prepare_graph
 
@@ -74,7 +75,8 @@ def subgraph_run(
     node_ids, node_values = (
         results[node_name].for_target(0) if node_name else (np.zeros(0, np.int64), None)
     )
-    predicted = whole_graph_logits(model, params, dataset).argmax(-1)
+    logits = whole_graph_logits(model, params, dataset)
+    predicted = logits.argmax(-1)
     classes = class_names_of(dataset)
     label = int(dataset.labels[node])
     truth = f", true {classes[label]}" if label >= 0 else ""
@@ -90,9 +92,24 @@ def subgraph_run(
         highlight=motif_of(dataset, node),
         edge_method=edge_name,
         node_method=node_name,
+        budget=_budget_text(results, node_name, methods, np.asarray(logits[node])),
         title=(
             f"Node {node} ({dataset.name}, {model.num_layers}-hop computation graph; predicted "
             f"{classes[int(predicted[node])]}{truth})"
         ),
     )
     return save_figure(figure, run / f"subgraph_{node}")
+
+
+def _budget_text(results, node_name: str | None, methods, logits: np.ndarray) -> str | None:
+    """Where the prediction comes from, by the node method (and a sentence if the rest wins)."""
+    if node_name is None:
+        return None
+    method = next(m for m in methods if m.name == node_name)
+    node_result = {node_name: results[node_name]}
+    budget = budgets_of({node_name: relevance_unit(method)}, node_result, logits)[node_name]
+    heavy = (
+        f"\nThe rest outweighs the nodes' sum: it carries the prediction; a node's sign says how "
+        f"it moves the {budget.quantity} from there."
+    )
+    return f"{node_name}: {budget_line(budget)}" + (heavy if budget.rest_dominates else "")

@@ -33,6 +33,7 @@ def curves_figure(
     title: str | None = None,
     reference: str | None = "random",
     note: str | None = None,
+    scale_after_first: bool = False,
 ) -> Figure:
     """Plot one curve per method against ``levels``, e.g. accuracy as neighbours are deleted.
 
@@ -52,6 +53,11 @@ def curves_figure(
         title: axes title; none when ``None``.
         reference: name of the baseline curve drawn dashed grey; ``None`` for none.
         note: a line under the plot (e.g. which methods are not shown and why); none if ``None``.
+        scale_after_first: scale the y-axis to the levels after the first when the first
+            level's values lie far outside them (more than half their span beyond), so the
+            curves there can be told apart; the first level's values are then written at the
+            axis edge with an arrow (gid ``"curves-off-scale"``). E.g. keeping nothing (q = 0)
+            gives every method the same large drop.
 
     Returns:
         The figure. Line artists have gid ``"curve-<name>"``, bands ``"band-<name>"``.
@@ -79,7 +85,8 @@ def curves_figure(
         colour, marker = (REFERENCE_COLOUR, "o") if name == reference else next(styles)
         _draw_curve(ax, x, name, mean, std, colour=colour, marker=marker, dashed=name == reference)
     values = np.concatenate([np.ravel(np.asarray(c, dtype=np.float64)) for c in curves.values()])
-    if values.min() >= 0.0 and values.max() <= 1.0:
+    scaled = scale_after_first and _off_scale(ax, x, {n: m for n, (m, _) in stats.items()})
+    if not scaled and values.min() >= 0.0 and values.max() <= 1.0:
         ax.set_ylim(0.0, 1.0)
     ax.set_xlabel(xlabel, fontsize=FONT_SIZE)
     ax.set_ylabel(ylabel, fontsize=FONT_SIZE)
@@ -91,6 +98,42 @@ def curves_figure(
     if note is not None:
         fig.supxlabel(note, fontsize=FONT_SIZE - 1, color="0.3", gid="curves-note")
     return fig
+
+
+def _off_scale(ax: Axes, x: np.ndarray, means: Mapping[str, np.ndarray]) -> bool:
+    """Scale ``ax`` to the curves after the first level if the first level lies far outside
+    them; write the first level's values at the edge. Whether it did."""
+    if x.size < 3:
+        return False
+    rest = np.stack([m[1:] for m in means.values()])
+    first = np.array([m[0] for m in means.values()])
+    low, high = rest.min(), rest.max()
+    span = max(high - low, 1e-12)
+    below, above = first < low - span / 2, first > high + span / 2
+    if not (below.any() or above.any()):
+        return False
+    pad = 0.08 * span
+    ax.set_ylim(low - pad, high + pad)
+    for outside, edge, marker in ((below, low - pad, "v"), (above, high + pad, "^")):
+        if outside.any():
+            shown = first[outside]
+            text = f"{shown.min():.3g}"
+            text += "" if np.ptp(shown) < 1e-3 else f" to {shown.max():.3g}"
+            ax.plot([x[0]], [edge], marker=marker, ms=9, color="0.3", clip_on=False, zorder=5)
+            ax.annotate(
+                f"at {x[0]:g}: {text} (off scale)",
+                xy=(x[0], edge),
+                xytext=(8, 6 if marker == "v" else -6),
+                textcoords="offset points",
+                ha="left",
+                va="bottom" if marker == "v" else "top",
+                fontsize=FONT_SIZE - 1,
+                color="0.2",
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "0.6", "lw": 0.5},
+                zorder=6,
+                gid="curves-off-scale",
+            )
+    return True
 
 
 def save_figure(fig: Figure, path_without_suffix: str | os.PathLike) -> list[Path]:

@@ -137,6 +137,8 @@ def niv_panel(
     columns: int = 2,
     title: str | None = None,
     size_by: str = "relevance",
+    subtitles: Mapping[str, str] | None = None,
+    note: str | None = None,
 ) -> Figure:
     """One NIV panel per method for the same target, on one shared layout, wrapped into rows.
 
@@ -163,6 +165,10 @@ def niv_panel(
         columns: panels per row (>= 1).
         title: figure title; default ``"NIV of node <target>"``.
         size_by: ``"relevance"`` or ``"niv_score"`` (see :func:`niv_figure`).
+        subtitles: method name -> a line under its panel title, e.g. where the prediction comes
+            from (``"logit +4.09 = nodes −111.8 + biases +115.9"``).
+        note: sentences added to the legend's caption (e.g. that the biases carry the
+            prediction).
 
     Returns:
         A figure with one Axes per method titled with the method name (plus, when the last row has
@@ -194,10 +200,12 @@ def niv_panel(
     fig, axes, spare = _panel_grid(len(panels), columns)
     for ax, panel in zip(axes, panels, strict=True):
         draw_panel(ax, panel, parent, positions, hl, label_top=label_top, size_by=size_by)
-        ax.set_title(panel.method, fontsize=TITLE_SIZE)
+        subtitle = (subtitles or {}).get(panel.method)
+        ax.set_title(panel.method + (f"\n{subtitle}" if subtitle else ""), fontsize=TITLE_SIZE)
     fig.suptitle(title or f"NIV of node {panels[0].nb.target}", fontsize=TITLE_SIZE + 2)
     handles = legend_handles(panels, hl, top_k, highlight_label)
-    shared_legend(fig, spare, handles, legend_caption(top_k, size_by))
+    caption = legend_caption(top_k, size_by) + (f" {note}" if note else "")
+    shared_legend(fig, spare, handles, caption)
     return fig
 
 

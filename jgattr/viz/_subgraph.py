@@ -122,6 +122,7 @@ def subgraph_figure(
     title: str | None = None,
     edge_method: str = "edge relevance",
     node_method: str | None = None,
+    budget: str | None = None,
 ) -> Figure:
     """Draw a target's explanatory subgraph: edge width/opacity and node size/opacity by relevance.
 
@@ -141,6 +142,8 @@ def subgraph_figure(
         highlight: node ids to mark with a halo (e.g. a ground-truth motif).
         title: figure title.
         edge_method, node_method: names shown in the caption.
+        budget: a line (or two) under the title saying where the prediction comes from, e.g.
+            ``"nam: logit +4.09 = nodes −111.8 + biases +115.9"`` (gid ``"subgraph-budget"``).
 
     Returns:
         A matplotlib ``Figure`` (1200 x 1100 px at 150 dpi).
@@ -161,7 +164,7 @@ def subgraph_figure(
     node_scale = np.abs(relevance) / max(np.abs(relevance).max(initial=0.0), 1e-300)
     edge_scale = score[chosen] / max(score[chosen].max(initial=0.0), 1e-300)
     fig = Figure(figsize=(8.0, 7.33))
-    ax = fig.add_axes((0.02, 0.2, 0.96, 0.72))
+    ax = fig.add_axes((0.02, 0.2, 0.96, 0.64 if budget else 0.72))  # room for the budget lines
     ax.set_axis_off()
     ax.set_aspect("equal")
     for (u, v), s, sg in zip(drawn_edges.T.tolist(), edge_scale, sign[chosen], strict=True):
@@ -236,4 +239,9 @@ def subgraph_figure(
     fig.text(0.02, 0.02, caption, fontsize=FONT_SIZE, wrap=True, va="bottom")
     if title:
         fig.suptitle(title, fontsize=TITLE_SIZE)
+    if budget:
+        fig.text(
+            0.5, 0.945, budget, ha="center", va="top", fontsize=FONT_SIZE, wrap=True,
+            color=NEGATIVE_COLOUR, gid="subgraph-budget",
+        )  # fmt: skip
     return fig

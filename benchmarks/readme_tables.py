@@ -1,0 +1,113 @@
+"""The README's measured tables, rendered from the files that hold their numbers.
+
+Usage:
+  python benchmarks/readme_tables.py ba-2motifs runs/ba-2motifs   # after `jgattr run --config
+                                                                   # configs/ba-2motifs.toml`
+  python benchmarks/readme_tables.py ground-truth                  # benchmarks/results JSONs
+
+Prints the Markdown the README holds, so a rerun shows at once whether the README still says what
+the command gives; ``tests/test_readme_numbers.py`` compares them. ``ba-2motifs`` reads a run
+folder's ``train.json`` and ``eval.json``; ``ground-truth`` reads
+``benchmarks/results/ground_truth*_cpu_2core.json``.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+# Luo et al. 2020 (PGExplainer), Table 3, BA-2Motifs edge AUC: recalled, not checked (README).
+PUBLISHED_2MOTIFS = {
+    "saliency": "GRAD 0.717",
+    "edge_saliency": "ATT 0.674",
+    "gnn_explainer": "GNNExplainer 0.742, PGExplainer 0.926",
+}
+NAMES_2MOTIFS = {"gnn_explainer": "gnn_explainer (PyG defaults: 100 epochs, lr 0.01)"}
+ORDER_2MOTIFS = (  # configs/ba-2motifs.toml's [explain] methods
+    "saliency", "nam", "integrated_gradients", "sig_lid_ig", "contrastive_gradient", "cam",
+    "grad_cam", "grad_cam_avg", "edge_integrated_gradients", "edge_saliency", "gnn_explainer",
+)  # fmt: skip
+POPE_ORDER = (
+    "cam", "grad_cam", "grad_cam_avg", "contrastive_gradient", "saliency", "nam",
+    "integrated_gradients", "sig_lid_ig",
+)  # fmt: skip
+GROUND_TRUTH_ROWS = (  # (README row, method key)
+    ("saliency", "saliency"),
+    ("NAM", "nam"),
+    ("IG (50 steps)", "integrated_gradients"),
+    ("SIG-LID-IG", "sig_lid_ig"),
+    ("edge IG (edge weights, baseline 0)", "edge_integrated_gradients"),
+    ("edge saliency", "edge_saliency"),
+)
+DATASETS = ("ba-shapes", "ba-community", "tree-cycles", "tree-grid")
+
+
+def _f(value) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def ba2motifs_accuracy(run: Path) -> str:
+    """The sentence's accuracies: ``test accuracy **1.000** (train 0.996, val 1.000)``."""
+    acc = json.loads((run / "train.json").read_text())["accuracy"]
+    return f"test accuracy **{acc['test']:.3f}** (train {acc['train']:.3f}, val {acc['val']:.3f})"
+
+
+def ba2motifs_tables(run: Path) -> list[str]:
+    """The explanation-accuracy table and Pope et al.'s table of a BA-2Motifs run folder."""
+    methods = json.loads((run / "eval.json").read_text())["methods"]
+    accuracy = [
+        "| method | node AUC (\\|score\\|) | edge AUC (\\|score\\|) | edge AUC (signed) | "
+        "published edge AUC |",
+        "|---|---|---|---|---|",
+    ]
+    for name in ORDER_2MOTIFS:
+        a = methods[name]["explanation_accuracy"]
+        accuracy.append(
+            f"| {NAMES_2MOTIFS.get(name, name)} | {_f(a['node_auc'])} | {_f(a['edge_auc'])} | "
+            f"{_f(a['edge_auc_signed'])} |"
+            + (f" {PUBLISHED_2MOTIFS[name]} |" if name in PUBLISHED_2MOTIFS else " |")
+        )
+    pope = ["| method | fidelity | contrastivity | sparsity |", "|---|---|---|---|"]
+    for name in POPE_ORDER:
+        p = methods[name]["pope"]
+        pope.append(
+            f"| {name} | {p['fidelity']:.3f} | {p['contrastivity']:.3f} | {p['sparsity']:.3f} |"
+        )
+    return ["\n".join(accuracy), "\n".join(pope)]
+
+
+def ground_truth_rows(results: Path = RESULTS) -> list[str]:
+    """The rows of the explanation-accuracy table that ``benchmarks/ground_truth.py`` measured
+    (GCN accuracy and the node and edge methods), one cell per benchmark."""
+    runs = json.loads((results / "ground_truth_cpu_2core.json").read_text())["results"]
+    by_name = {r["dataset"]: r for r in runs}
+    rows = ["| GCN test accuracy | " + " | ".join(
+        f"{by_name[d]['accuracy']['test']:.3f}" for d in DATASETS
+    ) + " |"]  # fmt: skip
+    for label, key in GROUND_TRUTH_ROWS:
+        cells = []
+        for dataset in DATASETS:
+            a = by_name[dataset]["methods"][key]
+            node = "—" if a["node_auc"] is None else f"{a['node_auc']:.3f}"
+            cells.append(f"{node} / {a['edge_auc']:.3f}")
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("table", choices=["ba-2motifs", "ground-truth"])
+    parser.add_argument("run", nargs="?", type=Path, help="run folder (ba-2motifs)")
+    args = parser.parse_args()
+    if args.table == "ba-2motifs":
+        if args.run is None:
+            parser.error("ba-2motifs needs the run folder of `jgattr run --config configs/...`")
+        print(ba2motifs_accuracy(args.run), *ba2motifs_tables(args.run), sep="\n\n")
+    else:
+        print("\n".join(ground_truth_rows()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
