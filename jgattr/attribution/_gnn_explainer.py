@@ -391,4 +391,5 @@ def gnn_explainer(
         None,
         level=level,
         needs_features=node_mask_type in ("attributes", "common_attributes"),
+        reads_nonzeros=node_mask_type == "attributes",
     )

@@ -164,6 +164,9 @@ class Method:
       needs_features: the general path reads the features X themselves, never ``P = X W``
         (excitation backprop starts its first layer from X; GNNExplainer's ``attributes``
         mask acts on single features).
+      reads_nonzeros: the method reads X at its non-zeros only, through
+        :attr:`UnionModel.sparse_inputs` when X is sparse (GNNExplainer's ``attributes`` mask);
+        the engine then plans the chunk's memory by non-zeros, not by F.
     """
 
     name: str
@@ -177,6 +180,7 @@ class Method:
     needs_input_gradient: bool = False
     walks_only: bool = False
     needs_features: bool = False
+    reads_nonzeros: bool = False
 
     def reference(self, x: Array) -> Array:
         """The reference input X̂ ``[N, F]`` for features ``x [N, F]`` (on x's device)."""

@@ -122,7 +122,12 @@ def general_program(method: Method, problem: Problem, x_ref, feature_level: bool
     per_copy = 12 * width
     if projected and method.needs_input_gradient:
         per_copy += 2 * int(graph.nodes.shape[1])
-    row_nnz = None if projected else _row_nnz_bound(model, problem.prepared)
+    row_nnz = None
+    if method.reads_nonzeros and not projected:
+        row_nnz = _row_nnz_bound(model, problem.prepared)
+    if row_nnz is not None:  # X's rows once, then [nnz, D] per copy: the kernel rows and masks
+        hidden = int(problem.at_input.projected.shape[1])
+        per_copy = 3 * width + 8 * row_nnz * hidden + 12 * hidden
     return ChunkProgram(
         key=("general", method, model, projected, feature_level, row_nnz),
         run=general_chunk(method, model, projected, feature_level, row_nnz),
