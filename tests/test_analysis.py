@@ -4,6 +4,7 @@ small blocks) equal to in memory."""
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import numpy as np
@@ -155,6 +156,8 @@ def test_class_locality_equals_dense_shares() -> None:
         rows = np.flatnonzero(own == c)
         on_self = dense[rows, result.targets[rows]].sum()
         assert view["self_share"][c] == pytest.approx(on_self / dense[rows].sum())
+    empty = analysis.class_locality(result, labels, predicted, C + 1)  # class C has no target
+    assert empty["true_share"][C] is None and json.loads(json.dumps(empty)) == empty
 
 
 def test_label_relevance_and_mask_share_equal_dense() -> None:
@@ -166,7 +169,11 @@ def test_label_relevance_and_mask_share_equal_dense() -> None:
         block = dense[result.classes == c][:, node_labels == label]
         assert view["signed"][c][label] == pytest.approx(block.sum(), abs=1e-9)
         assert view["abs"][c][label] == pytest.approx(np.abs(block).sum(), abs=1e-9)
-    np.testing.assert_allclose(np.nansum(view["share"], axis=1)[[0]], [1.0])
+        share = np.abs(block).sum() / np.abs(dense[result.classes == c]).sum()
+        pairs = (~np.isnan(_dense(result)[result.classes == c])) & (node_labels == label)
+        fraction = pairs.sum() / (~np.isnan(_dense(result)[result.classes == c])).sum()
+        assert view["share"][c][label] == pytest.approx(share)
+        assert view["enrichment"][c][label] == pytest.approx(share / fraction)
     mask = node_labels == 2
     targets, _, share = analysis.mask_share(result, mask, max_pairs=4)
     assert targets.tolist() == TARGETS.tolist()

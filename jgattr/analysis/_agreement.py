@@ -7,7 +7,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from jgattr.analysis._blocks import Result, Source, node_values, open_result, take_positions
+from jgattr.analysis._blocks import (
+    Result,
+    Source,
+    json_list,
+    node_values,
+    open_result,
+    take_positions,
+)
 
 _ROW_SHIFT = 31  # entry key = aligned row << 31 | source id (ids are int32)
 
@@ -155,7 +162,7 @@ def _most_disagreeing(per_pair: Mapping[str, dict], num_classes: int, worst: int
         }
         for pair, view in per_pair.items():
             hit = np.flatnonzero(view["targets"] * num_classes + view["classes"] == key)
-            row[pair] = None if hit.size == 0 else float(view["spearman"][hit[0]])
+            row[pair] = None if hit.size == 0 else json_list(view["spearman"][hit[0]])
         listed.append(row)
     return listed
 

@@ -111,3 +111,9 @@ def take_positions(result: Result, positions: np.ndarray) -> Attributions:
     sizes = np.concatenate([np.diff(p.offsets) for p in parts])
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     return dataclasses.replace(parts[0], offsets=offsets, **joined)
+
+
+def json_list(values: np.ndarray) -> list:
+    """``values`` as (nested) lists of floats, NaN and infinities as ``None`` (JSON has no NaN)."""
+    array = np.asarray(values, np.float64)
+    return np.where(np.isfinite(array), array, None).tolist()

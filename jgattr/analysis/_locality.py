@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from jgattr.analysis._blocks import DEFAULT_MAX_PAIRS, Source, iter_blocks, node_values
+from jgattr.analysis._blocks import DEFAULT_MAX_PAIRS, Source, iter_blocks, json_list, node_values
 
 
 def class_locality(
@@ -36,7 +36,7 @@ def class_locality(
 
     Returns:
       ``{"method", "true_share", "predicted_share", "true_baseline", "predicted_baseline",
-      "self_share", "targets_per_class"}``, each a list of ``C`` floats (NaN where a class has
+      "self_share", "targets_per_class"}``, each a list of ``C`` floats (None where a class has
       no target), ``targets_per_class`` a list of ``C`` ints (by true class).
     """
     labels, predicted = np.asarray(labels, np.int64), np.asarray(predicted, np.int64)
@@ -75,7 +75,7 @@ def class_locality(
         known_targets = labels[np.asarray(block.targets, np.int64)]
         counts += np.bincount(known_targets[known_targets >= 0], minlength=num_classes)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = lambda a, b: (sums[a] / sums[b]).tolist()
+        ratio = lambda a, b: json_list(sums[a] / sums[b])
         return {
             "method": method,
             "true_share": ratio("true_same", "true_all"),
@@ -101,7 +101,9 @@ def label_relevance(
     node targets alike: with ``L`` labels, ``signed[c, l] = Σ_{t: c_t = c} Σ_{j: label_j = l}
     R[t, j]`` and ``abs[c, l]`` the same of ``|R|``; ``share[c, l] = abs[c, l] / Σ_l abs[c, l]``
     and ``per_node[c, l] = signed[c, l] / count[c, l]``, the mean signed relevance of one node of
-    label ``l`` in the targets of class ``c`` (``count``: how many such (target, node) pairs).
+    label ``l`` in the targets of class ``c`` (``count``: how many such (target, node) pairs), and
+    ``enrichment[c, l] = share[c, l] / (count[c, l] / Σ_l count[c, l])``: the |relevance| a node
+    of label ``l`` carries relative to the average node (1: as much as the average; > 1: more).
 
     Args:
       source: one method's result.
@@ -111,8 +113,8 @@ def label_relevance(
       max_pairs: pairs per streamed block.
 
     Returns:
-      ``{"method", "labels": names, "share", "signed", "abs", "per_node", "count"}``, each a
-      ``C x L`` nested list.
+      ``{"method", "labels": names, "share", "signed", "abs", "per_node", "enrichment",
+      "count"}``, each a ``C x L`` nested list (``None`` where undefined).
     """
     node_labels = np.asarray(node_labels, np.int64)
     width = len(names)
@@ -134,13 +136,16 @@ def label_relevance(
     with np.errstate(invalid="ignore", divide="ignore"):
         share = absolute / absolute.sum(axis=1, keepdims=True)
         per_node = signed / count
+        pairs_share = count / count.sum(axis=1, keepdims=True)
+        enrichment = share / pairs_share
     return {
         "method": method,
         "labels": list(names),
-        "share": share.tolist(),
+        "share": json_list(share),
         "signed": signed.tolist(),
         "abs": absolute.tolist(),
-        "per_node": per_node.tolist(),
+        "per_node": json_list(per_node),
+        "enrichment": json_list(enrichment),
         "count": count.astype(np.int64).tolist(),
     }
 

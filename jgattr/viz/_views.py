@@ -117,6 +117,7 @@ def agreement_figure(
         ax.tick_params(labelsize=FONT_SIZE - 1)
         if ax is not axes[0]:
             ax.set_yticklabels([])
+    fig.supxlabel("box: quartiles; line: median; triangle: mean", fontsize=FONT_SIZE - 1)
     if title:
         fig.suptitle(title, fontsize=FONT_SIZE + 1)
     return fig
@@ -144,7 +145,7 @@ def grouped_bars_figure(
     Returns:
       The figure (bars of a method have gid ``"bars-<method>"``).
     """
-    fig, (ax,) = _figure((max(6.0, 0.9 * len(groups) * max(1, len(values)) ** 0.5 + 3), 4.6))
+    fig, (ax,) = _figure((min(12.0, 4.0 + 0.3 * len(groups) * max(1, len(values))), 4.6))
     x = np.arange(len(groups))
     width = 0.8 / max(1, len(values))
     for i, (method, numbers) in enumerate(values.items()):
@@ -156,7 +157,7 @@ def grouped_bars_figure(
             gid=f"bars-{method}",
         )
     if reference is not None:
-        ax.scatter(x, reference, marker="_", s=600, color="black", label=reference_label, zorder=3)
+        ax.hlines(reference, x - 0.42, x + 0.42, color="black", label=reference_label, zorder=3)
     ax.axhline(0.0, color="0.5", linewidth=0.8)
     ax.set_xticks(x, groups, fontsize=FONT_SIZE)
     ax.set_ylabel(ylabel, fontsize=FONT_SIZE)
