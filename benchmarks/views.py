@@ -33,6 +33,14 @@ def _png(figure, path: Path) -> None:
     figure.savefig(path.with_suffix(".png"), dpi=150)
 
 
+def _agreement(folders: dict, num_classes: int, title: str, out: Path) -> dict:
+    """Method agreement of the folders, its figure saved as ``<dataset>_agreement.png``."""
+    agreement = analysis.method_agreement(folders, num_classes)
+    figure = agreement_figure(agreement.pop("per_pair"), title=title)
+    _png(figure, out / f"{title.split(':')[0].lower()}_agreement")
+    return agreement
+
+
 def _explain(config, dataset, model, params, names, work: Path) -> tuple[dict, float]:
     start = time.perf_counter()
     folders = explain_to_folder(
@@ -76,13 +84,7 @@ def cora_views(out: Path, work: Path) -> dict:
         title="Cora: class locality",
     )
     _png(figure, out / "cora_class_locality")
-    agreement = analysis.method_agreement(folders, c)
-    _png(
-        agreement_figure(
-            agreement.pop("per_pair"), title="Cora: method agreement over all 2,708 targets"
-        ),
-        out / "cora_agreement",
-    )
+    agreement = _agreement(folders, c, "Cora: method agreement over all 2,708 targets", out)
     return {
         "dataset": "cora",
         "accuracy": trained.accuracy,
@@ -146,13 +148,7 @@ def mutag_views(out: Path, work: Path) -> dict:
         title="MUTAG, graphs predicted mutagenic: relevance per atom type (NO2 atoms apart)",
     )
     _png(figure, out / "mutag_atoms")
-    agreement = analysis.method_agreement(folders, 2)
-    _png(
-        agreement_figure(
-            agreement.pop("per_pair"), title="MUTAG: method agreement over all 188 graphs"
-        ),
-        out / "mutag_agreement",
-    )
+    agreement = _agreement(folders, 2, "MUTAG: method agreement over all 188 graphs", out)
     return {
         "dataset": "tu:MUTAG",
         "accuracy": trained.accuracy,
