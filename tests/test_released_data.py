@@ -162,3 +162,12 @@ def test_real_bbbp(real_bbbp_dir: Path) -> None:
     with pytest.warns(UserWarning, match="skipped 11 of 2050 rows"):
         bbbp = load_graph_dataset("moleculenet:bbbp", data_dir=real_bbbp_dir, download=False)
     assert bbbp.num_graphs == 2039  # 2,050 rows less the 11 SMILES RDKit rejects
+
+
+def test_unknown_names_list_the_released_datasets() -> None:
+    from jgattr.data import RELEASED_DATASETS
+
+    with pytest.raises(DataError, match="unknown dataset 'twitch:FR'") as info:
+        load_dataset("twitch:FR")
+    assert all(name in str(info.value) for name in RELEASED_DATASETS)
+    assert RELEASED_DATASETS[:2] == ("twitch:EN", "gnnexplainer:syn1")

@@ -50,6 +50,8 @@ from jgattr.data._synthetic import SYNTHETIC, synthetic_dataset
 from jgattr.data._twitch import TWITCH_DATASETS, load_twitch
 
 DATASETS: tuple[str, ...] = ("cora", "citeseer", "pubmed", "pubmed-structure")
+# Real graphs read from their released files (Twitch EN, the GNNExplainer benchmarks).
+RELEASED_DATASETS: tuple[str, ...] = TWITCH_DATASETS + GNNEXPLAINER_DATASETS
 
 NUM_VAL = 500
 STAND_IN_SEED = 20170424
@@ -338,8 +340,7 @@ def load_dataset(
     if key not in DATASETS:
         raise DataError(
             f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)} (Planetoid), "
-            f"{', '.join(OGB_DATASETS)} (OGB), {', '.join(TWITCH_DATASETS)}, "
-            f"{', '.join(GNNEXPLAINER_DATASETS)} (released files), "
+            f"{', '.join(OGB_DATASETS)} (OGB), {', '.join(RELEASED_DATASETS)} (released files), "
             f"{', '.join(SYNTHETIC)} or powerlaw:<N> "
             "(synthetic, generated offline), or pass the path of a .npz file"
         )
