@@ -225,3 +225,18 @@ def test_view_figures_draw_what_they_are_given() -> None:
     fig = grouped_bars_figure({"m": [0.2, 0.5], "n": [0.1, -0.3]}, ["C", "N"], ylabel="share")
     heights = [p.get_height() for p in fig.axes[0].patches if p.get_gid() == "bars-n"]
     assert heights == [0.1, -0.3]
+
+
+def test_iter_blocks_bounds_pairs_and_covers_every_row(tmp_path: Path) -> None:
+    result = _result("a", 11)
+    folder = _write_folder(result, tmp_path / "a", 5)
+    for source in (result, folder):
+        blocks = list(analysis.iter_blocks(source, max_pairs=6))
+        sizes = [np.diff(b.offsets) for b in blocks]
+        assert all(s.sum() <= 6 or s.size == 1 for s in sizes)
+        assert np.concatenate([b.targets for b in blocks]).tolist() == TARGETS.tolist()
+        np.testing.assert_array_equal(np.concatenate([b.values for b in blocks]), result.values)
+    with pytest.raises(ValueError, match="max_pairs must be >= 1, got 0"):
+        next(analysis.iter_blocks(result, max_pairs=0))
+    with pytest.raises(ValueError, match="does not exist"):
+        analysis.open_result(tmp_path / "missing")
