@@ -79,7 +79,7 @@ def _per_row_spearman(rows: np.ndarray, x: np.ndarray, y: np.ndarray, num_rows: 
 def _batch_metrics(a, b, ks: Sequence[int], num_rows: int) -> dict[str, np.ndarray]:
     """Top-k overlaps and Spearman of aligned rows on their common sources."""
     (keys_a, va), (keys_b, vb) = a, b
-    _, ia, ib = np.intersect1d(keys_a, keys_b, assume_unique=True, return_indices=True)
+    _, ia, ib = np.intersect1d(keys_a, keys_b, return_indices=True)
     rows, x, y = keys_a[ia] >> _ROW_SHIFT, va[ia], vb[ib]
     n = np.bincount(rows, minlength=num_rows)
     rank_x, rank_y = _descending_rank(rows, x, num_rows), _descending_rank(rows, y, num_rows)

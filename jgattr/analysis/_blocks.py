@@ -20,7 +20,7 @@ from jgattr.attribution import Attributions, ShardedAttributions, open_shards
 
 Result = Attributions | ShardedAttributions
 Source = Result | str | os.PathLike
-DEFAULT_MAX_PAIRS = 1 << 22
+DEFAULT_MAX_PAIRS = 1 << 20
 _PER_TARGET = ("targets", "classes", "logits", "expected", "layer_totals")
 
 
