@@ -240,3 +240,13 @@ def test_iter_blocks_bounds_pairs_and_covers_every_row(tmp_path: Path) -> None:
         next(analysis.iter_blocks(result, max_pairs=0))
     with pytest.raises(ValueError, match="does not exist"):
         analysis.open_result(tmp_path / "missing")
+
+
+def test_agreement_tolerates_a_source_listed_twice() -> None:
+    first = _result("a", 12)
+    sources = first.sources.copy()
+    sources[1] = sources[0]  # the first target lists one source twice
+    repeated = Attributions(**{**first.__dict__, "sources": sources})
+    pair = analysis.pair_agreement(repeated, _result("b", 13), C)
+    assert pair["targets"].tolist() == sorted(TARGETS.tolist())
+    assert np.isfinite(pair["spearman"]).sum() >= 8
