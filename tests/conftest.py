@@ -42,6 +42,8 @@ REPO = Path(__file__).resolve().parents[1]
 # rather than in their files. ``(file, function, ids)``: ``ids`` are prefixes of the parametrize
 # ids to mark, ``()`` marks every case. A row naming a function that no longer exists is an error.
 SLOW_TESTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    # 9: the real BBBP through RDKit (2,050 SMILES)
+    ("test_released_data.py", "test_real_bbbp", ()),
     # 33, 17, 13: train, explain and evaluate the real Cora end to end
     ("test_cli.py", "test_cli_smoke_run", ()),
     ("test_cli.py", "test_cli_evaluate_and_niv_on_a_trained_run", ()),
@@ -182,3 +184,57 @@ def tiny_cora(_tiny_planetoid_files) -> Dataset:
     """The tiny ``cora``: ``N=560, F=32, C=4``, split 20/500/30, loaded by ``load_dataset``."""
     folder = _tiny_planetoid_files[0]
     return load_dataset("cora", data_dir=folder, verify_checksums=False, download=False)
+
+
+# The other real files in ../shared/data (MUTAG, BBBP, Twitch EN, the released GNNExplainer
+# benchmarks): each found in its own variable's folder when set (CI sets them, .ci/run), else in
+# ../shared/data/<sub> beside the checkout; missing, the tests skip with one line, or fail when
+# CI=true and the variable is set.
+REAL_SHARED = {
+    "tu": ("JGATTR_REAL_TU_DIR", ("MUTAG.zip",)),
+    "moleculenet": ("JGATTR_REAL_MOLECULENET_DIR", ("BBBP.csv",)),
+    "twitch": (
+        "JGATTR_REAL_TWITCH_DIR",
+        ("musae_ENGB_edges.csv", "musae_ENGB_features.json", "musae_ENGB_target.csv"),
+    ),
+    "gnnexplainer": ("JGATTR_REAL_GNNEXPLAINER_DIR", ("syn1.pkl", "syn2.pkl")),
+}
+
+
+def real_shared_dir(sub: str) -> Path:
+    """The folder holding the real files of ``sub`` (a key of :data:`REAL_SHARED`), else skip
+    (or fail under CI=true with the variable set)."""
+    env, files = REAL_SHARED[sub]
+    given = os.environ.get(env)
+    folder = Path(given).expanduser() if given else REPO.parent / "shared" / "data" / sub
+    missing = [name for name in files if not (folder / name).is_file()]
+    if not missing:
+        return folder
+    message = f"real {sub} files not found in {folder}: set {env}=<folder with {', '.join(files)}>"
+    if os.environ.get("CI", "").lower() == "true" and given:
+        pytest.fail(f"{message} (CI=true; missing {', '.join(missing)})")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def real_twitch_dir() -> Path:
+    """The raw MUSAE ENGB files (Twitch EN)."""
+    return real_shared_dir("twitch")
+
+
+@pytest.fixture(scope="session")
+def real_gnnexplainer_dir() -> Path:
+    """The released GNNExplainer benchmarks syn1.pkl (BA-Shapes) and syn2.pkl (BA-Community)."""
+    return real_shared_dir("gnnexplainer")
+
+
+@pytest.fixture(scope="session")
+def real_mutag_dir() -> Path:
+    """The folder holding the TU collection's MUTAG.zip."""
+    return real_shared_dir("tu")
+
+
+@pytest.fixture(scope="session")
+def real_bbbp_dir() -> Path:
+    """The folder holding MoleculeNet's BBBP.csv."""
+    return real_shared_dir("moleculenet")

@@ -67,12 +67,26 @@ def test_import_jgattr_is_lazy():
 
 
 def test_subpackage_surfaces_are_documented():
+    import jgattr.analysis
     import jgattr.attribution
     import jgattr.metrics
     import jgattr.models
     import jgattr.viz
 
     expected = {
+        jgattr.analysis: {
+            "class_locality",
+            "gini",
+            "influence",
+            "iter_blocks",
+            "label_relevance",
+            "mask_share",
+            "method_agreement",
+            "nitro_mask",
+            "open_result",
+            "pair_agreement",
+            "top_share",
+        },
         jgattr.attribution: {
             "CLASS_CHOICES",
             "METHODS",
@@ -133,7 +147,10 @@ def test_subpackage_surfaces_are_documented():
             "roc_auc",
         },
         jgattr.viz: {
+            "agreement_figure",
             "curves_figure",
+            "grouped_bars_figure",
+            "influence_figure",
             "graph_layout",
             "graph_panels",
             "niv_figure",

@@ -3,7 +3,9 @@ the released zips), the GNNExplainer synthetic benchmarks
 (BA-Shapes, BA-Community, Tree-Cycles, Tree-Grid, with ground-truth motifs) and user graphs in
 ``.npz`` files (node classification, :func:`load_dataset`); graphs you already hold, from PyG,
 networkx or scipy (:func:`from_pyg`, :func:`from_networkx`, :func:`from_scipy`, with
-:func:`edge_map` between your edge ids and jgattr's); BA-2Motifs, TU datasets (MUTAG) and
+:func:`edge_map` between your edge ids and jgattr's); real graphs from their released files
+(:data:`RELEASED_DATASETS`: ``twitch:EN``, the released GNNExplainer ``gnnexplainer:syn1`` ...
+``syn4``); BA-2Motifs, TU datasets (MUTAG) and
 MoleculeNet molecules (BBBP, BACE, Tox21; SMILES need the ``molecules`` extra) for graph
 classification (:func:`load_graph_dataset`, a :class:`GraphDataset`).
 
@@ -31,13 +33,14 @@ from jgattr.data._graph_dataset import GraphDataset, make_graph_dataset
 from jgattr.data._graph_loaders import GRAPH_DATASETS, is_graph_dataset, load_graph_dataset
 from jgattr.data._npz import load_npz
 from jgattr.data._ogb import OGB_DATASETS
-from jgattr.data._planetoid import DATASETS, load_dataset
+from jgattr.data._planetoid import DATASETS, RELEASED_DATASETS, load_dataset
 from jgattr.data._synthetic import SYNTHETIC, synthetic_dataset
 
 __all__ = [
     "DATASETS",
     "GRAPH_DATASETS",
     "OGB_DATASETS",
+    "RELEASED_DATASETS",
     "SYNTHETIC",
     "ChecksumError",
     "DataError",

@@ -44,6 +44,13 @@ SOURCES: dict[str, tuple[str, str]] = {
         "https://deepchemdata.s3-us-west-1.amazonaws.com/datasets/",
     ),
     "ogb": ("JGATTR_OGB_URL", "https://snap.stanford.edu/ogb/data/nodeproppred/"),
+    # Released only inside zips (SNAP's twitch.zip, PGExplainer's dataset/datasets.zip): the
+    # loaders download these from a mirror folder named by the variable, never from the default.
+    "twitch": ("JGATTR_TWITCH_URL", "https://snap.stanford.edu/data/twitch.zip"),
+    "gnnexplainer": (
+        "JGATTR_GNNEXPLAINER_URL",
+        "https://github.com/flyingdoog/PGExplainer/tree/master/dataset",
+    ),
 }
 RECORD_SUFFIX = ".sha256"
 

@@ -41,13 +41,17 @@ import scipy.sparse as sp
 
 from jgattr.data._dataset import DataError, Dataset, make_dataset, row_normalize, undirected_edges
 from jgattr.data._fetch import locate_files, read_file
+from jgattr.data._gnnexplainer_release import GNNEXPLAINER_DATASETS, load_gnnexplainer_release
 from jgattr.data._npz import load_npz
 from jgattr.data._ogb import OGB_DATASETS, load_ogb
 from jgattr.data._powerlaw import parse_powerlaw, powerlaw_dataset
 from jgattr.data._safe_pickle import load_adjacency, load_dense, load_sparse
 from jgattr.data._synthetic import SYNTHETIC, synthetic_dataset
+from jgattr.data._twitch import TWITCH_DATASETS, load_twitch
 
 DATASETS: tuple[str, ...] = ("cora", "citeseer", "pubmed", "pubmed-structure")
+# Real graphs read from their released files (Twitch EN, the GNNExplainer benchmarks).
+RELEASED_DATASETS: tuple[str, ...] = TWITCH_DATASETS + GNNEXPLAINER_DATASETS
 
 NUM_VAL = 500
 STAND_IN_SEED = 20170424
@@ -253,6 +257,20 @@ def _load_planetoid(
     return _assemble(name, raw, features, normalize)
 
 
+def _load_released(name: str, key: str, data_dir, verify: bool, download: bool) -> Dataset | None:
+    """``twitch:EN`` or a released GNNExplainer benchmark (name or ``.pkl``), else ``None``."""
+    if key in (n.lower() for n in TWITCH_DATASETS):
+        return load_twitch(key, data_dir=data_dir, verify_checksums=verify, download=download)
+    if key in GNNEXPLAINER_DATASETS or key.endswith(".pkl"):
+        return load_gnnexplainer_release(
+            name if key.endswith(".pkl") else key,
+            data_dir=data_dir,
+            verify_checksums=verify,
+            download=download,
+        )
+    return None
+
+
 def load_dataset(
     name: str | os.PathLike,
     *,
@@ -275,7 +293,10 @@ def load_dataset(
         :data:`~jgattr.data.OGB_DATASETS` (``ogbn-arxiv``, ``ogbn-products``), read from the
         released zip by :func:`~jgattr.data._ogb.load_ogb` (features as released, never
         normalized; arxiv's citations symmetrized); or ``powerlaw:<N>``, the seeded
-        power-law scale benchmark of :mod:`jgattr.data._powerlaw` (seed 0).
+        power-law scale benchmark of :mod:`jgattr.data._powerlaw` (seed 0); or ``twitch:EN``
+        (:mod:`jgattr.data._twitch`, the raw MUSAE files, seeded 80/10/10 split), or a released
+        GNNExplainer benchmark ``gnnexplainer:syn1`` ... ``syn4`` or the path of its ``.pkl``
+        (:mod:`jgattr.data._gnnexplainer_release`, ``ground_truth`` from its edge labels).
       data_dir: directory holding the ``ind.<name>.<part>`` files (or the OGB zip).
       normalize_features: divide each feature row by its sum (zero rows stay zero); Planetoid and
         ``.npz`` only.
@@ -309,6 +330,9 @@ def load_dataset(
     size = parse_powerlaw(key)
     if size is not None:
         return powerlaw_dataset(size)
+    released = _load_released(name, key, data_dir, verify_checksums, download)
+    if released is not None:
+        return released
     if key in OGB_DATASETS:
         return load_ogb(
             key, data_dir=data_dir, verify_checksums=verify_checksums, download=download
@@ -316,7 +340,8 @@ def load_dataset(
     if key not in DATASETS:
         raise DataError(
             f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)} (Planetoid), "
-            f"{', '.join(OGB_DATASETS)} (OGB), {', '.join(SYNTHETIC)} or powerlaw:<N> "
+            f"{', '.join(OGB_DATASETS)} (OGB), {', '.join(RELEASED_DATASETS)} (released files), "
+            f"{', '.join(SYNTHETIC)} or powerlaw:<N> "
             "(synthetic, generated offline), or pass the path of a .npz file"
         )
     return _load_planetoid(

@@ -9,11 +9,15 @@ from jgattr.viz._graph_panels import graph_layout, graph_panels
 from jgattr.viz._niv import niv_figure, niv_panel
 from jgattr.viz._niv_input import niv_scores
 from jgattr.viz._subgraph import subgraph_figure
+from jgattr.viz._views import agreement_figure, grouped_bars_figure, influence_figure
 
 __all__ = [
+    "agreement_figure",
     "curves_figure",
     "graph_layout",
     "graph_panels",
+    "grouped_bars_figure",
+    "influence_figure",
     "niv_figure",
     "niv_panel",
     "niv_scores",
