@@ -2,8 +2,9 @@
 
 Winner probabilities flow top-down from a one-hot class vector through the head, the readout and
 every layer's linear steps (the model's ``excitation_layers`` hook: GCN ``h ↦ Â h`` then
-``a ↦ a W⁺``), each by the z⁺ rule ``P(in) = in ⊙ J⁺ᵀ (P(out) / z⁺(in))`` where ``z⁺`` is the step
-with positive weights and no bias (a VJP of the positive map). The readout's step is Pope et al.'s
+``a ↦ a W⁺``; GIN and GraphSAGE in :mod:`jgattr.models`), each by the z⁺ rule
+``P(in) = in ⊙ J⁺ᵀ (P(out) / z⁺(in))`` where ``z⁺`` is the step with positive weights and no
+bias (a VJP of the positive map). The readout's step is Pope et al.'s
 ``P(F[n, k]) = P_k F[n, k] / (ε + Σ_{m ∈ graph} F[m, k])``, ε = 1e-5. The rule conserves the
 total probability wherever ``z⁺ > 0``, so every layer's probabilities sum to 1 per target
 (``layer_totals``).
