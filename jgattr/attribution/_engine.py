@@ -31,6 +31,7 @@ from jax.sharding import PartitionSpec as P
 from jgattr._types import Params
 from jgattr._xla_cache import enable_persistent_cache
 from jgattr.attribution._blocks import pipeline_blocks, target_blocks, walk_counts
+from jgattr.attribution._completeness import completeness_stats, warn_incomplete
 from jgattr.attribution._execute import Progress, mesh_of, put, round_structure, run_sharded
 from jgattr.attribution._forward import input_forward
 from jgattr.attribution._method_types import Method
@@ -198,8 +199,7 @@ def _block_view(problem: Problem, runs, union: Union, start: int, stop: int):
 
 
 def _block_union(problem: Problem, start: int, stop: int, cached: bool) -> tuple[Union, float]:
-    """The union of targets ``start:stop`` and the seconds it took (``cached``: kept in the
-    dataset's union cache, and taken from it on a later call)."""
+    """The union of targets ``start:stop`` and its seconds (``cached``: in the union cache)."""
     began, prepared, nodes = time.perf_counter(), problem.prepared, problem.nodes[start:stop]
     if cached:
         union = prepared.union(nodes, problem.model.num_layers)
@@ -254,6 +254,7 @@ def method_stats(run: _MethodRun, result: Attributions, parts: list[dict], prep,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "max_abs_delta": float(delta.max()) if delta.size else None,
         "mean_abs_delta": float(delta.mean()) if delta.size else None,
+        **completeness_stats(run.method.completeness_tolerance, result.delta, result.expected),
         "compile_seconds": round(total("compile_seconds"), 4),
         "programs_compiled": total("programs_compiled"),
         "resumed_rounds": total("resumed_rounds"),
@@ -395,4 +396,5 @@ def explain(
         result = concatenate_results(blocks_done)
         stats = method_stats(run, result, [r.stats for r in blocks_done], prep, problem.mesh.size)
         joined[name] = dataclasses.replace(result, stats=stats)
+        warn_incomplete(name, stats)
     return joined

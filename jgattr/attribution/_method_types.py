@@ -149,6 +149,9 @@ class Method:
       needs_features: the general path reads the features X themselves, never ``P = X W``
         (excitation backprop starts its first layer from X; GNNExplainer's ``attributes``
         mask acts on single features).
+      completeness_tolerance: the relevances of a target must sum to ``expected`` within this
+        share of ``|expected|`` (IG: 0.01); the engine warns when they do not
+        (:class:`~jgattr.attribution.CompletenessWarning`). ``None``: no such check.
     """
 
     name: str
@@ -162,6 +165,7 @@ class Method:
     needs_input_gradient: bool = False
     walks_only: bool = False
     needs_features: bool = False
+    completeness_tolerance: float | None = dataclasses.field(default=None, compare=False)
 
     def reference(self, x: Array) -> Array:
         """The reference input X̂ ``[N, F]`` for features ``x [N, F]`` (on x's device)."""
