@@ -7,7 +7,7 @@ import jax
 import numpy as np
 import pytest
 
-from jgattr.attribution import CompletenessWarning, explain, get_method
+from jgattr.attribution import CompletenessWarning, explain, explain_to_folder, get_method
 from jgattr.models import GIN, init_params, prepare_graph
 from tests.attribution_helpers import raw_graph
 
@@ -66,3 +66,18 @@ def test_auto_arguments_are_checked():
         get_method("ig", n_steps="auto", max_steps=8)
     method = get_method("ig", n_steps="auto", max_steps=1000)
     assert dict(method.hyperparameters)["max_steps"] == 512
+
+
+def test_streamed_runs_warn_too_and_auto_is_independent_of_chunking(deep_gin, tmp_path):
+    model, params, graph = deep_gin
+    few = get_method("ig", n_steps=4, quadrature_rule="riemann_right")
+    with pytest.warns(CompletenessWarning, match="of 16 targets"):
+        explain_to_folder(model, params, graph, tmp_path, methods=[few], targets=TARGETS)
+    auto = get_method("ig", n_steps="auto")
+    whole = explain(model, params, graph, methods=[auto], targets=TARGETS)
+    small = explain(
+        model, params, graph, methods=[auto], targets=TARGETS, memory_budget_mb=0.02
+    )  # many chunks: each target still keeps the first level within the tolerance
+    whole, small = whole["integrated_gradients"], small["integrated_gradients"]
+    assert small.stats["chunks"] > whole.stats["chunks"]
+    np.testing.assert_allclose(small.values, whole.values, rtol=1e-5, atol=1e-6)

@@ -271,7 +271,7 @@ def test_a_method_that_misses_completeness_gets_a_sentence(tmp_path):
     (tmp_path / "explain.json").write_text(json.dumps(explained))
     report = write_report(tmp_path).read_text()
     assert (
-        "**nam misses completeness**: on 3 of 70 nodes the relevances miss f(x) − f(baseline) by "
+        "**nam misses completeness**: on 3 of 70 targets the relevances miss f(x) − f(baseline) by "
         "more than 1% of it (worst 11.1%)"
     ) in report
     assert "saliency misses" not in report
