@@ -3,6 +3,10 @@
 Usage:
   python benchmarks/eb_flatness.py --config configs/mutag.toml --run RUN [--data-dir DIR]
 
+Results: ``benchmarks/results/eb_flatness_mutag_{gcn,gin}_cpu_2core.json`` (GCN:
+``configs/mutag.toml`` with ``architecture = "gcn"``, ``hidden_size = [128, 256, 512]``,
+``readout = "mean"``, ``learning_rate = 0.001``; both trained with ``--epochs 150``).
+
 ``RUN`` is a trained run folder of the config (``jgattr train --config ... --out RUN``). Every
 graph is explained by EB (the engine: the paper's z⁺ rule) for both classes. Per graph and
 class it reports the ratio smallest / largest node value (``flat`` = 1), and how much the two
