@@ -327,6 +327,7 @@ def test_exact_relu_average_closed_form():
 
 
 @pytest.mark.parametrize("path", ["general", "fast"])
+@pytest.mark.filterwarnings("ignore::jgattr.attribution.CompletenessWarning")  # 2 steps: it must
 def test_ig_delta_shrinks_as_steps_grow(path):
     graph = random_graph(seed=4, dtype=np.float32)
     model, params = random_gcn(2, graph, seed=9, dtype=jnp.float32)

@@ -90,6 +90,7 @@ def test_subpackage_surfaces_are_documented():
         jgattr.attribution: {
             "CLASS_CHOICES",
             "METHODS",
+            "CompletenessWarning",
             "PATHS",
             "QUADRATURES",
             "TARGET_SETS",

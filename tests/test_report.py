@@ -260,3 +260,18 @@ def test_default_niv_node_follows_the_config_and_real_data(ba_shapes, real_cora)
     assert default_niv_nodes(default_config(), real_cora, [1358, 1]) == (1358,)
     with pytest.raises(ValueError, match="targets"):
         default_niv_nodes(default_config(), real_cora, [])
+
+
+def test_a_method_that_misses_completeness_gets_a_sentence(tmp_path):
+    _run_folder(tmp_path)
+    explained = json.loads((tmp_path / "explain.json").read_text())
+    gaps = {"completeness_tolerance": 0.01, "max_relative_delta": 0.111}
+    explained["methods"]["nam"] |= gaps | {"completeness_misses": 3}
+    explained["methods"]["saliency"] |= gaps | {"completeness_misses": 0}
+    (tmp_path / "explain.json").write_text(json.dumps(explained))
+    report = write_report(tmp_path).read_text()
+    assert (
+        "**nam misses completeness**: on 3 of 70 targets the relevances miss f(x) − f(baseline) by "
+        "more than 1% of it (worst 11.1%)"
+    ) in report
+    assert "saliency misses" not in report

@@ -2,6 +2,7 @@
 
 from jgattr.attribution._cache import cache_info, clear_caches
 from jgattr.attribution._cam import cam, contrastive_gradient, grad_cam, grad_cam_avg
+from jgattr.attribution._completeness import CompletenessWarning
 from jgattr.attribution._engine import PATHS, explain
 from jgattr.attribution._excitation import contrastive_eb, excitation_backprop
 from jgattr.attribution._execute import compilation_count
@@ -33,6 +34,7 @@ __all__ = [
     "QUADRATURES",
     "TARGET_SETS",
     "Attributions",
+    "CompletenessWarning",
     "Explainable",
     "InEdges",
     "Method",

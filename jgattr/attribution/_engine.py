@@ -17,7 +17,6 @@ The data flow of one :func:`explain` call (docs/architecture.md):
 
 import dataclasses
 import functools
-import resource
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -32,6 +31,7 @@ from jax.sharding import PartitionSpec as P
 from jgattr._types import Params
 from jgattr._xla_cache import enable_persistent_cache
 from jgattr.attribution._blocks import pipeline_blocks, target_blocks, walk_counts
+from jgattr.attribution._completeness import warn_incomplete
 from jgattr.attribution._execute import Progress, mesh_of, put, round_structure, run_sharded
 from jgattr.attribution._forward import input_forward
 from jgattr.attribution._method_types import Method
@@ -47,6 +47,7 @@ from jgattr.attribution._programs import (
 )
 from jgattr.attribution._results import Attributions, concatenate, concatenate_results
 from jgattr.attribution._resume import Resume, discard_parts, fingerprint, parts_prefix
+from jgattr.attribution._run_stats import method_stats
 from jgattr.attribution._subgraphs import Union, computation_graphs, graph_unions
 from jgattr.models import as_explainable
 
@@ -195,8 +196,7 @@ def _block_view(problem: Problem, runs, union: Union, start: int, stop: int):
 
 
 def _block_union(problem: Problem, start: int, stop: int, cached: bool) -> tuple[Union, float]:
-    """The union of targets ``start:stop`` and the seconds it took (``cached``: kept in the
-    dataset's union cache, and taken from it on a later call)."""
+    """The union of targets ``start:stop`` and its seconds (``cached``: in the union cache)."""
     began, prepared, nodes = time.perf_counter(), problem.prepared, problem.nodes[start:stop]
     if cached:
         union = prepared.union(nodes, problem.model.num_layers)
@@ -236,30 +236,6 @@ def block_results(
             }
             del union, view
             yield index, results, prep_seconds
-
-
-def method_stats(run: _MethodRun, result: Attributions, parts: list[dict], prep, devices) -> dict:
-    delta = np.abs(result.delta[np.isfinite(result.delta)])
-    total = lambda name: sum(part[name] for part in parts)
-    return {
-        "method": run.method.name,
-        "hyperparameters": {k: v for k, v in run.method.hyperparameters},
-        "path": "fast" if run.walks else "general",
-        "targets": result.num_targets,
-        "pairs": int(result.sources.shape[0]),
-        "seconds": round(total("seconds"), 4),
-        "chunks": total("chunks"),
-        "rounds": total("rounds"),
-        "blocks": len(parts),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "max_abs_delta": float(delta.max()) if delta.size else None,
-        "mean_abs_delta": float(delta.mean()) if delta.size else None,
-        "compile_seconds": round(total("compile_seconds"), 4),
-        "programs_compiled": total("programs_compiled"),
-        "resumed_rounds": total("resumed_rounds"),
-        "devices": devices,
-        "prep_seconds": round(prep, 4),
-    }
 
 
 def setup(
@@ -395,6 +371,9 @@ def explain(
         result = concatenate_results(blocks_done)
         if out_dir is not None:  # every block done: its kept rounds are no longer needed
             discard_parts(Path(out_dir) / "parts", parts_prefix(run.method))
-        stats = method_stats(run, result, [r.stats for r in blocks_done], prep, problem.mesh.size)
+        stats = method_stats(
+            run.method, run.walks, result, [r.stats for r in blocks_done], prep, problem.mesh.size
+        )
         joined[name] = dataclasses.replace(result, stats=stats)
+        warn_incomplete(name, stats)
     return joined

@@ -2,8 +2,9 @@
 
 Winner probabilities flow top-down from a one-hot class vector through the head, the readout and
 every layer's linear steps (the model's ``excitation_layers`` hook: GCN ``h ↦ Â h`` then
-``a ↦ a W⁺``), each by the z⁺ rule ``P(in) = in ⊙ J⁺ᵀ (P(out) / z⁺(in))`` where ``z⁺`` is the step
-with positive weights and no bias (a VJP of the positive map). The readout's step is Pope et al.'s
+``a ↦ a W⁺``; GIN and GraphSAGE in :mod:`jgattr.models`), each by the z⁺ rule
+``P(in) = in ⊙ J⁺ᵀ (P(out) / z⁺(in))`` where ``z⁺`` is the step with positive weights and no
+bias (a VJP of the positive map). The readout's step is Pope et al.'s
 ``P(F[n, k]) = P_k F[n, k] / (ε + Σ_{m ∈ graph} F[m, k])``, ε = 1e-5. The rule conserves the
 total probability wherever ``z⁺ > 0``, so every layer's probabilities sum to 1 per target
 (``layer_totals``).
@@ -20,6 +21,7 @@ import jax.numpy as jnp
 from jgattr._types import Array
 from jgattr.attribution._gradients import nan_expected
 from jgattr.attribution._method_types import Contribution, Method, UnionModel
+from jgattr.models import ExcitationStep
 
 GAP_EPSILON = 1e-5
 CONTRAST_VARIANTS = ("paper", "code")
@@ -36,6 +38,13 @@ def z_plus(step, inputs: Array, probability: Array) -> Array:
     return inputs * vjp(_safe_divide(probability, z))[0]
 
 
+def _split(step) -> tuple:
+    """``(positive, forward)`` of a step: a plain callable is the model's own map, both."""
+    if isinstance(step, ExcitationStep):
+        return step.positive, step.forward
+    return step, step
+
+
 def _renormalize(p: Array, owner: Array | None, num_targets: int) -> Array:
     """``p`` divided by its total per target (rows of ``p`` per target, or per copy's owner)."""
     totals = jnp.sum(p, axis=-1)
@@ -48,8 +57,11 @@ def _check_model(model: UnionModel, name: str) -> None:
     if model.excitation is None or model.layers is None:
         raise ValueError(
             f"{name} needs the model's 'excitation_layers' hook (each layer's positive linear "
-            "steps) and its 'layers': the built-in GCN and GCN graph classifiers have them; for "
-            "other models give Explainable(excitation_layers=..., layers=...)"
+            "steps) and its 'layers': the built-in GCN, GIN and GraphSAGE (and graph "
+            "classifiers over them) have them; GAT has none, since its attention coefficients "
+            "depend on the input and its ELU activations can be negative, so the z⁺ rule "
+            "(non-negative activations, fixed weights) does not apply. Use contrastive_gradient "
+            "or grad_cam there, or give Explainable(excitation_layers=..., layers=...)"
         )
     if model.head is not None and model.head.pool == "max":
         raise ValueError(
@@ -90,12 +102,12 @@ def _excite(model: UnionModel, hs: list[Array], start: Array, renormalize: bool)
     p = _top(model, hs, start, renormalize)
     hidden = []
     for index in range(len(model.layers) - 1, -1, -1):
-        steps = model.excitation[index]
+        steps = [_split(step) for step in model.excitation[index]]
         inputs = [hs[index]]
-        for step in steps[:-1]:
-            inputs.append(step(inputs[-1]))
-        for step, a in zip(reversed(steps), reversed(inputs), strict=True):
-            p = z_plus(step, a, p)
+        for _, forward in steps[:-1]:
+            inputs.append(forward(inputs[-1]))
+        for (positive, _), a in zip(reversed(steps), reversed(inputs), strict=True):
+            p = z_plus(positive, a, p)
             if renormalize:
                 p = _renormalize(p, model.copy_target, num_targets)
         if index > 0:

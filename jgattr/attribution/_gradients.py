@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jgattr._types import Array
+from jgattr.attribution._completeness import COMPLETENESS_FLOOR
 from jgattr.attribution._linearize import (
     make_linearize,
     make_relu_average,
@@ -87,6 +88,54 @@ def _make_ig_attribute(alphas: np.ndarray, weights: np.ndarray, output: str):
     return attribute
 
 
+AUTO_START = 16  # intervals of the first level of n_steps="auto"
+
+
+def _make_auto_ig_attribute(levels: int, tolerance: float, output: str):
+    """IG by the composite trapezoid rule on ``16 · 2^j`` intervals, ``j = 0..levels``.
+
+    Level j adds only the odd points ``(2i + 1) / n`` (``T_j = T_{j-1} / 2 + Σ_new g / n``); a
+    target keeps the first level whose gap is within ``tolerance · |f(x) − f(x̂)|``, and a level
+    runs (``lax.cond``) only while some target of the chunk still misses it.
+    """
+
+    def attribute(model, x, x_ref, classes) -> Contribution:
+        scores = target_scores(model, classes, output)
+        expected = scores(x) - scores(x_ref)
+        cast = lambda a: jnp.asarray(a, x.dtype)
+        gradient = lambda alphas, w: path_gradient(scores, x, x_ref, cast(alphas), cast(w))
+
+        def missing(average: Array) -> Array:  # [T]
+            totals = jax.ops.segment_sum(
+                jnp.sum((x - x_ref) * average, axis=-1), model.copy_target, expected.shape[0]
+            )
+            return jnp.abs(totals - expected) > tolerance * jnp.abs(expected) + COMPLETENESS_FLOOR
+
+        average = gradient(*quadrature("riemann_trapezoid", AUTO_START + 1))
+        for level in range(1, levels + 1):
+            n = AUTO_START * 2**level
+            alphas = (2 * np.arange(n // 2) + 1) / n
+            refine = lambda avg, a=alphas, n=n: avg / 2 + gradient(a, np.full(a.shape, 1 / n))
+            todo = missing(average)
+            refined = jax.lax.cond(jnp.any(todo), refine, lambda avg: avg, average)
+            average = jnp.where(todo[model.copy_target][:, None], refined, average)
+        return Contribution((x - x_ref) * average, expected, ())
+
+    return attribute
+
+
+def _auto_levels(quadrature_rule: str | None, tolerance: float, max_steps: int) -> int:
+    """Levels of ``n_steps="auto"`` (``16 · 2^levels <= max_steps``), arguments checked."""
+    if quadrature_rule not in (None, "riemann_trapezoid"):
+        raise ValueError(
+            "n_steps='auto' refines the nested trapezoid rule (each level reuses the points "
+            f"before), got quadrature_rule={quadrature_rule!r}; leave it out or give an int n_steps"
+        )
+    if not isinstance(max_steps, int) or max_steps < 2 * AUTO_START:
+        raise ValueError(f"max_steps must be an int >= {2 * AUTO_START}, got {max_steps!r}")
+    return int(np.log2(max_steps // AUTO_START))
+
+
 def _edge_scores(model: UnionModel, classes: Array) -> Callable[[Array], Array]:
     return lambda mask: select_class(model.edge_logits(mask), classes)
 
@@ -152,10 +201,12 @@ def nam() -> Method:
 
 def integrated_gradients(
     *,
-    n_steps: int = 50,
-    quadrature_rule: str = "gauss_legendre",
+    n_steps: int | str = 50,
+    quadrature_rule: str | None = None,
     baseline: Any = "zeros",
     output: str = "logit",
+    tolerance: float = 0.01,
+    max_steps: int = 1024,
 ) -> Method:
     """Integrated gradients on node features, summed per node.
 
@@ -166,11 +217,17 @@ def integrated_gradients(
     mask averaged along the path by the same quadrature (exact, fast path).
 
     Args:
-      n_steps: quadrature points on the alpha axis (scanned one at a time).
+      n_steps: quadrature points on the alpha axis (scanned one at a time), or ``"auto"``: the
+        nested trapezoid rule from 16 intervals, doubled for the targets whose gap exceeds
+        ``tolerance`` until it holds or ``max_steps`` is reached (general path; memory does not
+        grow with the steps, which are scanned).
       quadrature_rule: one of ``riemann_left``, ``riemann_right``, ``riemann_middle``,
-        ``riemann_trapezoid``, ``gauss_legendre``.
+        ``riemann_trapezoid``, ``gauss_legendre`` (default, for an int ``n_steps``).
       baseline: ``"zeros"``, ``"mean"`` (feature means) or an array ``[N, F]`` or ``[F]``.
       output: ``"logit"`` or ``"probability"``.
+      tolerance: the completeness gap allowed, a share of ``|f(x) − f(x̂)|``; ``explain`` warns
+        (:class:`CompletenessWarning`) for targets over it.
+      max_steps: with ``n_steps="auto"``, the most intervals (rounded down to ``16 · 2^j``).
 
     References:
       Sundararajan, Taly & Yan, Axiomatic Attribution for Deep Networks, ICML 2017.
@@ -178,9 +235,29 @@ def integrated_gradients(
     Example:
       >>> method = integrated_gradients(n_steps=32, quadrature_rule="riemann_middle")
     """
-    alphas, weights = quadrature(quadrature_rule, n_steps)
     check_choice("output", output, OUTPUTS)
     baseline = check_baseline(baseline)
+    if not (isinstance(tolerance, int | float) and 0 < tolerance < 1):
+        raise ValueError(f"tolerance must be a share in (0, 1), e.g. 0.01, got {tolerance!r}")
+    if n_steps == "auto":
+        levels = _auto_levels(quadrature_rule, tolerance, max_steps)
+        return Method(
+            "integrated_gradients",
+            (
+                ("baseline", baseline_key(baseline)),
+                ("max_steps", AUTO_START * 2**levels),
+                ("n_steps", "auto"),
+                ("output", output),
+                ("quadrature", "nested_trapezoid"),
+                ("tolerance", float(tolerance)),
+            ),
+            _make_auto_ig_attribute(levels, float(tolerance), output),
+            None,
+            baseline=baseline,
+            completeness_tolerance=float(tolerance),
+        )
+    quadrature_rule = quadrature_rule or "gauss_legendre"
+    alphas, weights = quadrature(quadrature_rule, n_steps)
     linearize = None
     if output == "logit":
         mask_fn = lambda z_ref, z: sampled_relu_average(z_ref, z, alphas, weights)
@@ -197,6 +274,7 @@ def integrated_gradients(
         linearize,
         fast_max_layers=2,
         baseline=baseline,
+        completeness_tolerance=float(tolerance),
     )
 
 

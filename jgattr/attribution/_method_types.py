@@ -167,6 +167,9 @@ class Method:
       reads_nonzeros: the method reads X at its non-zeros only, through
         :attr:`UnionModel.sparse_inputs` when X is sparse (GNNExplainer's ``attributes`` mask);
         the engine then plans the chunk's memory by non-zeros, not by F.
+      completeness_tolerance: the relevances of a target must sum to ``expected`` within this
+        share of ``|expected|`` (IG: 0.01); the engine warns when they do not
+        (:class:`~jgattr.attribution.CompletenessWarning`). ``None``: no such check.
     """
 
     name: str
@@ -181,6 +184,7 @@ class Method:
     walks_only: bool = False
     needs_features: bool = False
     reads_nonzeros: bool = False
+    completeness_tolerance: float | None = dataclasses.field(default=None, compare=False)
 
     def reference(self, x: Array) -> Array:
         """The reference input X̂ ``[N, F]`` for features ``x [N, F]`` (on x's device)."""

@@ -16,6 +16,11 @@ import jax
 import numpy as np
 
 from jgattr._types import Params
+from jgattr.attribution._completeness import (
+    completeness_stats,
+    merge_completeness,
+    warn_incomplete,
+)
 from jgattr.attribution._engine import block_results, setup
 from jgattr.attribution._method_types import Method
 from jgattr.attribution._results import Attributions, top_k
@@ -32,8 +37,9 @@ def _fingerprint(problem, run, blocks, k) -> str:
     )  # fmt: skip
 
 
-def _add(totals: dict, result: Attributions) -> None:
+def _add(totals: dict, result: Attributions, tolerance: float | None) -> None:
     """Accumulate one block's stats (and its completeness deltas) into ``totals``."""
+    merge_completeness(totals, completeness_stats(tolerance, result.delta, result.expected))
     delta = np.abs(result.delta[np.isfinite(result.delta)])
     for name in ("seconds", "chunks", "rounds", "compile_seconds", "programs_compiled"):
         totals[name] = totals.get(name, 0) + result.stats[name]
@@ -122,13 +128,14 @@ def explain_to_folder(
     elsewhere = lambda index: index % processes != process  # another process's block
     skip = lambda index: elsewhere(index) or all(w.done(index) for w in writers.values())
     totals = {run.method.name: {} for run in runs}
+    tolerance = {run.method.name: run.method.completeness_tolerance for run in runs}
     written, prep = dict.fromkeys(writers, 0), 0.0
     for index, results, seconds in block_results(
         problem, make_runs, blocks, None, progress, skip, cache=False
     ):
         prep += seconds
         for name, result in results.items():
-            _add(totals[name], result)
+            _add(totals[name], result, tolerance[name])
             if top_k_sources is not None:
                 result = top_k(result, top_k_sources)
             written[name] += writers[name].write(index, blocks[index][0], result)
@@ -137,6 +144,7 @@ def explain_to_folder(
         name = run.method.name
         stats = _final_stats(run, totals[name], prep, written[name], devices_used)
         stats["blocks"] = len(blocks)
+        warn_incomplete(name, stats)
         levels = (run.method.level, problem.prepared.level)
         writers[name].finish(name, levels, len(blocks), stats)
     return {name: writer.folder for name, writer in writers.items()}

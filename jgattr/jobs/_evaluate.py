@@ -8,8 +8,8 @@ import numpy as np
 
 from jgattr._config import Config
 from jgattr._io import atomic_write_json
-from jgattr.attribution import Attributions, explain
-from jgattr.jobs._explain import configured_methods
+from jgattr.attribution import Attributions
+from jgattr.jobs._explain import configured_methods, job_explain
 from jgattr.jobs._graph_figure import default_figure_graphs
 from jgattr.jobs._niv import default_niv_nodes
 from jgattr.jobs._run_folder import load_run, whole_graph_logits
@@ -23,7 +23,7 @@ def _attributions(config: Config, run: Path, dataset, model, params) -> dict[str
     missing = [m for m in methods if not found[m.name].is_file()]
     results = {name: Attributions.load(path) for name, path in found.items() if path.is_file()}
     if missing:
-        results.update(explain(model, params, dataset, methods=missing, targets="test"))
+        results.update(job_explain(model, params, dataset, methods=missing, targets="test"))
     return {m.name: results[m.name] for m in methods}
 
 
@@ -124,7 +124,7 @@ def _add_pope_metrics(metrics, config, dataset, model, params, targets) -> None:
     if dataset.num_classes != 2:
         return
     methods = [m for m in configured_methods(config.explain) if m.level == "node"]
-    both = explain(model, params, dataset, methods=methods, targets=targets, classes="all")
+    both = job_explain(model, params, dataset, methods=methods, targets=targets, classes="all")
     for name, result in both.items():
         metrics["methods"][name]["pope"] = pope_metrics(model, params, dataset, result)
 
@@ -134,7 +134,7 @@ def _add_contrastivity(metrics, config, dataset, model, params, results) -> None
     first = next(iter(results.values()))
     runner_up = np.argsort(whole_graph_logits(model, params, dataset), axis=-1)[:, -2]
     node_methods = [m for m in configured_methods(config.explain) if m.name in results]
-    contrast = explain(
+    contrast = job_explain(
         model,
         params,
         dataset,

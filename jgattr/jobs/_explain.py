@@ -8,6 +8,7 @@ dropped). Another target set or checkpoint is refused unless ``overwrite=True``.
 import inspect
 import json
 import os
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import numpy as np
 from jgattr._checkpoint import checkpoint_path, load_checkpoint
 from jgattr._config import Config, ConfigError, ExplainConfig
 from jgattr._io import atomic_write_json, run_folder_lock
-from jgattr.attribution import METHODS, Method, explain, get_method
+from jgattr.attribution import METHODS, CompletenessWarning, Method, explain, get_method
 from jgattr.data import Dataset
 from jgattr.jobs._run_folder import (
     EXPLAIN_JSON,
@@ -183,6 +184,22 @@ def _finished(done: Mapping[str, dict], method: Method, config: ExplainConfig) -
     return stats.get("hyperparameters") == wanted
 
 
+def job_explain(*args, log: Callable[[str], None] | None = None, **kwargs) -> dict:
+    """:func:`~jgattr.attribution.explain` for a job: IG's :class:`CompletenessWarning` becomes
+    a ``log`` line (the job's channel to the user; the report says it too), or nothing without
+    ``log`` (figures and metrics re-explain what the explain step already checked and logged);
+    any other warning goes on as it came."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CompletenessWarning)
+        results = explain(*args, **kwargs)
+    for record in caught:
+        if not issubclass(record.category, CompletenessWarning):
+            warnings.warn_explicit(record.message, record.category, record.filename, record.lineno)
+        elif log is not None:
+            log(f"warning: {record.message}")
+    return results
+
+
 def explain_and_save(
     config: Config,
     checkpoint: str | os.PathLike,
@@ -243,7 +260,7 @@ def explain_and_save(
                 log(f"{method.name}: kept from an earlier run ({out / EXPLAIN_JSON})")
                 continue
             log(f"{method.name}: explaining {count} targets ...")
-            result = explain(
+            result = job_explain(
                 trained.model,
                 trained.params,
                 dataset,
@@ -254,6 +271,7 @@ def explain_and_save(
                 memory_budget_mb=config.explain.memory_budget_mb,
                 out_dir=out,
                 progress=progress,
+                log=log,
             )[method.name]
             file = result.save(out / f"attributions_{method.name}.npz")
             summary["methods"][method.name] = {**result.stats, "file": str(file)}

@@ -7,9 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from jgattr._config import Config
-from jgattr.attribution import explain
 from jgattr.data import GraphDataset
-from jgattr.jobs._explain import configured_methods
+from jgattr.jobs._explain import configured_methods, job_explain
 from jgattr.jobs._run_folder import load_run, whole_graph_logits
 
 
@@ -54,7 +53,7 @@ def graph_figure_run(
             "graph figures colour nodes; [explain] methods lists only edge methods "
             f"{list(config.explain.methods)}: add a node method such as nam"
         )
-    results = explain(
+    results = job_explain(
         model, params, dataset, methods=methods, targets=np.array([graph]), classes="all"
     )
     first, last = dataset.node_offsets[graph], dataset.node_offsets[graph + 1]

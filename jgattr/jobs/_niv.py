@@ -8,10 +8,10 @@ import numpy as np
 
 from jgattr._config import Config
 from jgattr._io import atomic_write_json
-from jgattr.attribution import Method, explain
+from jgattr.attribution import Method
 from jgattr.data import Dataset
 from jgattr.jobs._budget import budget_line, budgets_of
-from jgattr.jobs._explain import configured_methods
+from jgattr.jobs._explain import configured_methods, job_explain
 from jgattr.jobs._run_folder import load_run, whole_graph_logits
 
 # Class names of the synthetic benchmarks (label meanings in ``jgattr.data._synthetic``).
@@ -148,7 +148,7 @@ def niv_run(
             "NIV draws node relevance; [explain] methods lists only edge methods "
             f"{list(config.explain.methods)}: add a node method such as nam"
         )
-    results = explain(model, params, dataset, methods=methods, targets=np.array([node]))
+    results = job_explain(model, params, dataset, methods=methods, targets=np.array([node]))
     sources = results[methods[0].name].for_target(0)[0]
     values = {name: result.for_target(0)[1] for name, result in results.items()}
     logits = whole_graph_logits(model, params, dataset)

@@ -171,7 +171,23 @@ def _explain_table(explained: dict, metrics: dict | None) -> list[str]:
             f"{compile_cell(s)} | {s['path']} | {delta} |"
         )
     noun = (metrics or {}).get("target_level", "node")
-    return [*lines, "", *(line.format(noun=noun) for line in EXPLAIN_LEGEND), ""]
+    legend = [line.format(noun=noun) for line in EXPLAIN_LEGEND]
+    return [*lines, "", *_completeness_notes(explained), *legend, ""]
+
+
+def _completeness_notes(explained: dict) -> list[str]:
+    """One sentence per method whose completeness gap exceeds its tolerance on some target."""
+    notes = []
+    for name, s in explained["methods"].items():
+        if s.get("completeness_misses"):
+            notes.append(
+                f"**{name} misses completeness**: on {s['completeness_misses']} of "
+                f"{s['targets']} targets the relevances miss f(x) − f(baseline) by more than "
+                f"{s['completeness_tolerance']:.0%} of it (worst {s['max_relative_delta']:.1%}):"
+                " its quadrature has too few steps for this model; raise `n_steps` or use "
+                '`n_steps = "auto"`.'
+            )
+    return [*notes, ""] if notes else []
 
 
 def _neighbours(hops: int | None, level: str = "node") -> str:

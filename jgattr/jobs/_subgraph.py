@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from jgattr._config import Config
-from jgattr.attribution import explain, get_method
+from jgattr.attribution import get_method
 from jgattr.jobs._budget import budget_line, budgets_of
-from jgattr.jobs._explain import configured_methods
+from jgattr.jobs._explain import configured_methods, job_explain
 from jgattr.jobs._niv import class_names_of, motif_of, relevance_unit
 from jgattr.jobs._run_folder import load_run, whole_graph_logits
 from jgattr.models import prepare_graph
@@ -68,7 +68,7 @@ def subgraph_run(
     edge_name, node_name = subgraph_methods(config, edge_method, node_method)
     names = tuple(n for n in (edge_name, node_name) if n is not None)
     methods = configured_methods(dataclasses.replace(config.explain, methods=names))
-    results = explain(model, params, dataset, methods=methods, targets=np.array([node]))
+    results = job_explain(model, params, dataset, methods=methods, targets=np.array([node]))
     graph = prepare_graph(model, dataset.graph)
     edge_ids, edge_values = results[edge_name].for_target(0)
     senders, receivers = np.asarray(graph.senders), np.asarray(graph.receivers)

@@ -14,6 +14,7 @@ from jgattr.models._gin import GIN
 from jgattr.models._graph_classifier import GraphClassifier
 from jgattr.models._protocol import (
     POOLS,
+    ExcitationStep,
     Explainable,
     ExplainableModel,
     GraphReadout,
@@ -28,6 +29,7 @@ __all__ = [
     "GCN",
     "GIN",
     "POOLS",
+    "ExcitationStep",
     "Explainable",
     "ExplainableModel",
     "GCNConv",

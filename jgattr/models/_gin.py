@@ -13,7 +13,13 @@ import jax
 import jraph
 
 from jgattr._types import Array, Params
-from jgattr.models._protocol import Explainable, all_alive, hidden_width, through_layers
+from jgattr.models._protocol import (
+    ExcitationStep,
+    Explainable,
+    all_alive,
+    hidden_width,
+    through_layers,
+)
 
 EPSILON = 0.0
 
@@ -87,6 +93,29 @@ def _layers(model: GIN, params: Params, graph) -> tuple:
     return tuple(functools.partial(layer, index) for index in range(model.num_layers))
 
 
+def _excitation_layers(num_layers: int, params: Params, graph) -> tuple:
+    """Each layer's positive steps for excitation backprop, on X first (never P).
+
+    ``h ↦ agg(h) W_in⁺`` (sum aggregation with the ``(1 + ε)`` self term is a non-negative map,
+    so it and ``W_in⁺`` form one step), whose inputs for the next step are the model's own
+    ``ReLU(agg(h) W_in + b_in)``; then ``r ↦ r W_out⁺``.
+    """
+
+    def layer(index: int) -> tuple:
+        inner, outer = params[f"layer_{index}_in"]["kernel"], params[f"layer_{index}_out"]
+        bias = params[f"layer_{index}_in_bias"][None, :]
+        inner_plus, outer_plus = jax.nn.relu(inner), jax.nn.relu(outer["kernel"])
+        return (
+            ExcitationStep(
+                positive=lambda h: aggregate(graph, h @ inner_plus),
+                forward=lambda h: jax.nn.relu(aggregate(graph, h @ inner) + bias),
+            ),
+            lambda r: r @ outer_plus,
+        )
+
+    return tuple(layer(index) for index in range(num_layers))
+
+
 @functools.lru_cache(maxsize=64)
 def _gin_explainable(num_classes: int, hidden_size: int | tuple, num_layers: int) -> Explainable:
     model = GIN(num_classes, hidden_size, num_layers)
@@ -99,4 +128,5 @@ def _gin_explainable(num_classes: int, hidden_size: int | tuple, num_layers: int
         input_kernel=lambda params: params["layer_0_in"]["kernel"],
         apply_projected=through_layers(functools.partial(_layers, model)),
         layers=functools.partial(_layers, model),
+        excitation_layers=functools.partial(_excitation_layers, num_layers),
     )

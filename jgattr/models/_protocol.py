@@ -32,7 +32,24 @@ import numpy as np
 
 from jgattr._types import ApplyFn, Array, Params
 
-LinearSteps = tuple[Callable[[Array], Array], ...]
+
+class ExcitationStep(NamedTuple):
+    """One linear step of excitation backprop whose output the model does not feed on as it is.
+
+    Attributes:
+      positive: ``a ↦ z⁺(a)``, the step with every weight replaced by its positive part and no
+        bias (the z⁺ rule divides by it and takes its VJP).
+      forward: ``a ↦`` the model's own (non-negative) activations that the next step reads,
+        bias and ReLU included (GIN: ``ReLU(agg(h) W_in + b)``, the input of ``W_out``).
+
+    A plain callable step is its own ``forward``: a non-negative map of the model (``Â``).
+    """
+
+    positive: Callable[[Array], Array]
+    forward: Callable[[Array], Array]
+
+
+LinearSteps = tuple[Callable[[Array], Array] | ExcitationStep, ...]
 ExcitationFn = Callable[[Params, jraph.GraphsTuple], tuple[LinearSteps, ...]]
 """``(params, graph) -> (steps of layer 1, ..., steps of layer K)``: see ``Explainable``."""
 
@@ -157,9 +174,11 @@ class Explainable:
         them (:class:`GraphReadout`).
       excitation_layers: optional ``(params, graph) -> (steps¹, ..., stepsᴷ)``: each layer's
         linear steps in forward order, every weight replaced by its positive part and no bias
-        (GCN: ``h ↦ Â h`` then ``a ↦ a W⁺``). Every step but the last of a layer must equal the
-        model's own (non-negative) map, since excitation backprop reads its inputs off them;
-        layer 1 takes X (never P). Needed by excitation backprop.
+        (GCN: ``h ↦ Â h`` then ``a ↦ a W⁺``). A plain callable step that is not a layer's last
+        must equal the model's own (non-negative) map, since excitation backprop reads the next
+        step's inputs off it; where the model adds a bias and a ReLU in between, the step is an
+        :class:`ExcitationStep` whose ``forward`` gives them (GIN's MLP). Layer 1 takes X
+        (never P). Needed by excitation backprop (GCN, GIN, GraphSAGE have it; GAT does not).
 
     Example:
       >>> explainable = Explainable(apply_fn, num_layers=2, name="my-gnn")

@@ -97,6 +97,19 @@ def _layers(model: GraphSAGE, params: Params, graph) -> tuple:
     return tuple(functools.partial(layer, index) for index in range(model.num_layers))
 
 
+def _excitation_layers(num_layers: int, params: Params, graph) -> tuple:
+    """One positive step per layer for excitation backprop: ``h ↦ h W_root⁺ + mean(h) W_neigh⁺``
+    (the mean over neighbours is a non-negative map, so root and neighbour terms form one step)."""
+
+    def step(index: int):
+        weights = params[f"layer_{index}"]
+        positive = {"bias": jnp.zeros_like(weights["bias"])}
+        kernel = jax.nn.relu(weights["kernel"])
+        return (lambda h: sage_layer(positive, graph, h @ kernel),)
+
+    return tuple(step(index) for index in range(num_layers))
+
+
 @functools.lru_cache(maxsize=64)
 def _sage_explainable(num_classes: int, hidden_size: int | tuple, num_layers: int) -> Explainable:
     model = GraphSAGE(num_classes, hidden_size, num_layers)
@@ -109,4 +122,5 @@ def _sage_explainable(num_classes: int, hidden_size: int | tuple, num_layers: in
         input_kernel=lambda params: params["layer_0"]["kernel"],
         apply_projected=through_layers(functools.partial(_layers, model)),
         layers=functools.partial(_layers, model),
+        excitation_layers=functools.partial(_excitation_layers, num_layers),
     )
