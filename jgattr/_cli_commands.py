@@ -53,9 +53,13 @@ def _start(args: argparse.Namespace):
 
 
 def _train_step(args: argparse.Namespace, config, *, reuse: bool) -> dict:
+    from jgattr._checkpoint import unreadable_checkpoint
     from jgattr.jobs import reusable_training, train_and_save
 
     trained = reusable_training(config, args.out) if reuse else None
+    problem = unreadable_checkpoint(args.out) if reuse and trained is None else None
+    if problem is not None:
+        say(args, f"{problem.split(' (')[0]}: training a new one")
     if trained is not None:
         say(args, f"reusing the checkpoint in {args.out}: train.json records the same settings")
         return trained

@@ -2,9 +2,11 @@
 write loses nothing and two jobs never write into one run folder at once."""
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,13 +19,49 @@ def _umask() -> int:
     return mask
 
 
+class DiskFullError(OSError):
+    """No space left on the device (``ENOSPC``) while writing a named file."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def _megabytes(count: float) -> str:
+    return f"{count / 2**20:,.1f} MB"
+
+
+@contextlib.contextmanager
+def naming_disk_full(path: Path, needed: int) -> Iterator[None]:
+    """Turn a bare ``ENOSPC`` while writing ``path`` (``needed`` bytes) into a
+    :class:`DiskFullError` that names the file, the space it needs, the space free and the fix."""
+    try:
+        yield
+    except OSError as err:
+        if err.errno != errno.ENOSPC or isinstance(err, DiskFullError):
+            raise
+        try:
+            free = _megabytes(shutil.disk_usage(path.parent).free)
+        except OSError:
+            free = "unknown"
+        raise DiskFullError(
+            errno.ENOSPC,
+            f"no space left on the device writing {path}: it needs {_megabytes(needed)}, "
+            f"{free} free in {path.parent}; free at least that much (or write to another "
+            "--out) and rerun the same command: the files already written are complete",
+        ) from err
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``.
+
+    Raises:
+      DiskFullError: the device is full; the message names ``path`` and the space needed.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with os.fdopen(fd, "wb") as f, naming_disk_full(path, len(data)):
             f.write(data)
             f.flush()
             os.fsync(f.fileno())

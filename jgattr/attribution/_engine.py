@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import flax.linen as nn
 import jax
 import numpy as np
 from jax.sharding import PartitionSpec as P
@@ -46,7 +47,7 @@ from jgattr.attribution._programs import (
 from jgattr.attribution._results import Attributions, concatenate, concatenate_results
 from jgattr.attribution._resume import Resume, fingerprint
 from jgattr.attribution._subgraphs import Union, computation_graphs, graph_unions
-from jgattr.models import as_explainable
+from jgattr.models import as_explainable, check_params
 
 PATHS = ("auto", "fast", "general")
 
@@ -286,6 +287,8 @@ def setup(
     resolved = resolve_methods(methods)
     explainable = as_explainable(model)
     graph = prepare_data(data, explainable)
+    if isinstance(model, nn.Module):  # a named error, not a KeyError from inside Flax
+        check_params(model, params, int(np.shape(getattr(data, "graph", data).nodes)[-1]))
     at_input = input_forward(explainable)(
         params, graph.input_graph(explainable), graph.sparse_features
     )

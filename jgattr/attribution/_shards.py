@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from jgattr._io import atomic_write_json
+from jgattr._io import atomic_write_json, naming_disk_full
 from jgattr.attribution._results import (
     _ARRAYS,
     _PER_TARGET,
@@ -102,7 +102,7 @@ def _atomic_save(path: Path, array: np.ndarray) -> int:
     """``np.save`` through a temporary file and ``os.replace`` (no in-memory copy); bytes."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with os.fdopen(fd, "wb") as f, naming_disk_full(path, array.nbytes):
             np.save(f, array, allow_pickle=False)
             f.flush()
             os.fsync(f.fileno())

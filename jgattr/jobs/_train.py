@@ -9,7 +9,12 @@ from typing import Any
 
 import jax
 
-from jgattr._checkpoint import Checkpoint, checkpoint_path, save_checkpoint
+from jgattr._checkpoint import (
+    Checkpoint,
+    checkpoint_path,
+    save_checkpoint,
+    unreadable_checkpoint,
+)
 from jgattr._config import Config
 from jgattr._io import atomic_write_json, run_folder_lock
 from jgattr._training import train
@@ -36,14 +41,15 @@ def training_settings(config: Config) -> dict[str, Any]:
 def reusable_training(config: Config, out: str | os.PathLike) -> dict[str, Any] | None:
     """``out``'s ``train.json`` if its checkpoint was trained with the same ``[data]``,
     ``[model]`` and ``[train]`` settings as ``config`` (``jgattr run`` then skips training),
-    else ``None``."""
+    else ``None`` (also when the checkpoint is corrupt: ``jgattr run`` retrains over it)."""
     out = Path(out)
     try:
         trained = read_json(out, "train.json")
     except RunFolderConflict:
         return None
     same = trained is not None and trained.get("settings") == training_settings(config)
-    return trained if same and checkpoint_path(out).is_file() else None
+    readable = checkpoint_path(out).is_file() and unreadable_checkpoint(out) is None
+    return trained if same and readable else None
 
 
 def train_and_save(
