@@ -37,19 +37,25 @@ def _effective_config(args: argparse.Namespace):
         if getattr(args, key, None) is not None
     }
     if explain:
-        config = replace(config, "explain", **explain)
+        try:
+            config = replace(config, "explain", **explain)
+        except ValueError as err:  # name the flag, not the config table
+            message = str(err).replace("[explain] methods", "--methods")
+            raise ValueError(message.replace("[explain] targets", "--targets")) from None
     args.names = {key: flag for key, flag in _FLAGS.items() if key in explain}
     return config
 
 
 def _start(args: argparse.Namespace):
-    """First progress line (before the heavy imports), then the effective config."""
+    """First progress line, then the effective config, both before the heavy imports: a config
+    error shows in a fraction of a second, not after JAX has loaded."""
     say(args, f"loading {dataset_hint(args.config)} ...")
+    config = _effective_config(args)
     if getattr(args, "distributed", False):
         import jax
 
         jax.distributed.initialize()
-    return _effective_config(args)
+    return config
 
 
 def _train_step(args: argparse.Namespace, config, *, reuse: bool) -> dict:
@@ -176,9 +182,9 @@ def _niv(args: argparse.Namespace) -> int:
 
 
 def _subgraph(args: argparse.Namespace) -> int:
+    config = _start(args)
     from jgattr.jobs import subgraph_run
 
-    config = _start(args)
     with _reading(args):
         say(args, f"drawing the subgraph figure of node {args.node} ...")
         paths = subgraph_run(
@@ -195,9 +201,9 @@ def _subgraph(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    config = _start(args)
     from jgattr.jobs import write_report
 
-    config = _start(args)
     with run_folder_lock(args.out, "jgattr run"):
         trained = _train_step(args, config, reuse=True)
         print(

@@ -12,8 +12,9 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from jgattr._training import TrainConfig
-from jgattr.models import ModelConfig
+from jgattr._model_config import ModelConfig
+from jgattr._names import did_you_mean, shown, unknown_dataset, unknown_method
+from jgattr._train_config import TrainConfig
 
 
 class ConfigError(ValueError):
@@ -48,6 +49,11 @@ class DataConfig:
     seed: int = 0
     smiles_column: str = ""
     label_column: str = ""
+
+    def __post_init__(self) -> None:
+        problem = unknown_dataset(self.name) if isinstance(self.name, str) else None
+        if problem is not None:
+            raise ValueError(f"[data] name: {problem}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,6 +118,10 @@ def _check_methods(methods: tuple[str, ...]) -> None:
             f"[explain] methods = {list(methods)} is empty: list at least one method, "
             'e.g. methods = ["nam", "ig", "sig_lid_ig"]'
         )
+    for name in methods:
+        problem = unknown_method(name) if isinstance(name, str) else None
+        if problem is not None:
+            raise ValueError(f"[explain] methods: {problem}")
     twice = sorted({m for m in methods if methods.count(m) > 1})
     if twice:
         raise ValueError(f"[explain] methods lists {twice} more than once: list each method once")
@@ -188,7 +198,11 @@ def _section(cls: type, table: Any, where: str, source: str) -> Any:
     hints = typing.get_type_hints(cls)
     for key, value in table.items():
         if key not in fields:
-            raise ConfigError(f"{where}.{key} is not a known key; valid keys: {sorted(fields)}")
+            raise ConfigError(
+                f"{where}.{key if key.isascii() else ascii(key)} is not a known key; valid keys: "
+                f"{sorted(fields)}"
+                + did_you_mean(key, fields)
+            )
         if not _accepts(hints[key], value):
             raise ConfigError(f"{where}.{key} must be of type {hints[key]}, got {value!r}")
     values = {key: tuple(v) if isinstance(v, list) else v for key, v in table.items()}
@@ -232,7 +246,10 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "config") -> Config:
     hints = typing.get_type_hints(Config)
     unknown = sorted(set(raw) - set(sections))
     if unknown:
-        raise ConfigError(f"{source}: unknown table(s) {unknown}; valid tables: {sorted(sections)}")
+        raise ConfigError(
+            f"{source}: unknown table(s) {', '.join(shown(t) for t in unknown)}; valid tables: "
+            f"{sorted(sections)}" + did_you_mean(unknown[0], sections)
+        )
     return Config(
         **{name: _section(hints[name], raw[name], f"{source} [{name}]", source) for name in raw}
     )

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from jgattr._names import did_you_mean, shown
 from jgattr.data._dataset import DataError, Dataset, make_dataset, row_normalize, undirected_edges
 from jgattr.data._fetch import locate_files, read_file
 from jgattr.data._npz import load_npz
@@ -315,9 +316,10 @@ def load_dataset(
         )
     if key not in DATASETS:
         raise DataError(
-            f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)} (Planetoid), "
+            f"unknown dataset {shown(name)}: choose one of {', '.join(DATASETS)} (Planetoid), "
             f"{', '.join(OGB_DATASETS)} (OGB), {', '.join(SYNTHETIC)} or powerlaw:<N> "
             "(synthetic, generated offline), or pass the path of a .npz file"
+            + did_you_mean(key, [*DATASETS, *OGB_DATASETS, *SYNTHETIC])
         )
     return _load_planetoid(
         key,

@@ -1,7 +1,6 @@
 """Graph neural network models over ``jraph.GraphsTuple`` and the protocol the engine sees."""
 
 from jgattr.models._build import (
-    ARCHITECTURES,
     ModelConfig,
     build_model,
     init_params,
@@ -27,6 +26,7 @@ from jgattr.models._protocol import (
     WalkSum,
     as_explainable,
 )
+from jgattr.models._registry import ARCHITECTURES
 from jgattr.models._sage import GraphSAGE, mean_edge_weights
 
 __all__ = [
