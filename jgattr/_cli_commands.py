@@ -77,6 +77,10 @@ def _train_step(args: argparse.Namespace, config, *, reuse: bool) -> dict:
         overwrite=args.overwrite,
         on_epoch=epoch_printer(args, config.train.epochs),
     )
+    if trained.get("edge_changes"):
+        from jgattr.data import edge_changes_line
+
+        say(args, edge_changes_line(trained["edge_changes"]))
     say(args, f"trained {trained['epochs']} epochs in {trained['seconds']} s")
     return trained
 

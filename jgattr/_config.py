@@ -41,6 +41,8 @@ class DataConfig:
       seed: seed of a generated graph dataset (BA-2Motifs) and of random graph splits.
       smiles_column: a local molecule ``.csv``: the column holding SMILES.
       label_column: a local molecule ``.csv``: the column holding the 0/1 label.
+      directed: a ``.npz`` graph: keep one-way edges one-way instead of adding their reverse
+        (for ``gat``, ``gin`` and ``sage``; docs/graphs.md).
     """
 
     name: str = "cora"
@@ -49,6 +51,7 @@ class DataConfig:
     seed: int = 0
     smiles_column: str = ""
     label_column: str = ""
+    directed: bool = False
 
     def __post_init__(self) -> None:
         problem = unknown_dataset(self.name) if isinstance(self.name, str) else None
@@ -170,6 +173,19 @@ class Config:
     explain: ExplainConfig = dataclasses.field(default_factory=ExplainConfig)
     evaluate: EvaluateConfig = dataclasses.field(default_factory=EvaluateConfig)
 
+    def __post_init__(self) -> None:
+        if self.data.directed and not self.data.name.lower().endswith(".npz"):
+            raise ValueError(
+                "[data] directed = true keeps the one-way edges of a .npz graph; "
+                f"{shown(self.data.name)} is not one: remove directed"
+            )
+        if self.data.directed and self.model.architecture == "gcn":
+            raise ValueError(
+                "[data] directed = true needs a model that reads in-edges only (gat, gin, sage): "
+                "the GCN's symmetric normalization assumes an undirected graph; set [model] "
+                "architecture or remove directed"
+            )
+
 
 def _accepts(annotation: Any, value: Any) -> bool:
     if annotation is float:
@@ -200,8 +216,7 @@ def _section(cls: type, table: Any, where: str, source: str) -> Any:
         if key not in fields:
             raise ConfigError(
                 f"{where}.{key if key.isascii() else ascii(key)} is not a known key; valid keys: "
-                f"{sorted(fields)}"
-                + did_you_mean(key, fields)
+                f"{sorted(fields)}" + did_you_mean(key, fields)
             )
         if not _accepts(hints[key], value):
             raise ConfigError(f"{where}.{key} must be of type {hints[key]}, got {value!r}")
@@ -250,9 +265,11 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "config") -> Config:
             f"{source}: unknown table(s) {', '.join(shown(t) for t in unknown)}; valid tables: "
             f"{sorted(sections)}" + did_you_mean(unknown[0], sections)
         )
-    return Config(
-        **{name: _section(hints[name], raw[name], f"{source} [{name}]", source) for name in raw}
-    )
+    tables = {name: _section(hints[name], raw[name], f"{source} [{name}]", source) for name in raw}
+    try:
+        return Config(**tables)
+    except ValueError as err:
+        raise ConfigError(f"{source}: {err}") from err
 
 
 def load_config(path: str | os.PathLike) -> Config:

@@ -102,6 +102,8 @@ def test_public_surface() -> None:
             "UnsafePickleError",
             "ba_2motifs",
             "cache_dir",
+            "cleaned_edges",
+            "edge_changes_line",
             "is_graph_dataset",
             "load_dataset",
             "load_graph_dataset",

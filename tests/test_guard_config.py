@@ -22,7 +22,7 @@ def test_the_name_lists_agree_with_the_registries():
     from jgattr.data import DATASETS, GRAPH_DATASETS, OGB_DATASETS, SYNTHETIC
     from jgattr.models import ARCHITECTURES, POOLS
 
-    assert _names.METHOD_NAMES == tuple(METHODS)
+    assert tuple(METHODS) == _names.METHOD_NAMES
     assert _names.METHOD_ALIASES is ALIASES
     assert _names.ARCHITECTURES == ARCHITECTURES and _names.POOLS is POOLS
     assert set(_names.DATASET_NAMES) == {*DATASETS, *OGB_DATASETS, *SYNTHETIC, *GRAPH_DATASETS}

@@ -20,7 +20,15 @@ Example:
 """
 
 from jgattr.data._ba2motifs import ba_2motifs
-from jgattr.data._dataset import ChecksumError, DataError, Dataset, GroundTruth, UnsafePickleError
+from jgattr.data._dataset import (
+    ChecksumError,
+    DataError,
+    Dataset,
+    GroundTruth,
+    UnsafePickleError,
+    cleaned_edges,
+    edge_changes_line,
+)
 from jgattr.data._fetch import cache_dir, resolve_data_dir
 from jgattr.data._graph_dataset import GraphDataset, make_graph_dataset
 from jgattr.data._graph_loaders import GRAPH_DATASETS, is_graph_dataset, load_graph_dataset
@@ -42,6 +50,8 @@ __all__ = [
     "UnsafePickleError",
     "ba_2motifs",
     "cache_dir",
+    "cleaned_edges",
+    "edge_changes_line",
     "is_graph_dataset",
     "load_dataset",
     "load_graph_dataset",

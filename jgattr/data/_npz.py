@@ -3,7 +3,8 @@
 Fields:
 
 * ``edge_index``: int ``[2, E]``, directed pairs ``sender -> receiver``. The graph is treated as
-  undirected: both directions are kept, self loops and duplicates dropped.
+  undirected: both directions are kept, self loops and duplicates dropped (``directed=True``
+  keeps one-way edges one-way); ``Dataset.edge_changes`` counts each change.
 * ``features``: float ``[N, F]`` with ``N, F >= 1`` (bool and int are accepted and cast to
   float32), all finite.
 * ``labels``: int ``[N]``, class ids in ``[0, num_classes)``; ``-1`` marks an unlabeled node.
@@ -44,7 +45,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from jgattr.data._dataset import DataError, Dataset, make_dataset, row_normalize, undirected_edges
+from jgattr.data._dataset import DataError, Dataset, cleaned_edges, make_dataset, row_normalize
 
 REQUIRED_FIELDS = ("edge_index", "features", "labels")
 MASK_FIELDS = ("train_mask", "val_mask", "test_mask")
@@ -265,16 +266,21 @@ def _mask(fields: dict[str, np.ndarray], field: str, labels: np.ndarray, path: P
     return mask
 
 
-def load_npz(path: str | os.PathLike, *, normalize_features: bool = False) -> Dataset:
+def load_npz(
+    path: str | os.PathLike, *, normalize_features: bool = False, directed: bool = False
+) -> Dataset:
     """Load a user graph from a ``.npz`` archive (fields: see :mod:`jgattr.data._npz`).
 
     Args:
       path: the archive; the dataset is named ``f"npz:{stem}"``.
       normalize_features: divide each feature row by its sum (zero rows stay zero).
+      directed: keep one-way edges one-way (self loops and duplicates still go). For models
+        that read in-edges only (GAT, GIN, GraphSAGE); the GCN's symmetric normalization
+        assumes an undirected graph.
 
     Returns:
       The :class:`Dataset`, with the graph made undirected (both directions, no self loops, no
-      duplicates, sorted by ``(receiver, sender)``).
+      duplicates, sorted by ``(receiver, sender)``); ``edge_changes`` counts what changed.
 
     Raises:
       DataError: the file is missing, not a zip archive (text, ``.npy``, pickle) or unreadable;
@@ -291,7 +297,7 @@ def load_npz(path: str | os.PathLike, *, normalize_features: bool = False) -> Da
     labels = _labels(fields["labels"], num_nodes, path)
     num_classes = _num_classes(fields, labels, path)
     masks = tuple(_mask(fields, field, labels, path) for field in MASK_FIELDS)
-    senders, receivers = undirected_edges(edges[0], edges[1], num_nodes)
+    senders, receivers, changes = cleaned_edges(edges[0], edges[1], num_nodes, directed=directed)
     return make_dataset(
         f"npz:{path.stem}",
         features=row_normalize(features) if normalize_features else features,
@@ -300,4 +306,5 @@ def load_npz(path: str | os.PathLike, *, normalize_features: bool = False) -> Da
         labels=labels,
         masks=masks,  # type: ignore[arg-type]
         num_classes=num_classes,
+        edge_changes=changes,
     )

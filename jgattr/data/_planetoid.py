@@ -40,7 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from jgattr._names import did_you_mean, shown
-from jgattr.data._dataset import DataError, Dataset, make_dataset, row_normalize, undirected_edges
+from jgattr.data._dataset import DataError, Dataset, cleaned_edges, make_dataset, row_normalize
 from jgattr.data._fetch import locate_files, read_file
 from jgattr.data._npz import load_npz
 from jgattr.data._ogb import OGB_DATASETS, load_ogb
@@ -148,8 +148,9 @@ def _labels_from_one_hot(one_hot: np.ndarray) -> np.ndarray:
 
 def _edges_from_adjacency(
     adjacency: dict[int, list[int]], num_nodes: int, source: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Undirected ``(senders, receivers)`` int32 ``[E]`` from a dict of neighbour lists."""
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Undirected ``(senders, receivers)`` int32 ``[E]`` from a dict of neighbour lists, and
+    what was changed (:func:`~jgattr.data._dataset.cleaned_edges`)."""
     try:
         lengths = np.fromiter(map(len, adjacency.values()), dtype=np.int64, count=len(adjacency))
         keys = np.fromiter(adjacency.keys(), dtype=np.int64, count=len(adjacency))
@@ -165,7 +166,7 @@ def _edges_from_adjacency(
             f"{source}: {int(bad.sum())} edges name nodes outside [0, {num_nodes}), e.g. "
             f"{senders[i]} -> {neighbours[i]}"
         )
-    return undirected_edges(senders, neighbours, num_nodes)
+    return cleaned_edges(senders, neighbours, num_nodes)
 
 
 def _split_masks(num_train: int, test_index: np.ndarray, num_nodes: int) -> tuple[np.ndarray, ...]:
@@ -186,7 +187,9 @@ def _assemble(
     num_nodes = len(labels)
     if len(raw["y"]) + NUM_VAL > len(raw["ally"]):
         raise DataError(f"ind.{name}.y: {len(raw['y'])} train rows leave no room for {NUM_VAL}")
-    senders, receivers = _edges_from_adjacency(raw["graph"], num_nodes, f"ind.{name}.graph")
+    senders, receivers, changes = _edges_from_adjacency(
+        raw["graph"], num_nodes, f"ind.{name}.graph"
+    )
     return make_dataset(
         name,
         features=row_normalize(features) if normalize_features else features,
@@ -195,6 +198,7 @@ def _assemble(
         labels=labels,
         masks=_split_masks(len(raw["y"]), index, num_nodes),
         num_classes=raw["ally"].shape[1],
+        edge_changes=changes,
     )
 
 
@@ -261,6 +265,7 @@ def load_dataset(
     normalize_features: bool = True,
     verify_checksums: bool = True,
     download: bool = True,
+    directed: bool = False,
 ) -> Dataset:
     """Load a Planetoid or OGB dataset (official split), a synthetic benchmark or a ``.npz`` graph.
 
@@ -282,6 +287,7 @@ def load_dataset(
         ``.npz`` only.
       verify_checksums: refuse local files whose SHA-256 differs from the published one.
       download: download missing files into the cache.
+      directed: ``.npz`` graphs only: keep one-way edges one-way (see :func:`load_npz`).
 
     Returns:
       The :class:`Dataset`: Cora ``N=2708, E=10556, F=1433, C=7``, split 140/500/1000;
@@ -303,7 +309,12 @@ def load_dataset(
     if not isinstance(name, str):
         raise DataError(f"dataset name must be a string, got {type(name).__name__}")
     if name.lower().endswith(".npz"):
-        return load_npz(name, normalize_features=normalize_features)
+        return load_npz(name, normalize_features=normalize_features, directed=directed)
+    if directed:
+        raise DataError(
+            f"directed=True keeps the one-way edges of a .npz graph; {shown(name)} is not one: "
+            "drop directed (the built-in datasets are undirected graphs)"
+        )
     key = name.strip().lower()
     if key in SYNTHETIC:
         return synthetic_dataset(key)

@@ -118,6 +118,7 @@ def _train(config: Config, out: Path, data_dir, on_epoch) -> dict[str, Any]:
             "readout": config.model.readout,
         },
         "settings": training_settings(config),
+        "edge_changes": getattr(dataset, "edge_changes", None),
         "checkpoint": str(checkpoint_path(out)),
     }
     atomic_write_json(out / "train.json", summary)
