@@ -33,7 +33,7 @@ def _effective_config(args: argparse.Namespace):
         config = replace(config, "data", verify_checksums=False)
     explain = {
         key: getattr(args, key)
-        for key in ("methods", "targets", "classes", "path", "memory_budget_mb")
+        for key in ("methods", "targets", "classes", "path", "memory_budget_mb", "max_host_mb")
         if getattr(args, key, None) is not None
     }
     if explain:
@@ -60,7 +60,7 @@ def _start(args: argparse.Namespace):
 
 def _train_step(args: argparse.Namespace, config, *, reuse: bool) -> dict:
     from jgattr._checkpoint import unreadable_checkpoint
-    from jgattr.jobs import reusable_training, train_and_save
+    from jgattr.jobs import explain_fits, reusable_training, train_and_save
 
     trained = reusable_training(config, args.out) if reuse else None
     problem = unreadable_checkpoint(args.out) if reuse and trained is None else None
@@ -76,6 +76,7 @@ def _train_step(args: argparse.Namespace, config, *, reuse: bool) -> dict:
         data_dir=args.data_dir,
         overwrite=args.overwrite,
         on_epoch=epoch_printer(args, config.train.epochs),
+        before=explain_fits(config, lambda line: say(args, line)) if reuse else None,
     )
     if trained.get("edge_changes"):
         from jgattr.data import edge_changes_line

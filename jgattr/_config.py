@@ -69,6 +69,8 @@ class ExplainConfig:
       classes: ``predicted``, ``true``, ``all`` or one class id (an int >= 0).
       path: ``auto``, ``fast`` or ``general``.
       memory_budget_mb: device memory one chunk of targets may use.
+      max_host_mb: the peak host memory a method's explain may need, estimated before it
+        starts (``jgattr.attribution.estimate_explain``); unset: the memory available.
       n_steps: integrated gradients: quadrature points.
       quadrature: integrated gradients: quadrature rule.
       output: integrated gradients: ``logit`` or ``probability``.
@@ -88,6 +90,7 @@ class ExplainConfig:
     classes: str | int = "predicted"
     path: str = "auto"
     memory_budget_mb: float = 1024.0
+    max_host_mb: float | None = None
     n_steps: int = 50
     quadrature: str = "gauss_legendre"
     output: str = "logit"
@@ -110,6 +113,8 @@ class ExplainConfig:
             raise ValueError(f"[explain] path must be one of {list(PATHS)}, got {self.path!r}")
         if self.memory_budget_mb <= 0:
             raise ValueError(f"[explain] memory_budget_mb must be > 0, got {self.memory_budget_mb}")
+        if self.max_host_mb is not None and not self.max_host_mb > 0:
+            raise ValueError(f"[explain] max_host_mb must be > 0, got {self.max_host_mb}")
         for key in ("n_steps", "n_samples"):
             if getattr(self, key) < 1:
                 raise ValueError(f"[explain] {key} must be >= 1, got {getattr(self, key)}")

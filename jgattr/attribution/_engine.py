@@ -30,7 +30,8 @@ import numpy as np
 from jax.sharding import PartitionSpec as P
 
 from jgattr._types import Params
-from jgattr.attribution._blocks import pipeline_blocks, target_blocks, walk_counts
+from jgattr.attribution._blocks import pipeline_blocks, target_blocks, target_walks
+from jgattr.attribution._estimate import guard_resources
 from jgattr.attribution._execute import Progress, mesh_of, put, round_structure, run_sharded
 from jgattr.attribution._forward import input_forward
 from jgattr.attribution._method_types import Method
@@ -263,22 +264,13 @@ def method_stats(run: _MethodRun, result: Attributions, parts: list[dict], prep,
 
 
 def setup(
-    model,
-    params,
-    data,
-    *,
-    methods,
-    targets,
-    classes,
-    path,
-    memory_budget_mb,
-    host_memory_mb,
-    feature_level,
-    devices,
-) -> tuple[Problem, Callable[[], list[_MethodRun]], list[tuple[int, int]]]:
+    model, params, data, *, methods, targets, classes, path, memory_budget_mb, host_memory_mb,
+    feature_level, devices, limits: dict | None = None,
+) -> tuple[Problem, Callable[[], list[_MethodRun]], list[tuple[int, int]]]:  # fmt: skip
     """Everything before the blocks run: the problem, the blocks, and each method's program
     (made on the first call of the returned function, then kept: :func:`block_results` makes
-    them while the first block's union is built)."""
+    them while the first block's union is built). ``limits``: the keywords of
+    :func:`guard_resources`; the estimate is checked before any union is built."""
     if path not in PATHS:
         raise ValueError(f"path must be one of {list(PATHS)}, got {path!r}")
     for name, value in (("memory_budget_mb", memory_budget_mb), ("host_memory_mb", host_memory_mb)):
@@ -297,10 +289,12 @@ def setup(
     nodes, target_classes = resolve_classes(
         classes, nodes, all_logits.shape[1], all_logits.argmax(axis=1), graph.labels
     )
-    if graph.level == "graph":
-        estimate = (graph.graph.n_node + graph.graph.n_edge)[nodes].astype(np.float64)
-    else:
-        estimate = walk_counts(graph.in_edges, explainable.num_layers)[nodes]
+    estimate = target_walks(graph, nodes, explainable.num_layers)
+    devices = devices or jax.devices()
+    guard_resources(
+        estimate, resolved, graph.graph, params, host_memory_mb=host_memory_mb,
+        memory_budget_mb=memory_budget_mb, devices=devices, limits=limits,
+    )  # fmt: skip
     # two blocks' unions are alive at once (see block_results)
     blocks = target_blocks(estimate, host_memory_mb * 2**20 / 2)
     fits = len(blocks) == 1
@@ -313,7 +307,7 @@ def setup(
         nodes,
         target_classes,
         all_logits[nodes, target_classes],
-        mesh_of(devices or jax.devices()),
+        mesh_of(devices),
         memory_budget_mb * 2**20,
         cache_unions=fits,
     )
@@ -333,6 +327,7 @@ def explain(
     memory_budget_mb: float = 1024.0,
     host_memory_mb: float = 2048.0,
     feature_level: bool = False,
+    max_host_mb: float | None = None,
     out_dir: str | Path | None = None,
     progress: bool | None = None,
     devices: Sequence[jax.Device] | None = None,
@@ -358,6 +353,9 @@ def explain(
         are built and run; targets are prepared block by block under it (the results are
         still joined; :func:`explain_to_folder` writes each block to disk instead).
       feature_level: node x feature relevance ``[nnz, F]`` (general path; small target sets).
+      max_host_mb: the peak host memory the call may need, estimated before it starts
+        (:mod:`._estimate`: the graph, the unions, every method's joined results); ``None``:
+        the memory available on the machine. Beyond it: :class:`ResourceError`.
       out_dir: if given, finished rounds are kept under ``out_dir/parts`` so that an interrupted
         run resumes where it stopped.
       progress: report progress (``True``: a bar on a terminal, plain lines elsewhere; ``None``:
@@ -372,18 +370,11 @@ def explain(
       >>> sources, values = results["nam"].for_target(0)
     """
     problem, runs, blocks = setup(
-        model,
-        params,
-        data,
-        methods=methods,
-        targets=targets,
-        classes=classes,
-        path=path,
-        memory_budget_mb=memory_budget_mb,
-        host_memory_mb=host_memory_mb,
-        feature_level=feature_level,
-        devices=devices,
-    )
+        model, params, data, methods=methods, targets=targets, classes=classes, path=path,
+        memory_budget_mb=memory_budget_mb, host_memory_mb=host_memory_mb,
+        feature_level=feature_level, devices=devices,
+        limits={"max_host_mb": max_host_mb, "progress": progress},
+    )  # fmt: skip
     parts: dict[str, list] = {}
     prep = 0.0
     for _, results, seconds in block_results(problem, runs, blocks, out_dir, progress):
