@@ -69,14 +69,20 @@ def _train_step(args: argparse.Namespace, config, *, reuse: bool) -> dict:
     if trained is not None:
         say(args, f"reusing the checkpoint in {args.out}: train.json records the same settings")
         return trained
-    say(args, f"training for up to {config.train.epochs} epochs ...")
+    fits = explain_fits(config, lambda line: say(args, line)) if reuse else None
+
+    def before(dataset, model) -> None:  # the dataset is loaded: jgattr run's explain must fit
+        if fits is not None:
+            fits(dataset, model)
+        say(args, f"training for up to {config.train.epochs} epochs ...")
+
     trained = train_and_save(
         config,
         args.out,
         data_dir=args.data_dir,
         overwrite=args.overwrite,
         on_epoch=epoch_printer(args, config.train.epochs),
-        before=explain_fits(config, lambda line: say(args, line)) if reuse else None,
+        before=before,
     )
     if trained.get("edge_changes"):
         from jgattr.data import edge_changes_line

@@ -71,7 +71,8 @@ def test_the_cli_stops_with_one_line_and_keeps_everything(tmp_path, capsys):
     err = capsys.readouterr().err
     _one_error_line(err, "more than the 40 MB allowed (max_host_mb", "explain_to_folder")
     assert not (out / "checkpoint.msgpack").exists()
-    assert main(["run", *common, "--methods", "nam"]) == 0
+    assert main(["train", *common]) == 0
+    assert main(["explain", *common, "--methods", "nam"]) == 0
     assert "nam: estimate: 3 targets, up to" in capsys.readouterr().err
     before = _snapshot(out)
     assert main(["explain", *common, "--targets", "all", "--max-host-mb", "40", "--overwrite"]) == 2
