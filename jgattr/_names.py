@@ -9,7 +9,6 @@ end with :func:`did_you_mean`.
 
 import difflib
 import os
-import re
 from collections.abc import Iterable
 
 METHOD_NAMES: tuple[str, ...] = (
@@ -75,11 +74,12 @@ def unknown_method(name: str) -> str | None:
 
 def unknown_dataset(name: str) -> str | None:
     """Why ``name`` names no dataset (with a did-you-mean), ``None`` when it may: a known name,
-    ``powerlaw:<N>``, ``tu:<NAME>``, ``moleculenet:<name>``, or a path (the loaders check it)."""
+    ``powerlaw:<N>``, ``tu:<NAME>``, ``moleculenet:<name>``, or a path (the loaders check the
+    rest)."""
     key = name.strip().lower()
-    if key in DATASET_NAMES or re.fullmatch(r"powerlaw:\d+", key):
+    if key in DATASET_NAMES:
         return None
-    if key.startswith(("tu:", "moleculenet:")) and key[-1] != ":":
+    if key.startswith(("tu:", "moleculenet:", "powerlaw:")) and key[-1] != ":":
         return None
     if key.endswith(_PATH_SUFFIXES) or os.sep in name or os.path.isdir(name):
         return None

@@ -79,6 +79,13 @@ def test_a_config_error_comes_before_jax_is_imported(tmp_path):
     assert seconds < 5.0
 
 
+@pytest.mark.parametrize(
+    "name", ["Cora", "powerlaw:1e6", "powerlaw:1_000_000", "tu:PROTEINS", "x/graph.NPZ", "m.csv.gz"]
+)
+def test_valid_dataset_forms_pass_the_early_check(name):
+    assert _names.unknown_dataset(name) is None
+
+
 def test_a_flag_with_a_wrong_method_names_the_flag(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["explain", "--methods", "nam,sailency", "--out", str(out)]) == 2
