@@ -12,12 +12,11 @@ import flax.linen as nn
 import flax.serialization
 import jax
 import jax.numpy as jnp
-import jraph
 import numpy as np
 
 from jgattr._io import atomic_write_bytes
 from jgattr._types import Params
-from jgattr.models import ModelConfig, build_model, init_params, prepare_graph
+from jgattr.models import ModelConfig, build_model, describe_params, param_template, params_mismatch
 
 CHECKPOINT_FILE = "checkpoint.msgpack"
 FORMAT = "jgattr-checkpoint"
@@ -88,7 +87,10 @@ def _read_payload(file: Path) -> dict:
     try:
         payload = flax.serialization.msgpack_restore(file.read_bytes())
     except Exception as err:
-        raise CheckpointError(f"checkpoint {file} is not a readable msgpack file: {err}") from err
+        raise CheckpointError(
+            f"checkpoint {file} is not a readable msgpack file ({err}): retrain over it with "
+            "`jgattr run --overwrite` or `jgattr train --overwrite`"
+        ) from err
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{file} is not a jgattr checkpoint (missing format {FORMAT!r})")
     if payload.get("format_version") != FORMAT_VERSION:
@@ -99,37 +101,34 @@ def _read_payload(file: Path) -> dict:
     return payload
 
 
-def _template(config: ModelConfig, num_features: int, num_classes: int, level: str) -> Params:
-    model = build_model(config, num_classes, level)
-    graph = prepare_graph(
-        model,
-        jraph.GraphsTuple(
-            nodes=np.zeros((1, num_features), np.float32),
-            edges=None,
-            senders=np.zeros((0,), np.int32),
-            receivers=np.zeros((0,), np.int32),
-            n_node=np.array([1]),
-            n_edge=np.array([0]),
-            globals=None,
-        ),
-    )
-    return jax.eval_shape(lambda: init_params(model, graph, key=jax.random.key(0)))
-
-
 def _restore_params(file: Path, template: Params, raw: dict) -> Params:
+    problem = params_mismatch(template, raw)
+    if problem is not None:
+        raise CheckpointError(
+            f"checkpoint {file}: its parameters do not fit the model config it stores: {problem} "
+            f"(they are {describe_params(raw)}); the file is damaged or was edited: retrain with "
+            "`jgattr train --overwrite` (or `jgattr run --overwrite`)"
+        )
     try:
         params = flax.serialization.from_state_dict(template, raw)
     except (ValueError, KeyError, TypeError) as err:
         raise CheckpointError(
             f"checkpoint {file}: parameters do not match its model config: {err}"
         ) from err
-    for want, got in zip(jax.tree.leaves(template), jax.tree.leaves(params), strict=True):
-        if tuple(want.shape) != tuple(np.shape(got)):
-            raise CheckpointError(
-                f"checkpoint {file}: a parameter has shape {np.shape(got)}, "
-                f"its model config needs {tuple(want.shape)}"
-            )
     return jax.tree.map(jnp.asarray, params)
+
+
+def unreadable_checkpoint(path: str | os.PathLike) -> str | None:
+    """Why the checkpoint file at ``path`` (a run folder or ``.msgpack`` file) cannot be read,
+    or ``None`` when it reads (or is absent: nothing to replace)."""
+    file = checkpoint_path(path)
+    if not file.is_file():
+        return None
+    try:
+        _read_payload(file)
+    except CheckpointError as err:
+        return str(err)
+    return None
 
 
 def load_checkpoint(path: str | os.PathLike, *, dataset: str | None = None) -> Checkpoint:
@@ -158,7 +157,7 @@ def load_checkpoint(path: str | os.PathLike, *, dataset: str | None = None) -> C
             f"checkpoint {file} was trained on {name!r}, not on dataset {dataset!r}: "
             "use a checkpoint of that dataset or train one"
         )
-    template = _template(config, num_features, num_classes, level)
+    template = param_template(build_model(config, num_classes, level), num_features)
     params = _restore_params(file, template, payload["params"])
     return Checkpoint(params, config, name, num_features, num_classes, level)
 

@@ -33,23 +33,28 @@ def _effective_config(args: argparse.Namespace):
         config = replace(config, "data", verify_checksums=False)
     explain = {
         key: getattr(args, key)
-        for key in ("methods", "targets", "classes", "path", "memory_budget_mb")
+        for key in ("methods", "targets", "classes", "path", "memory_budget_mb", "max_host_mb")
         if getattr(args, key, None) is not None
     }
     if explain:
-        config = replace(config, "explain", **explain)
+        try:
+            config = replace(config, "explain", **explain)
+        except ValueError as err:  # name the flag, not the config table
+            message = str(err).replace("[explain] methods", "--methods")
+            raise ValueError(message.replace("[explain] targets", "--targets")) from None
     args.names = {key: flag for key, flag in _FLAGS.items() if key in explain}
     return config
 
 
 def _start(args: argparse.Namespace):
-    """First progress line (before the heavy imports), then the effective config."""
+    """First progress line, then the effective config, both before the heavy imports: a config
+    error shows in a fraction of a second, not after JAX has loaded."""
     say(args, f"loading {dataset_hint(args.config)} ...")
+    config = _effective_config(args)
     if getattr(args, "distributed", False):
         import jax
 
         jax.distributed.initialize()
-    config = _effective_config(args)
     from jgattr._xla_cache import enable_persistent_cache
 
     enable_persistent_cache()  # a new process reuses every program compiled before
@@ -57,20 +62,35 @@ def _start(args: argparse.Namespace):
 
 
 def _train_step(args: argparse.Namespace, config, *, reuse: bool) -> dict:
-    from jgattr.jobs import reusable_training, train_and_save
+    from jgattr._checkpoint import unreadable_checkpoint
+    from jgattr.jobs import explain_fits, reusable_training, train_and_save
 
     trained = reusable_training(config, args.out) if reuse else None
+    problem = unreadable_checkpoint(args.out) if reuse and trained is None else None
+    if problem is not None:
+        say(args, f"{problem.split(' (')[0]}: training a new one")
     if trained is not None:
         say(args, f"reusing the checkpoint in {args.out}: train.json records the same settings")
         return trained
-    say(args, f"training for up to {config.train.epochs} epochs ...")
+    fits = explain_fits(config, lambda line: say(args, line)) if reuse else None
+
+    def before(dataset, model) -> None:  # the dataset is loaded: jgattr run's explain must fit
+        if fits is not None:
+            fits(dataset, model)
+        say(args, f"training for up to {config.train.epochs} epochs ...")
+
     trained = train_and_save(
         config,
         args.out,
         data_dir=args.data_dir,
         overwrite=args.overwrite,
         on_epoch=epoch_printer(args, config.train.epochs),
+        before=before,
     )
+    if trained.get("edge_changes"):
+        from jgattr.data import edge_changes_line
+
+        say(args, edge_changes_line(trained["edge_changes"]))
     say(args, f"trained {trained['epochs']} epochs in {trained['seconds']} s")
     return trained
 
@@ -176,9 +196,9 @@ def _niv(args: argparse.Namespace) -> int:
 
 
 def _subgraph(args: argparse.Namespace) -> int:
+    config = _start(args)
     from jgattr.jobs import subgraph_run
 
-    config = _start(args)
     with _reading(args):
         say(args, f"drawing the subgraph figure of node {args.node} ...")
         paths = subgraph_run(
@@ -195,9 +215,9 @@ def _subgraph(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    config = _start(args)
     from jgattr.jobs import write_report
 
-    config = _start(args)
     with run_folder_lock(args.out, "jgattr run"):
         trained = _train_step(args, config, reuse=True)
         print(

@@ -12,8 +12,9 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from jgattr._training import TrainConfig
-from jgattr.models import ModelConfig
+from jgattr._model_config import ModelConfig
+from jgattr._names import did_you_mean, shown, unknown_dataset, unknown_method
+from jgattr._train_config import TrainConfig
 
 
 class ConfigError(ValueError):
@@ -40,6 +41,8 @@ class DataConfig:
       seed: seed of a generated graph dataset (BA-2Motifs) and of random graph splits.
       smiles_column: a local molecule ``.csv``: the column holding SMILES.
       label_column: a local molecule ``.csv``: the column holding the 0/1 label.
+      directed: a ``.npz`` graph: keep one-way edges one-way instead of adding their reverse
+        (for ``gat``, ``gin`` and ``sage``; docs/graphs.md).
     """
 
     name: str = "cora"
@@ -48,6 +51,12 @@ class DataConfig:
     seed: int = 0
     smiles_column: str = ""
     label_column: str = ""
+    directed: bool = False
+
+    def __post_init__(self) -> None:
+        problem = unknown_dataset(self.name) if isinstance(self.name, str) else None
+        if problem is not None:
+            raise ValueError(f"[data] name: {problem}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +69,8 @@ class ExplainConfig:
       classes: ``predicted``, ``true``, ``all`` or one class id (an int >= 0).
       path: ``auto``, ``fast`` or ``general``.
       memory_budget_mb: device memory one chunk of targets may use.
+      max_host_mb: the peak host memory a method's explain may need, estimated before it
+        starts (``jgattr.attribution.estimate_explain``); unset: the memory available.
       n_steps: integrated gradients: quadrature points.
       quadrature: integrated gradients: quadrature rule.
       output: integrated gradients: ``logit`` or ``probability``.
@@ -79,6 +90,7 @@ class ExplainConfig:
     classes: str | int = "predicted"
     path: str = "auto"
     memory_budget_mb: float = 1024.0
+    max_host_mb: float | None = None
     n_steps: int = 50
     quadrature: str = "gauss_legendre"
     output: str = "logit"
@@ -101,6 +113,8 @@ class ExplainConfig:
             raise ValueError(f"[explain] path must be one of {list(PATHS)}, got {self.path!r}")
         if self.memory_budget_mb <= 0:
             raise ValueError(f"[explain] memory_budget_mb must be > 0, got {self.memory_budget_mb}")
+        if self.max_host_mb is not None and not self.max_host_mb > 0:
+            raise ValueError(f"[explain] max_host_mb must be > 0, got {self.max_host_mb}")
         for key in ("n_steps", "n_samples"):
             if getattr(self, key) < 1:
                 raise ValueError(f"[explain] {key} must be >= 1, got {getattr(self, key)}")
@@ -112,6 +126,10 @@ def _check_methods(methods: tuple[str, ...]) -> None:
             f"[explain] methods = {list(methods)} is empty: list at least one method, "
             'e.g. methods = ["nam", "ig", "sig_lid_ig"]'
         )
+    for name in methods:
+        problem = unknown_method(name) if isinstance(name, str) else None
+        if problem is not None:
+            raise ValueError(f"[explain] methods: {problem}")
     twice = sorted({m for m in methods if methods.count(m) > 1})
     if twice:
         raise ValueError(f"[explain] methods lists {twice} more than once: list each method once")
@@ -160,6 +178,19 @@ class Config:
     explain: ExplainConfig = dataclasses.field(default_factory=ExplainConfig)
     evaluate: EvaluateConfig = dataclasses.field(default_factory=EvaluateConfig)
 
+    def __post_init__(self) -> None:
+        if self.data.directed and not self.data.name.lower().endswith(".npz"):
+            raise ValueError(
+                "[data] directed = true keeps the one-way edges of a .npz graph; "
+                f"{shown(self.data.name)} is not one: remove directed"
+            )
+        if self.data.directed and self.model.architecture == "gcn":
+            raise ValueError(
+                "[data] directed = true needs a model that reads in-edges only (gat, gin, sage): "
+                "the GCN's symmetric normalization assumes an undirected graph; set [model] "
+                "architecture or remove directed"
+            )
+
 
 def _accepts(annotation: Any, value: Any) -> bool:
     if annotation is float:
@@ -188,7 +219,10 @@ def _section(cls: type, table: Any, where: str, source: str) -> Any:
     hints = typing.get_type_hints(cls)
     for key, value in table.items():
         if key not in fields:
-            raise ConfigError(f"{where}.{key} is not a known key; valid keys: {sorted(fields)}")
+            raise ConfigError(
+                f"{where}.{key if key.isascii() else ascii(key)} is not a known key; valid keys: "
+                f"{sorted(fields)}" + did_you_mean(key, fields)
+            )
         if not _accepts(hints[key], value):
             raise ConfigError(f"{where}.{key} must be of type {hints[key]}, got {value!r}")
     values = {key: tuple(v) if isinstance(v, list) else v for key, v in table.items()}
@@ -232,10 +266,15 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "config") -> Config:
     hints = typing.get_type_hints(Config)
     unknown = sorted(set(raw) - set(sections))
     if unknown:
-        raise ConfigError(f"{source}: unknown table(s) {unknown}; valid tables: {sorted(sections)}")
-    return Config(
-        **{name: _section(hints[name], raw[name], f"{source} [{name}]", source) for name in raw}
-    )
+        raise ConfigError(
+            f"{source}: unknown table(s) {', '.join(shown(t) for t in unknown)}; valid tables: "
+            f"{sorted(sections)}" + did_you_mean(unknown[0], sections)
+        )
+    tables = {name: _section(hints[name], raw[name], f"{source} [{name}]", source) for name in raw}
+    try:
+        return Config(**tables)
+    except ValueError as err:
+        raise ConfigError(f"{source}: {err}") from err
 
 
 def load_config(path: str | os.PathLike) -> Config:

@@ -2,9 +2,11 @@
 write loses nothing and two jobs never write into one run folder at once."""
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,16 +19,53 @@ def _umask() -> int:
     return mask
 
 
+class DiskFullError(OSError):
+    """No space left on the device (``ENOSPC``) while writing a named file."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def _megabytes(count: float) -> str:
+    return f"{count / 2**20:,.1f} MB"
+
+
 @contextlib.contextmanager
-def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
+def naming_disk_full(path: Path, needed: int) -> Iterator[None]:
+    """Turn a bare ``ENOSPC`` while writing ``path`` (``needed`` bytes) into a
+    :class:`DiskFullError` that names the file, the space it needs, the space free and the fix."""
+    try:
+        yield
+    except OSError as err:
+        if err.errno != errno.ENOSPC or isinstance(err, DiskFullError):
+            raise
+        try:
+            free = _megabytes(shutil.disk_usage(path.parent).free)
+        except OSError:
+            free = "unknown"
+        raise DiskFullError(
+            errno.ENOSPC,
+            f"no space left on the device writing {path}: it needs {_megabytes(needed)}, "
+            f"{free} free in {path.parent}; free at least that much (or write to another "
+            "--out) and rerun the same command: the files already written are complete",
+        ) from err
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike, needed: int = 0) -> Iterator[Path]:
     """A temporary path in ``path``'s folder to write to; once the block ends without error it
-    replaces ``path`` (an ordinary file mode, not mkstemp's 0600), else it is removed."""
+    replaces ``path`` (an ordinary file mode, not mkstemp's 0600), else it is removed.
+
+    Raises:
+      DiskFullError: the device filled up; the message names ``path`` and the ``needed`` bytes.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        yield Path(tmp)
+        with naming_disk_full(path, needed):
+            yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
@@ -35,8 +74,12 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    with atomic_file(path) as tmp, open(tmp, "wb") as f:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``.
+
+    Raises:
+      DiskFullError: the device is full; the message names ``path`` and the space needed.
+    """
+    with atomic_file(path, len(data)) as tmp, open(tmp, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())

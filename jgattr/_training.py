@@ -14,49 +14,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jgattr._train_config import TrainConfig
 from jgattr._types import Array, Params
 from jgattr.models import as_explainable, init_params, prepare_graph
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """Optimization hyperparameters, as in the ``[train]`` table of a config file.
-
-    Defaults are Kipf & Welling's: Adam with lr 0.01, L2 weight decay 5e-4 on the first layer's
-    kernel (``weight_decay * ||W¹||² / 2`` added to the loss), at most 200 epochs, and early
-    stopping when the validation loss exceeds the mean of the previous ``early_stopping`` epochs.
-    The parameters returned are those of the epoch with the lowest validation loss.
-
-    Attributes:
-      learning_rate: Adam step size (> 0).
-      weight_decay: L2 coefficient on the first layer's kernel (>= 0).
-      epochs: maximum number of epochs (>= 1).
-      early_stopping: window of the early-stopping rule; 0 turns it off.
-      restore_best: return the parameters of the epoch with the lowest validation loss
-        instead of the last epoch's (a dataset without validation targets keeps the last
-        epoch's, and never stops early).
-      seed: seed of the parameter initialization and dropout.
-      balance_classes: weight the loss so every class of the training targets counts equally
-        (the full-batch form of Pope et al.'s per-epoch class undersampling).
-    """
-
-    learning_rate: float = 0.01
-    weight_decay: float = 5e-4
-    epochs: int = 200
-    early_stopping: int = 10
-    restore_best: bool = True
-    seed: int = 0
-    balance_classes: bool = False
-
-    def __post_init__(self) -> None:
-        if self.learning_rate <= 0:
-            raise ValueError(f"train.learning_rate must be > 0, got {self.learning_rate}")
-        if self.weight_decay < 0:
-            raise ValueError(f"train.weight_decay must be >= 0, got {self.weight_decay}")
-        if self.epochs < 1:
-            raise ValueError(f"train.epochs must be >= 1, got {self.epochs}")
-        if self.early_stopping < 0:
-            raise ValueError(f"train.early_stopping must be >= 0, got {self.early_stopping}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -174,6 +174,13 @@ def _add_explain_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="device memory per chunk of targets",
     )
+    parser.add_argument(
+        "--max-host-mb",
+        type=_positive_float,
+        default=None,
+        help="peak host memory a job may need, estimated before it starts (default: [explain] "
+        "max_host_mb, else the memory available)",
+    )
 
 
 def _add_command(commands, name: str, help: str, description: str) -> argparse.ArgumentParser:

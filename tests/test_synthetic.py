@@ -376,7 +376,11 @@ def test_ground_truth_validation() -> None:
 
 def test_dataset_without_ground_truth_still_works() -> None:
     ds = synthetic_dataset("tree-cycles")
-    fields = {f: getattr(ds, f) for f in ds.__dataclass_fields__ if f != "ground_truth"}
+    fields = {
+        f: getattr(ds, f)
+        for f in ds.__dataclass_fields__
+        if f not in ("ground_truth", "edge_changes")
+    }
     assert Dataset(**fields).ground_truth is None
     positional = Dataset(*fields.values())
     assert positional.ground_truth is None and positional.num_nodes == 871

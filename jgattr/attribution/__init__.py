@@ -4,6 +4,7 @@ from jgattr.attribution._cache import cache_info, clear_caches
 from jgattr.attribution._cam import cam, contrastive_gradient, grad_cam, grad_cam_avg
 from jgattr.attribution._completeness import CompletenessWarning
 from jgattr.attribution._engine import PATHS, explain
+from jgattr.attribution._estimate import ResourceError, ResourceEstimate, estimate_explain
 from jgattr.attribution._excitation import contrastive_eb, excitation_backprop
 from jgattr.attribution._execute import compilation_count
 from jgattr.attribution._gnn_explainer import gnn_explainer
@@ -39,6 +40,8 @@ __all__ = [
     "InEdges",
     "Method",
     "PreparedGraph",
+    "ResourceError",
+    "ResourceEstimate",
     "ShardedAttributions",
     "Union",
     "as_explainable",
@@ -51,6 +54,7 @@ __all__ = [
     "contrastive_gradient",
     "edge_integrated_gradients",
     "edge_saliency",
+    "estimate_explain",
     "exact_relu_average",
     "excitation_backprop",
     "explain",

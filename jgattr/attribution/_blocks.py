@@ -33,6 +33,14 @@ def walk_counts(in_edges: InEdges, num_hops: int) -> np.ndarray:
     return 2.0 * counts
 
 
+def target_walks(prepared, nodes: np.ndarray, num_hops: int) -> np.ndarray:
+    """``[T]`` estimated nodes plus edges of each target's computation graph: its graph's own
+    sizes for graph targets, else :func:`walk_counts` (``prepared``: a ``PreparedGraph``)."""
+    if prepared.level == "graph":
+        return (prepared.graph.n_node + prepared.graph.n_edge)[nodes].astype(np.float64)
+    return walk_counts(prepared.in_edges, num_hops)[nodes]
+
+
 def target_blocks(estimate: np.ndarray, budget_bytes: float) -> list[tuple[int, int]]:
     """Consecutive ``(start, stop)`` target ranges whose estimated pairs fit ``budget_bytes``.
 

@@ -24,14 +24,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import flax.linen as nn
 import jax
 import numpy as np
 from jax.sharding import PartitionSpec as P
 
 from jgattr._types import Params
 from jgattr._xla_cache import enable_persistent_cache
-from jgattr.attribution._blocks import pipeline_blocks, target_blocks, walk_counts
+from jgattr.attribution._blocks import pipeline_blocks, target_blocks, target_walks
 from jgattr.attribution._completeness import warn_incomplete
+from jgattr.attribution._estimate import guard_resources
 from jgattr.attribution._execute import Progress, mesh_of, put, round_structure, run_sharded
 from jgattr.attribution._forward import input_forward
 from jgattr.attribution._method_types import Method
@@ -49,7 +51,7 @@ from jgattr.attribution._results import Attributions, concatenate, concatenate_r
 from jgattr.attribution._resume import Resume, discard_parts, fingerprint, parts_prefix
 from jgattr.attribution._run_stats import method_stats
 from jgattr.attribution._subgraphs import Union, computation_graphs, graph_unions
-from jgattr.models import as_explainable
+from jgattr.models import as_explainable, check_params
 
 PATHS = ("auto", "fast", "general")
 
@@ -239,22 +241,13 @@ def block_results(
 
 
 def setup(
-    model,
-    params,
-    data,
-    *,
-    methods,
-    targets,
-    classes,
-    path,
-    memory_budget_mb,
-    host_memory_mb,
-    feature_level,
-    devices,
-) -> tuple[Problem, Callable[[], list[_MethodRun]], list[tuple[int, int]]]:
+    model, params, data, *, methods, targets, classes, path, memory_budget_mb, host_memory_mb,
+    feature_level, devices, limits: dict | None = None,
+) -> tuple[Problem, Callable[[], list[_MethodRun]], list[tuple[int, int]]]:  # fmt: skip
     """Everything before the blocks run: the problem, the blocks, and each method's program
     (made on the first call of the returned function, then kept: :func:`block_results` makes
-    them while the first block's union is built)."""
+    them while the first block's union is built). ``limits``: the keywords of
+    :func:`guard_resources`; the estimate is checked before any union is built."""
     enable_persistent_cache()
     if path not in PATHS:
         raise ValueError(f"path must be one of {list(PATHS)}, got {path!r}")
@@ -264,6 +257,8 @@ def setup(
     resolved = resolve_methods(methods)
     explainable = as_explainable(model)
     graph = prepare_data(data, explainable)
+    if isinstance(model, nn.Module):  # a named error, not a KeyError from inside Flax
+        check_params(model, params, int(np.shape(getattr(data, "graph", data).nodes)[-1]))
     at_input = input_forward(explainable)(
         params, graph.input_graph(explainable), graph.sparse_features
     )
@@ -272,10 +267,12 @@ def setup(
     nodes, target_classes = resolve_classes(
         classes, nodes, all_logits.shape[1], all_logits.argmax(axis=1), graph.labels
     )
-    if graph.level == "graph":
-        estimate = (graph.graph.n_node + graph.graph.n_edge)[nodes].astype(np.float64)
-    else:
-        estimate = walk_counts(graph.in_edges, explainable.num_layers)[nodes]
+    estimate = target_walks(graph, nodes, explainable.num_layers)
+    devices = devices or jax.devices()
+    guard_resources(
+        estimate, resolved, graph.graph, params, host_memory_mb=host_memory_mb,
+        memory_budget_mb=memory_budget_mb, devices=devices, limits=limits,
+    )  # fmt: skip
     # two blocks' unions are alive at once (see block_results)
     blocks = target_blocks(estimate, host_memory_mb * 2**20 / 2)
     fits = len(blocks) == 1
@@ -288,7 +285,7 @@ def setup(
         nodes,
         target_classes,
         all_logits[nodes, target_classes],
-        mesh_of(devices or jax.devices()),
+        mesh_of(devices),
         memory_budget_mb * 2**20,
         cache_unions=fits,
     )
@@ -308,6 +305,7 @@ def explain(
     memory_budget_mb: float = 1024.0,
     host_memory_mb: float = 2048.0,
     feature_level: bool = False,
+    max_host_mb: float | None = None,
     out_dir: str | Path | None = None,
     progress: bool | None = None,
     devices: Sequence[jax.Device] | None = None,
@@ -333,6 +331,9 @@ def explain(
         are built and run; targets are prepared block by block under it (the results are
         still joined; :func:`explain_to_folder` writes each block to disk instead).
       feature_level: node x feature relevance ``[nnz, F]`` (general path; small target sets).
+      max_host_mb: the peak host memory the call may need, estimated before it starts
+        (:mod:`._estimate`: the graph, the unions, every method's joined results); ``None``:
+        the memory available on the machine. Beyond it: :class:`ResourceError`.
       out_dir: if given, finished rounds are kept under ``out_dir/parts`` so that an interrupted
         run resumes where it stopped.
       progress: report progress (``True``: a bar on a terminal, plain lines elsewhere; ``None``:
@@ -347,18 +348,11 @@ def explain(
       >>> sources, values = results["nam"].for_target(0)
     """
     problem, runs, blocks = setup(
-        model,
-        params,
-        data,
-        methods=methods,
-        targets=targets,
-        classes=classes,
-        path=path,
-        memory_budget_mb=memory_budget_mb,
-        host_memory_mb=host_memory_mb,
-        feature_level=feature_level,
-        devices=devices,
-    )
+        model, params, data, methods=methods, targets=targets, classes=classes, path=path,
+        memory_budget_mb=memory_budget_mb, host_memory_mb=host_memory_mb,
+        feature_level=feature_level, devices=devices,
+        limits={"max_host_mb": max_host_mb, "progress": progress},
+    )  # fmt: skip
     parts: dict[str, list] = {}
     prep = 0.0
     for _, results, seconds in block_results(problem, runs, blocks, out_dir, progress):

@@ -4,6 +4,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from jgattr._names import METHOD_ALIASES, method_key, unknown_method
 from jgattr.attribution._cam import cam, contrastive_gradient, grad_cam, grad_cam_avg
 from jgattr.attribution._excitation import contrastive_eb, excitation_backprop
 from jgattr.attribution._gnn_explainer import gnn_explainer
@@ -45,16 +46,7 @@ METHODS: dict[str, Callable[..., Method]] = {
     "gnn_explainer": gnn_explainer,
     "gnn_explainer_nodes": functools.partial(gnn_explainer, level="node"),
 }
-ALIASES = {
-    "ig": "integrated_gradients",
-    "edge_ig": "edge_integrated_gradients",
-    "cg": "contrastive_gradient",
-    "eb": "excitation_backprop",
-    "c_eb": "contrastive_eb",
-    "ceb": "contrastive_eb",
-    "node_and_edge_ig_nodes": "node_and_edge_integrated_gradients_nodes",
-    "node_and_edge_ig_edges": "node_and_edge_integrated_gradients_edges",
-}
+ALIASES = METHOD_ALIASES
 
 
 def get_method(name: str | Method, **hyperparameters: Any) -> Method:
@@ -62,14 +54,10 @@ def get_method(name: str | Method, **hyperparameters: Any) -> Method:
     ``cg``, ``eb``, ``c_eb``)."""
     if isinstance(name, Method):
         return name
-    key = str(name).strip().lower().replace("-", "_")
-    key = ALIASES.get(key, key)
-    if key not in METHODS:
-        raise ValueError(
-            f"method must be one of {sorted(METHODS)} (or a short name: {sorted(ALIASES)}), "
-            f"got {name!r}"
-        )
-    return METHODS[key](**hyperparameters)
+    problem = unknown_method(name)
+    if problem is not None:
+        raise ValueError(problem)
+    return METHODS[method_key(name)](**hyperparameters)
 
 
 def resolve_methods(methods: Sequence[str | Method]) -> list[Method]:

@@ -100,7 +100,7 @@ class ShardWriter:
 
 def _atomic_save(path: Path, array: np.ndarray) -> int:
     """``np.save`` through a temporary file and ``os.replace`` (no in-memory copy); bytes."""
-    with atomic_file(path) as tmp, open(tmp, "wb") as f:
+    with atomic_file(path, array.nbytes) as tmp, open(tmp, "wb") as f:
         np.save(f, array, allow_pickle=False)
         f.flush()
         os.fsync(f.fileno())

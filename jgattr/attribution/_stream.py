@@ -82,6 +82,7 @@ def explain_to_folder(
     memory_budget_mb: float = 1024.0,
     host_memory_mb: float = 1024.0,
     top_k_sources: int | None = None,
+    max_host_mb: float | None = None,
     progress: bool | None = None,
     devices: Sequence[jax.Device] | None = None,
 ) -> dict[str, Path]:
@@ -95,6 +96,9 @@ def explain_to_folder(
       host_memory_mb: host memory one block of targets may use (peak RSS is about this plus the
         graph, its features and the model's whole-graph tables).
       top_k_sources: keep only each target's ``k`` sources of largest ``|value|`` (``None``: all).
+      max_host_mb: the peak host memory the call may need, estimated before it starts (one
+        block's unions and results, the graph); ``None``: the memory available on the machine.
+        Beyond it: :class:`~jgattr.attribution.ResourceError`.
       devices: this process's devices (default: its local devices). Under ``jax.distributed``
         process ``p`` of ``P`` runs blocks ``p, p + P, ...``.
 
@@ -114,6 +118,8 @@ def explain_to_folder(
         model, params, data, methods=methods, targets=targets, classes=classes, path=path,
         memory_budget_mb=memory_budget_mb, host_memory_mb=host_memory_mb,
         feature_level=False, devices=devices or jax.local_devices(),
+        limits={"joined": False, "top_k": top_k_sources, "max_host_mb": max_host_mb,
+                "progress": progress},
     )  # fmt: skip
     runs = make_runs()  # the writers' fingerprints need them before the first block
     writers = {

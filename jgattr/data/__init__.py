@@ -25,7 +25,15 @@ Example:
 
 from jgattr.data._ba2motifs import ba_2motifs
 from jgattr.data._convert import from_networkx, from_scipy
-from jgattr.data._dataset import ChecksumError, DataError, Dataset, GroundTruth, UnsafePickleError
+from jgattr.data._dataset import (
+    ChecksumError,
+    DataError,
+    Dataset,
+    GroundTruth,
+    UnsafePickleError,
+    cleaned_edges,
+    edge_changes_line,
+)
 from jgattr.data._edge_map import EdgeMap, edge_map
 from jgattr.data._fetch import cache_dir, resolve_data_dir
 from jgattr.data._from_pyg import from_pyg
@@ -51,6 +59,8 @@ __all__ = [
     "UnsafePickleError",
     "ba_2motifs",
     "cache_dir",
+    "cleaned_edges",
+    "edge_changes_line",
     "edge_map",
     "from_networkx",
     "from_pyg",

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
-from jgattr.data._dataset import DataError, Dataset, make_dataset, row_normalize, undirected_edges
+from jgattr.data._dataset import DataError, Dataset, cleaned_edges, make_dataset, row_normalize
 from jgattr.data._edge_map import adjacency_edge_index, as_numpy, is_networkx, networkx_edge_index
 from jgattr.data._fields import (
     MASK_FIELDS,
@@ -39,6 +39,7 @@ def node_dataset(
     masks: Masks = None,
     num_classes: Any = None,
     normalize_features: bool = False,
+    directed: bool = False,
 ) -> Dataset:
     """A validated :class:`Dataset` from raw fields (numpy arrays or tensors).
 
@@ -52,6 +53,8 @@ def node_dataset(
         no split.
       num_classes: ``C``, or ``None`` to infer it from the labels (rule of ``load_npz``).
       normalize_features: divide each feature row by its sum.
+      directed: keep one-way edges one-way (:func:`~jgattr.data.cleaned_edges`); the default
+        makes the graph undirected. Either way ``Dataset.edge_changes`` says what changed.
     """
     features = check_features(_numeric(features, src.features, src), src)
     n = features.shape[0]
@@ -61,7 +64,7 @@ def node_dataset(
     masks = _three_masks(masks, src)
     pairs = zip(MASK_FIELDS, masks, strict=True)
     checked = tuple(check_mask(as_numpy(m), field, labels, src) for field, m in pairs)
-    senders, receivers = undirected_edges(edges[0], edges[1], n)
+    senders, receivers, changes = cleaned_edges(edges[0], edges[1], n, directed=directed)
     return make_dataset(
         name,
         features=row_normalize(features) if normalize_features else features,
@@ -70,6 +73,7 @@ def node_dataset(
         labels=labels,
         masks=checked,  # type: ignore[arg-type]
         num_classes=count,
+        edge_changes=changes,
     )
 
 

@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from jgattr.data._dataset import DataError, Dataset, GroundTruth, make_dataset, undirected_edges
+from jgattr.data._dataset import DataError, Dataset, GroundTruth, make_dataset, cleaned_edges
 from jgattr.data._released import read_released
 from jgattr.data._safe_pickle import safe_loads
 
@@ -73,7 +73,7 @@ def parse_release(data: bytes, name: str, source: str) -> Dataset:
     if one_hot.shape[0] != n or np.any(one_hot.sum(axis=1) != 1):
         raise DataError(f"{source}: y_train + y_val + y_test must be one-hot [N, C]")
     rows, cols = np.nonzero(adj)
-    senders, receivers = undirected_edges(rows, cols, n)
+    senders, receivers, changes = cleaned_edges(rows, cols, n)
     motif = (elm != 0) | (elm.T != 0)
     return make_dataset(
         name,
@@ -84,6 +84,7 @@ def parse_release(data: bytes, name: str, source: str) -> Dataset:
         masks=tuple(arrays[m].astype(bool) for m in ("train_mask", "val_mask", "test_mask")),
         num_classes=int(one_hot.shape[1]),
         ground_truth=_ground_truth(motif, senders, receivers),
+        edge_changes=changes,
     )
 
 

@@ -12,6 +12,7 @@ import dataclasses
 import os
 from pathlib import Path
 
+from jgattr._names import did_you_mean, shown
 from jgattr.data._ba2motifs import ba_2motifs
 from jgattr.data._dataset import DataError
 from jgattr.data._graph_dataset import GraphDataset
@@ -186,4 +187,6 @@ def load_graph_dataset(
         )
     if key.endswith(".zip") or path.is_dir():
         return read_tu(path, seed=seed)
-    raise DataError(f"unknown graph dataset {name!r}: use {_FORMS}")
+    raise DataError(
+        f"unknown graph dataset {shown(name)}: use {_FORMS}" + did_you_mean(key, GRAPH_DATASETS)
+    )

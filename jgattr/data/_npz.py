@@ -3,7 +3,8 @@
 Fields:
 
 * ``edge_index``: int ``[2, E]``, directed pairs ``sender -> receiver``. The graph is treated as
-  undirected: both directions are kept, self loops and duplicates dropped.
+  undirected: both directions are kept, self loops and duplicates dropped (``directed=True``
+  keeps one-way edges one-way); ``Dataset.edge_changes`` counts each change.
 * ``features``: float ``[N, F]`` with ``N, F >= 1`` (bool and int are accepted and cast to
   float32), all finite.
 * ``labels``: int ``[N]``, class ids in ``[0, num_classes)``; ``-1`` marks an unlabeled node.
@@ -118,16 +119,21 @@ def _read_field(archive: np.lib.npyio.NpzFile, name: str, path: Path) -> np.ndar
         raise DataError(f"{path}: field {name!r} cannot be read ({err})") from None
 
 
-def load_npz(path: str | os.PathLike, *, normalize_features: bool = False) -> Dataset:
+def load_npz(
+    path: str | os.PathLike, *, normalize_features: bool = False, directed: bool = False
+) -> Dataset:
     """Load a user graph from a ``.npz`` archive (fields: see :mod:`jgattr.data._npz`).
 
     Args:
       path: the archive; the dataset is named ``f"npz:{stem}"``.
       normalize_features: divide each feature row by its sum (zero rows stay zero).
+      directed: keep one-way edges one-way (self loops and duplicates still go). For models
+        that read in-edges only (GAT, GIN, GraphSAGE); the GCN's symmetric normalization
+        assumes an undirected graph.
 
     Returns:
       The :class:`Dataset`, with the graph made undirected (both directions, no self loops, no
-      duplicates, sorted by ``(receiver, sender)``).
+      duplicates, sorted by ``(receiver, sender)``); ``edge_changes`` counts what changed.
 
     Raises:
       DataError: the file is missing, not a zip archive (text, ``.npy``, pickle) or unreadable;
@@ -147,4 +153,5 @@ def load_npz(path: str | os.PathLike, *, normalize_features: bool = False) -> Da
         masks=[fields.get(field) for field in MASK_FIELDS],
         num_classes=fields.get("num_classes"),
         normalize_features=normalize_features,
+        directed=directed,
     )

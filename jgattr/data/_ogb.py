@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from jgattr.data._csv_gz import read_csv_gz
-from jgattr.data._dataset import ChecksumError, DataError, Dataset, make_dataset, undirected_edges
+from jgattr.data._dataset import ChecksumError, DataError, Dataset, cleaned_edges, make_dataset
 from jgattr.data._graph_fetch import locate_file
 
 _HASH_BLOCK = 1 << 20
@@ -207,7 +207,7 @@ def read_ogb_zip(name: str, path: Path, spec: OgbSpec) -> Dataset:
         member = raw + "edge.csv.gz"
         edges = _rows(_table(archive, member, np.int64), member, num_edges, 2)
         edges = _node_ids(edges, member, num_nodes)
-        senders, receivers = undirected_edges(edges[:, 0], edges[:, 1], num_nodes)
+        senders, receivers, changes = cleaned_edges(edges[:, 0], edges[:, 1], num_nodes)
         del edges  # ogbn-products: 1 GB, freed before the features are parsed
         member = raw + "node-feat.csv.gz"
         features = _rows(_table(archive, member, np.float32), member, num_nodes)
@@ -224,6 +224,7 @@ def read_ogb_zip(name: str, path: Path, spec: OgbSpec) -> Dataset:
         labels=labels,
         masks=masks,
         num_classes=spec.num_classes,
+        edge_changes=changes,
     )
 
 

@@ -39,7 +39,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from jgattr.data._dataset import DataError, Dataset, make_dataset, row_normalize, undirected_edges
+from jgattr._names import did_you_mean, shown
+from jgattr.data._dataset import DataError, Dataset, cleaned_edges, make_dataset, row_normalize
 from jgattr.data._fetch import locate_files, read_file
 from jgattr.data._gnnexplainer_release import GNNEXPLAINER_DATASETS, load_gnnexplainer_release
 from jgattr.data._npz import load_npz
@@ -151,8 +152,9 @@ def _labels_from_one_hot(one_hot: np.ndarray) -> np.ndarray:
 
 def _edges_from_adjacency(
     adjacency: dict[int, list[int]], num_nodes: int, source: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Undirected ``(senders, receivers)`` int32 ``[E]`` from a dict of neighbour lists."""
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Undirected ``(senders, receivers)`` int32 ``[E]`` from a dict of neighbour lists, and
+    what was changed (:func:`~jgattr.data._dataset.cleaned_edges`)."""
     try:
         lengths = np.fromiter(map(len, adjacency.values()), dtype=np.int64, count=len(adjacency))
         keys = np.fromiter(adjacency.keys(), dtype=np.int64, count=len(adjacency))
@@ -168,7 +170,7 @@ def _edges_from_adjacency(
             f"{source}: {int(bad.sum())} edges name nodes outside [0, {num_nodes}), e.g. "
             f"{senders[i]} -> {neighbours[i]}"
         )
-    return undirected_edges(senders, neighbours, num_nodes)
+    return cleaned_edges(senders, neighbours, num_nodes)
 
 
 def _split_masks(num_train: int, test_index: np.ndarray, num_nodes: int) -> tuple[np.ndarray, ...]:
@@ -189,7 +191,9 @@ def _assemble(
     num_nodes = len(labels)
     if len(raw["y"]) + NUM_VAL > len(raw["ally"]):
         raise DataError(f"ind.{name}.y: {len(raw['y'])} train rows leave no room for {NUM_VAL}")
-    senders, receivers = _edges_from_adjacency(raw["graph"], num_nodes, f"ind.{name}.graph")
+    senders, receivers, changes = _edges_from_adjacency(
+        raw["graph"], num_nodes, f"ind.{name}.graph"
+    )
     return make_dataset(
         name,
         features=row_normalize(features) if normalize_features else features,
@@ -198,6 +202,7 @@ def _assemble(
         labels=labels,
         masks=_split_masks(len(raw["y"]), index, num_nodes),
         num_classes=raw["ally"].shape[1],
+        edge_changes=changes,
     )
 
 
@@ -278,6 +283,7 @@ def load_dataset(
     normalize_features: bool = True,
     verify_checksums: bool = True,
     download: bool = True,
+    directed: bool = False,
 ) -> Dataset:
     """Load a Planetoid or OGB dataset (official split), a synthetic benchmark or a ``.npz`` graph.
 
@@ -302,6 +308,7 @@ def load_dataset(
         ``.npz`` only.
       verify_checksums: refuse local files whose SHA-256 differs from the published one.
       download: download missing files into the cache.
+      directed: ``.npz`` graphs only: keep one-way edges one-way (see :func:`load_npz`).
 
     Returns:
       The :class:`Dataset`: Cora ``N=2708, E=10556, F=1433, C=7``, split 140/500/1000;
@@ -323,7 +330,12 @@ def load_dataset(
     if not isinstance(name, str):
         raise DataError(f"dataset name must be a string, got {type(name).__name__}")
     if name.lower().endswith(".npz"):
-        return load_npz(name, normalize_features=normalize_features)
+        return load_npz(name, normalize_features=normalize_features, directed=directed)
+    if directed:
+        raise DataError(
+            f"directed=True keeps the one-way edges of a .npz graph; {shown(name)} is not one: "
+            "drop directed (the built-in datasets are undirected graphs)"
+        )
     key = name.strip().lower()
     if key in SYNTHETIC:
         return synthetic_dataset(key)
@@ -339,10 +351,11 @@ def load_dataset(
         )
     if key not in DATASETS:
         raise DataError(
-            f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)} (Planetoid), "
+            f"unknown dataset {shown(name)}: choose one of {', '.join(DATASETS)} (Planetoid), "
             f"{', '.join(OGB_DATASETS)} (OGB), {', '.join(RELEASED_DATASETS)} (released files), "
             f"{', '.join(SYNTHETIC)} or powerlaw:<N> "
             "(synthetic, generated offline), or pass the path of a .npz file"
+            + did_you_mean(key, [*DATASETS, *OGB_DATASETS, *SYNTHETIC])
         )
     return _load_planetoid(
         key,

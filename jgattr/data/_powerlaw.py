@@ -22,7 +22,7 @@ Example:
 import numpy as np
 import scipy.sparse
 
-from jgattr.data._dataset import DataError, Dataset, make_dataset, undirected_edges
+from jgattr.data._dataset import DataError, Dataset, cleaned_edges, make_dataset
 
 PREFIX = "powerlaw:"
 GAMMA = 3.0
@@ -72,7 +72,7 @@ def powerlaw_dataset(num_nodes: int, *, seed: int = 0) -> Dataset:
     relabel = rng.permutation(n)
     classes = np.empty(n, dtype=np.int32)
     classes[relabel] = np.arange(n) % NUM_CLASSES
-    senders, receivers = undirected_edges(relabel[first], relabel[second], n)
+    senders, receivers, changes = cleaned_edges(relabel[first], relabel[second], n)
     split = rng.permutation(n)
     masks = tuple(np.zeros(n, dtype=bool) for _ in range(3))
     masks[0][split[: n // 10]] = True
@@ -86,6 +86,7 @@ def powerlaw_dataset(num_nodes: int, *, seed: int = 0) -> Dataset:
         labels=classes,
         masks=masks,
         num_classes=NUM_CLASSES,
+        edge_changes=changes,
     )
 
 

@@ -49,7 +49,7 @@ import dataclasses
 
 import numpy as np
 
-from jgattr.data._dataset import DataError, Dataset, GroundTruth, make_dataset, undirected_edges
+from jgattr.data._dataset import DataError, Dataset, GroundTruth, cleaned_edges, make_dataset
 
 SYNTHETIC: tuple[str, ...] = ("ba-shapes", "ba-community", "tree-cycles", "tree-grid")
 
@@ -285,7 +285,7 @@ def _generate(name: str, *, seed: int, noise_fraction: float | None = None) -> D
         features = _community_features(rng, n)
     else:
         features = np.ones((n, NUM_FEATURES), dtype=np.float32)
-    senders, receivers = undirected_edges(graph.edges[:, 0], graph.edges[:, 1], n)
+    senders, receivers, changes = cleaned_edges(graph.edges[:, 0], graph.edges[:, 1], n)
     truth = GroundTruth(
         node_mask=graph.motif_id >= 0,
         edge_mask=_edge_mask(senders, receivers, graph.motif_edges, n),
@@ -300,6 +300,7 @@ def _generate(name: str, *, seed: int, noise_fraction: float | None = None) -> D
         masks=_split(rng, n),
         num_classes=int(graph.labels.max()) + 1,
         ground_truth=truth,
+        edge_changes=changes,
     )
 
 

@@ -33,7 +33,7 @@ import os
 import numpy as np
 import scipy.sparse as sp
 
-from jgattr.data._dataset import DataError, Dataset, make_dataset, undirected_edges
+from jgattr.data._dataset import DataError, Dataset, make_dataset, cleaned_edges
 from jgattr.data._graph_union import stratified_split
 from jgattr.data._released import read_released
 
@@ -149,7 +149,7 @@ def load_twitch(
     edges = parse_edges(read("musae_ENGB_edges.csv"))
     if edges.size and (edges.min() < 0 or edges.max() >= n):
         raise DataError(f"musae_ENGB_edges.csv: node ids outside [0, {n}) (max {edges.max()})")
-    senders, receivers = undirected_edges(edges[0], edges[1], n)
+    senders, receivers, changes = cleaned_edges(edges[0], edges[1], n)
     masks = stratified_split(np.random.default_rng(seed), labels)
     return make_dataset(
         "twitch:EN",
@@ -159,4 +159,5 @@ def load_twitch(
         labels=labels,
         masks=masks,
         num_classes=2,
+        edge_changes=changes,
     )

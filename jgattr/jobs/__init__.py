@@ -6,7 +6,7 @@ the jobs glue a :class:`~jgattr.Config` to it and write the result files.
 """
 
 from jgattr.jobs._evaluate import evaluate_run
-from jgattr.jobs._explain import configured_methods, explain_and_save
+from jgattr.jobs._explain import configured_methods, explain_and_save, explain_fits
 from jgattr.jobs._graph_figure import graph_figure_run
 from jgattr.jobs._niv import niv_run
 from jgattr.jobs._report import write_report
@@ -17,6 +17,7 @@ __all__ = [
     "configured_methods",
     "evaluate_run",
     "explain_and_save",
+    "explain_fits",
     "graph_figure_run",
     "load_configured_dataset",
     "niv_run",

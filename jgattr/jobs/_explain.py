@@ -18,7 +18,14 @@ import numpy as np
 from jgattr._checkpoint import checkpoint_path, load_checkpoint
 from jgattr._config import Config, ConfigError, ExplainConfig
 from jgattr._io import atomic_write_json, run_folder_lock
-from jgattr.attribution import METHODS, CompletenessWarning, Method, explain, get_method
+from jgattr.attribution import (
+    METHODS,
+    CompletenessWarning,
+    Method,
+    estimate_explain,
+    explain,
+    get_method,
+)
 from jgattr.data import Dataset
 from jgattr.jobs._run_folder import (
     EXPLAIN_JSON,
@@ -200,6 +207,24 @@ def job_explain(*args, log: Callable[[str], None] | None = None, **kwargs) -> di
     return results
 
 
+def explain_fits(config: Config, log: Callable[[str], None]) -> Callable[[Any, Any], None]:
+    """A check of ``(dataset, model)`` before training: the configured explain job's estimate
+    (:func:`jgattr.attribution.estimate_explain`, the largest of its methods), logged, and a
+    :class:`~jgattr.attribution.ResourceError` when it exceeds ``[explain] max_host_mb``."""
+    explain_config = config.explain
+
+    def check(dataset, model) -> None:
+        for method in configured_methods(explain_config):  # the CLI explains one at a time
+            estimate = estimate_explain(
+                model, dataset, methods=[method], targets=_targets_spec(explain_config.targets),
+                classes=explain_config.classes, memory_budget_mb=explain_config.memory_budget_mb,
+                max_host_mb=explain_config.max_host_mb, num_classes=dataset.num_classes,
+            )  # fmt: skip
+            log(f"{method.name}: {estimate.line()}")
+
+    return check
+
+
 def explain_and_save(
     config: Config,
     checkpoint: str | os.PathLike,
@@ -245,6 +270,7 @@ def explain_and_save(
             )
         methods = configured_methods(config.explain, names=names)
         _check_targets(config.explain, dataset, trained.num_classes, names)
+        explain_fits(config, log)(dataset, trained.model)  # before --overwrite discards
         identity = _identity(config.explain, file_sha256(checkpoint_path(checkpoint)))
         summary = _previous(out, identity, overwrite) or {"methods": {}}
         summary |= {
@@ -269,6 +295,7 @@ def explain_and_save(
                 classes=config.explain.classes,
                 path=config.explain.path,
                 memory_budget_mb=config.explain.memory_budget_mb,
+                max_host_mb=config.explain.max_host_mb,
                 out_dir=out,
                 progress=progress,
                 log=log,

@@ -51,6 +51,7 @@ def load_configured_dataset(
         data_dir=data_dir,
         normalize_features=config.data.normalize_features,
         verify_checksums=config.data.verify_checksums,
+        directed=config.data.directed,
     )
 
 

@@ -9,7 +9,12 @@ from typing import Any
 
 import jax
 
-from jgattr._checkpoint import Checkpoint, checkpoint_path, save_checkpoint
+from jgattr._checkpoint import (
+    Checkpoint,
+    checkpoint_path,
+    save_checkpoint,
+    unreadable_checkpoint,
+)
 from jgattr._config import Config
 from jgattr._io import atomic_write_json, run_folder_lock
 from jgattr._training import train
@@ -36,14 +41,15 @@ def training_settings(config: Config) -> dict[str, Any]:
 def reusable_training(config: Config, out: str | os.PathLike) -> dict[str, Any] | None:
     """``out``'s ``train.json`` if its checkpoint was trained with the same ``[data]``,
     ``[model]`` and ``[train]`` settings as ``config`` (``jgattr run`` then skips training),
-    else ``None``."""
+    else ``None`` (also when the checkpoint is corrupt: ``jgattr run`` retrains over it)."""
     out = Path(out)
     try:
         trained = read_json(out, "train.json")
     except RunFolderConflict:
         return None
     same = trained is not None and trained.get("settings") == training_settings(config)
-    return trained if same and checkpoint_path(out).is_file() else None
+    readable = checkpoint_path(out).is_file() and unreadable_checkpoint(out) is None
+    return trained if same and readable else None
 
 
 def train_and_save(
@@ -53,6 +59,7 @@ def train_and_save(
     data_dir: str | os.PathLike | None = None,
     overwrite: bool = False,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+    before: Callable[[Any, Any], None] | None = None,
 ) -> dict[str, Any]:
     """Train the configured model, write ``checkpoint.msgpack`` and ``train.json`` into ``out``.
 
@@ -63,6 +70,9 @@ def train_and_save(
       overwrite: retrain even if ``out`` holds attributions of its current checkpoint, and delete
         them (they would be stale). Without it that is a :class:`RunFolderConflict`.
       on_epoch: called after every epoch with ``(epoch, metrics)`` (see :func:`jgattr.train`).
+      before: called with ``(dataset, model)`` before training (``jgattr run``: its explain
+        step's estimate, :func:`~jgattr.jobs.explain_fits`, so that work far beyond the machine
+        stops before training).
 
     Returns:
       The content of ``train.json``: dataset, seed, epochs, train/val/test accuracy, seconds, the
@@ -77,15 +87,17 @@ def train_and_save(
                 "again would replace the checkpoint and leave them stale: write to another --out, "
                 "or pass --overwrite to retrain and delete them"
             )
-        summary = _train(config, out, data_dir, on_epoch)
+        summary = _train(config, out, data_dir, on_epoch, before)
         if has_results:
             discard_attributions(out)
         return summary
 
 
-def _train(config: Config, out: Path, data_dir, on_epoch) -> dict[str, Any]:
+def _train(config: Config, out: Path, data_dir, on_epoch, before) -> dict[str, Any]:
     dataset = load_configured_dataset(config, data_dir=data_dir)
     model = build_model(config.model, dataset.num_classes, dataset.level)
+    if before is not None:
+        before(dataset, model)
     result = train(
         model, dataset, config.train, key=jax.random.key(config.train.seed), on_epoch=on_epoch
     )
@@ -112,6 +124,7 @@ def _train(config: Config, out: Path, data_dir, on_epoch) -> dict[str, Any]:
             "readout": config.model.readout,
         },
         "settings": training_settings(config),
+        "edge_changes": getattr(dataset, "edge_changes", None),
         "checkpoint": str(checkpoint_path(out)),
     }
     atomic_write_json(out / "train.json", summary)

@@ -1,7 +1,6 @@
 """Graph neural network models over ``jraph.GraphsTuple`` and the protocol the engine sees."""
 
 from jgattr.models._build import (
-    ARCHITECTURES,
     ModelConfig,
     build_model,
     init_params,
@@ -12,6 +11,13 @@ from jgattr.models._gat import GAT
 from jgattr.models._gcn import GCN, GCNConv, gcn_edge_weights, gcn_normalize, propagate
 from jgattr.models._gin import GIN
 from jgattr.models._graph_classifier import GraphClassifier
+from jgattr.models._params import (
+    ParamsError,
+    check_params,
+    describe_params,
+    param_template,
+    params_mismatch,
+)
 from jgattr.models._protocol import (
     POOLS,
     ExcitationStep,
@@ -21,6 +27,7 @@ from jgattr.models._protocol import (
     WalkSum,
     as_explainable,
 )
+from jgattr.models._registry import ARCHITECTURES
 from jgattr.models._sage import GraphSAGE, mean_edge_weights
 
 __all__ = [
@@ -37,14 +44,19 @@ __all__ = [
     "GraphReadout",
     "GraphSAGE",
     "ModelConfig",
+    "ParamsError",
     "WalkSum",
     "as_explainable",
     "build_model",
+    "check_params",
+    "describe_params",
     "gcn_edge_weights",
     "gcn_normalize",
     "init_params",
     "make_apply_fn",
     "mean_edge_weights",
+    "param_template",
+    "params_mismatch",
     "prepare_graph",
     "propagate",
 ]

@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import jraph
 import numpy as np
 
+from jgattr._names import POOLS
 from jgattr._types import ApplyFn, Array, Params
 
 
@@ -68,9 +69,6 @@ class WalkSum(NamedTuple):
 
     kernels: Callable[[Params], tuple[Array, ...]]
     pre_activations: Callable[[Params, jraph.GraphsTuple, Array], tuple[Array, ...]]
-
-
-POOLS = ("mean", "sum", "max")
 
 
 def hidden_width(hidden_size: int | tuple[int, ...], layer: int) -> int:

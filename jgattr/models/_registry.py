@@ -6,4 +6,4 @@ from jgattr.models._gin import GIN
 from jgattr.models._sage import GraphSAGE
 
 NODE_MODELS = {"gcn": GCN, "gat": GAT, "gin": GIN, "sage": GraphSAGE}
-ARCHITECTURES = tuple(NODE_MODELS)
+ARCHITECTURES = tuple(NODE_MODELS)  # the same as jgattr._names.ARCHITECTURES (a test checks)
