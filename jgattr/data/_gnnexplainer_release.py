@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from jgattr.data._dataset import DataError, Dataset, GroundTruth, make_dataset, cleaned_edges
+from jgattr.data._dataset import DataError, Dataset, GroundTruth, cleaned_edges, make_dataset
 from jgattr.data._released import read_released
 from jgattr.data._safe_pickle import safe_loads
 

@@ -33,7 +33,7 @@ import os
 import numpy as np
 import scipy.sparse as sp
 
-from jgattr.data._dataset import DataError, Dataset, make_dataset, cleaned_edges
+from jgattr.data._dataset import DataError, Dataset, cleaned_edges, make_dataset
 from jgattr.data._graph_union import stratified_split
 from jgattr.data._released import read_released
 
