@@ -33,9 +33,10 @@ POOLS: tuple[str, ...] = ("mean", "sum", "max")
 DATASET_NAMES: tuple[str, ...] = (
     "cora", "citeseer", "pubmed", "pubmed-structure", "ogbn-arxiv", "ogbn-products",
     "ba-shapes", "ba-community", "tree-cycles", "tree-grid", "ba-2motifs", "tu:MUTAG",
-    "moleculenet:bbbp", "moleculenet:bace", "moleculenet:tox21",
+    "moleculenet:bbbp", "moleculenet:bace", "moleculenet:tox21", "twitch:EN",
+    "gnnexplainer:syn1", "gnnexplainer:syn2", "gnnexplainer:syn3", "gnnexplainer:syn4",
 )  # fmt: skip
-_PATH_SUFFIXES = (".npz", ".zip", ".csv", ".csv.gz")
+_PATH_SUFFIXES = (".npz", ".zip", ".csv", ".csv.gz", ".pkl")
 
 
 def shown(name: object) -> str:
@@ -77,7 +78,7 @@ def unknown_dataset(name: str) -> str | None:
     ``powerlaw:<N>``, ``tu:<NAME>``, ``moleculenet:<name>``, or a path (the loaders check the
     rest)."""
     key = name.strip().lower()
-    if key in DATASET_NAMES:
+    if key in {known.lower() for known in DATASET_NAMES}:
         return None
     if key.startswith(("tu:", "moleculenet:", "powerlaw:")) and key[-1] != ":":
         return None

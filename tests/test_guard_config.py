@@ -19,13 +19,14 @@ CYRILLIC_NAM = "n\u0430m"  # "nаm": looks like "nam"
 def test_the_name_lists_agree_with_the_registries():
     from jgattr.attribution import METHODS
     from jgattr.attribution._methods import ALIASES
-    from jgattr.data import DATASETS, GRAPH_DATASETS, OGB_DATASETS, SYNTHETIC
+    from jgattr.data import DATASETS, GRAPH_DATASETS, OGB_DATASETS, RELEASED_DATASETS, SYNTHETIC
     from jgattr.models import ARCHITECTURES, POOLS
 
     assert tuple(METHODS) == _names.METHOD_NAMES
     assert _names.METHOD_ALIASES is ALIASES
     assert _names.ARCHITECTURES == ARCHITECTURES and _names.POOLS is POOLS
-    assert set(_names.DATASET_NAMES) == {*DATASETS, *OGB_DATASETS, *SYNTHETIC, *GRAPH_DATASETS}
+    registries = {*DATASETS, *OGB_DATASETS, *SYNTHETIC, *GRAPH_DATASETS, *RELEASED_DATASETS}
+    assert set(_names.DATASET_NAMES) == registries
 
 
 @pytest.mark.parametrize(
