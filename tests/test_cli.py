@@ -24,7 +24,7 @@ def test_top_level_help_lists_commands(capsys):
 
 
 COMMON = ("--config", "--out", "--data-dir", "--no-verify-checksums")
-EXPLAIN = ("--methods", "--targets", "--classes", "--path", "--memory-budget-mb")
+EXPLAIN = ("--methods", "--targets", "--classes", "--path", "--memory-budget-mb", "--max-host-mb")
 OPTIONS = {  # each command lists exactly the options it uses
     "train": (*COMMON, "--seed", "--epochs", "--overwrite"),
     "explain": (*COMMON, "--checkpoint", *EXPLAIN, "--overwrite", "--distributed"),

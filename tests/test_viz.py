@@ -97,9 +97,12 @@ def _ranked_neighbours(values=VALUES, nodes=NODES, target=TARGET) -> list[int]:
 
 def test_public_surface():
     assert sorted(viz.__all__) == [
+        "agreement_figure",
         "curves_figure",
         "graph_layout",
         "graph_panels",
+        "grouped_bars_figure",
+        "influence_figure",
         "niv_figure",
         "niv_panel",
         "niv_scores",
