@@ -212,13 +212,22 @@ def edge_saliency() -> Method:
 def edge_integrated_gradients(
     *, n_steps: int = 50, quadrature_rule: str = "gauss_legendre"
 ) -> Method:
-    """Integrated gradients over per-edge weights, baseline 0 (Captum's edge mask with PyG).
+    """Integrated gradients over per-edge weights, baseline 0 (an edge mask, as Captum's
+    ``to_captum_model(mask_type="edge")`` puts one on a PyG model; self loops: see below).
 
     ``IG_e = ∫₀¹ ∂Z[a, c] / ∂m_e (α 1) dα`` where ``m_e`` scales edge e's weight in the
     prepared graph (GCN: its normalized weight; GAT: its attention coefficient).
     Completeness: ``Σ_e IG_e = Z[a, c](m = 1) − Z[a, c](m = 0)``: no messages along any edge,
     self loops included (GIN and GraphSAGE still see a node's own features through their root
     term); the result's ``delta`` is the quadrature's gap.
+
+    Self loops: the built-in GCN and GAT read their self loops as edges of the prepared graph,
+    and the mask scales them too. PyG's ``GCNConv`` and ``GATConv`` add their own self loops,
+    which PyG's (and so Captum's) edge mask never scales. The values therefore equal Captum's
+    on a PyG model only when that model's self loops are explicit edges of its ``edge_index``
+    (layers built with ``add_self_loops=False``), or for a model imported with
+    :func:`jgattr.interop.from_pyg`: its ``Explainable.edge_mask_self_loops`` is ``False``, so
+    self loops keep weight 1 on the whole path, their relevance is 0 and ``m = 0`` leaves them.
 
     Args:
       n_steps: quadrature points on the alpha axis (scanned one at a time).

@@ -8,6 +8,15 @@ from jgattr.models._build import (
     make_apply_fn,
     prepare_graph,
 )
+from jgattr.models._chain import (
+    ACTIVATIONS,
+    CONVOLUTIONS,
+    STEP_KINDS,
+    LayerChain,
+    Step,
+    graph_reading,
+)
+from jgattr.models._chain_builtin import builtin_equivalent
 from jgattr.models._gat import GAT
 from jgattr.models._gcn import GCN, GCNConv, gcn_edge_weights, gcn_normalize, propagate
 from jgattr.models._gin import GIN
@@ -23,23 +32,30 @@ from jgattr.models._protocol import (
 from jgattr.models._sage import GraphSAGE, mean_edge_weights
 
 __all__ = [
+    "ACTIVATIONS",
     "ARCHITECTURES",
+    "CONVOLUTIONS",
     "GAT",
     "GCN",
     "GIN",
     "POOLS",
+    "STEP_KINDS",
     "Explainable",
     "ExplainableModel",
     "GCNConv",
     "GraphClassifier",
     "GraphReadout",
     "GraphSAGE",
+    "LayerChain",
     "ModelConfig",
+    "Step",
     "WalkSum",
     "as_explainable",
     "build_model",
+    "builtin_equivalent",
     "gcn_edge_weights",
     "gcn_normalize",
+    "graph_reading",
     "init_params",
     "make_apply_fn",
     "mean_edge_weights",
