@@ -69,9 +69,10 @@ def _assemble(items: list, name: str) -> tuple[LayerChain, dict[str, Any]]:
 
 
 def _width(items: list) -> int:
-    for step, params in reversed(items):
-        if "bias" in params:
-            return int(np.shape(params["bias"])[0])
+    for _, params in reversed(items):
+        for key in ("bias", "offset"):
+            if key in params:
+                return int(np.shape(params[key])[0])
     raise UnsupportedModelError("cannot tell the width of the pooled embeddings")
 
 
