@@ -16,8 +16,11 @@ Two kinds of Planetoid data:
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
+import warnings
 from pathlib import Path
+from types import ModuleType
 
 import jax
 import pytest
@@ -85,6 +88,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if _is_slow(item):
             item.add_marker(pytest.mark.slow)
+
+
+TORCH_HINT = (
+    "pip install torch --index-url https://download.pytorch.org/whl/cpu && "
+    'pip install -e ".[torch]"'
+)
+
+
+def import_optional(*names: str, install: str = TORCH_HINT) -> list[ModuleType]:
+    """Import optional packages for a test module (torch, torch_geometric, captum).
+
+    Missing ones skip the whole module with a one-line hint; under ``CI=true`` they fail it
+    instead, like the real-data tests: CI must keep running these tests.
+    """
+    try:
+        with warnings.catch_warnings():  # their import-time warnings are not ours to fail on
+            warnings.simplefilter("ignore")
+            return [importlib.import_module(name) for name in names]
+    except ImportError as err:
+        message = f"{err.name} is not installed: {install} to run these tests"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message} (CI=true: CI installs it, see .ci/run)", pytrace=False)
+        pytest.skip(message, allow_module_level=True)
 
 
 # The published files the real-data tests read (Pubmed's allx is optional, as in the shared folder).

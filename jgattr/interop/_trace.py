@@ -15,8 +15,11 @@ or ``batch``). Skip connections, concatenations, edge weights or edge features a
 the name of the node that uses them.
 """
 
+import contextlib
+import functools
 import inspect
 import operator
+import sys
 
 from jgattr.interop._layers import (
     POOLS,
@@ -36,6 +39,7 @@ torch = require("torch")
 pyg_nn = require("torch_geometric.nn")
 
 _POOL_FUNCTIONS = (pyg_nn.global_mean_pool, pyg_nn.global_add_pool, pyg_nn.global_max_pool)
+_POOL_HOMES = ("torch_geometric.nn.pool", "torch_geometric.nn.glob", "torch_geometric.nn.pool.glob")
 _SIMPLE = {  # function or method name -> step kind
     "relu": "relu",
     "relu_": "relu",
@@ -142,6 +146,36 @@ class _Tracer(torch.fx.Tracer):
         return super().is_leaf_module(module, qualified_name)
 
 
+@contextlib.contextmanager
+def _pools_recorded():
+    """While tracing, ``torch_geometric.nn.global_*_pool`` called through a module attribute
+    (``pyg_nn.global_mean_pool(x, batch)``) records a call instead of running on proxies."""
+
+    def recorder(function):
+        @functools.wraps(function)
+        def record(x, *args, **kwargs):
+            if isinstance(x, torch.fx.Proxy):
+                return x.tracer.create_proxy("call_function", function, (x, *args), kwargs)
+            return function(x, *args, **kwargs)
+
+        return record
+
+    homes = [pyg_nn, *(sys.modules[n] for n in _POOL_HOMES if n in sys.modules)]
+    saved = [
+        (home, f.__name__, f)
+        for home in homes
+        for f in _POOL_FUNCTIONS
+        if hasattr(home, f.__name__)
+    ]
+    try:
+        for home, name, function in saved:
+            setattr(home, name, recorder(function))
+        yield
+    finally:
+        for home, name, function in saved:
+            setattr(home, name, function)
+
+
 def _trace(module, where: str):
     parameters = list(inspect.signature(module.forward).parameters.values())
     concrete = {
@@ -150,13 +184,13 @@ def _trace(module, where: str):
         if p.default is not inspect.Parameter.empty and p.name != "batch"
     }
     try:
-        return _Tracer().trace(module, concrete_args=concrete or None)
+        with _pools_recorded():
+            return _Tracer().trace(module, concrete_args=concrete or None)
     except Exception as err:  # fx raises many kinds; all mean "not a traceable chain"
         raise UnsupportedModelError(
             f"{where}: torch.fx could not trace {type(module).__name__}.forward ({err}). jgattr "
             "reads a model whose forward(x, edge_index[, batch]) is a chain of supported layers; "
-            "write it as torch_geometric.nn.Sequential, or call the pooling functions by name "
-            "(from torch_geometric.nn import global_mean_pool)"
+            "write it as torch_geometric.nn.Sequential"
         ) from err
 
 
