@@ -59,7 +59,11 @@ def _train_step(args: argparse.Namespace, config, *, reuse: bool) -> dict:
     if trained is not None:
         say(args, f"reusing the checkpoint in {args.out}: train.json records the same settings")
         return trained
-    say(args, f"training for up to {config.train.epochs} epochs ...")
+    imported = config.model.source == "torch"
+    if imported:
+        say(args, f"importing the PyG model {config.model.module} ({config.model.state_dict}) ...")
+    else:
+        say(args, f"training for up to {config.train.epochs} epochs ...")
     trained = train_and_save(
         config,
         args.out,
@@ -67,7 +71,10 @@ def _train_step(args: argparse.Namespace, config, *, reuse: bool) -> dict:
         overwrite=args.overwrite,
         on_epoch=epoch_printer(args, config.train.epochs),
     )
-    say(args, f"trained {trained['epochs']} epochs in {trained['seconds']} s")
+    if imported:
+        say(args, f"imported {trained['model']['name']} in {trained['seconds']} s (not trained)")
+    else:
+        say(args, f"trained {trained['epochs']} epochs in {trained['seconds']} s")
     return trained
 
 
@@ -75,7 +82,10 @@ def _train(args: argparse.Namespace) -> int:
     config = _start(args)
     summary = _train_step(args, config, reuse=False)
     print(json.dumps(summary, indent=2))
-    print(f"wrote {args.out / 'train.json'} and {summary['checkpoint']}")
+    if config.model.source == "torch":
+        print(f"wrote {args.out / 'train.json'} (the weights stay in {summary['checkpoint']})")
+    else:
+        print(f"wrote {args.out / 'train.json'} and {summary['checkpoint']}")
     return 0
 
 
@@ -196,8 +206,9 @@ def _run(args: argparse.Namespace) -> int:
     config = _start(args)
     with run_folder_lock(args.out, "jgattr run"):
         trained = _train_step(args, config, reuse=True)
+        verb = "imported" if config.model.source == "torch" else "trained"
         print(
-            f"trained on {trained['dataset']}: test accuracy {trained['accuracy']['test']:.4f}; "
+            f"{verb} on {trained['dataset']}: test accuracy {trained['accuracy']['test']:.4f}; "
             f"wrote {args.out / 'train.json'}"
         )
         _explain_step(args, config, args.out)
