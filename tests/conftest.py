@@ -53,6 +53,8 @@ SLOW_TESTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # same with a PyG GraphSAGE on BA-Shapes
     ("test_interop_cli.py", "test_jgattr_run_on_a_pyg_trained_cora_gcn", ()),
     ("test_interop_cli.py", "test_jgattr_run_imports_a_pyg_graphsage_and_reports", ()),
+    # docs/pyg.md: a GCN and a GAT trained in PyG on Cora, 1000 test nodes x 3 methods each
+    ("test_docs_pyg.py", "test_the_pyg_tutorial_runs", ()),
     # 24-51 (18-35 in the two workers, by load): two jax.distributed processes on 127.0.0.1
     ("test_multiprocess.py", "test_two_processes_equal_one_bit_for_bit", ()),
     # 61 for 3 of 3: an 8000-point dense path integral per target
