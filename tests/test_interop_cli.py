@@ -42,6 +42,13 @@ class _Hostile:
         return os.system, (f"touch {self.marker}",)
 
 
+def _build(model: str):
+    """The module the builder file of ``_config`` returns (``pyg.<model>``)."""
+    import torch_geometric.nn as pyg
+
+    return eval(f"pyg.{model}", {"pyg": pyg})
+
+
 def _config(folder: Path, state_dict: Path, *, model: str, data: str = "ba-shapes") -> Path:
     builder = folder / "builder.py"
     builder.write_text(BUILDER.format(model=model))
@@ -79,6 +86,20 @@ def test_a_hostile_state_dict_is_refused_and_nothing_runs(tmp_path, capsys):
     assert "was refused" in error and "weights_only" in error
     assert not marker.exists()
     assert not (tmp_path / "builder-imported").exists()  # refused before the builder is imported
+
+
+@pytest.mark.parametrize(
+    ("model", "named"),
+    [("ChebConv(10, 4, K=2)", "ChebConv"), ("GCN(10, 8, 2, 4, jk='cat')", "jk='cat'")],
+)
+def test_an_unsupported_model_exits_2_naming_the_layer(tmp_path, capsys, model, named):
+    weights = tmp_path / "model.pt"
+    torch.save(_build(model).state_dict(), weights)
+    config = _config(tmp_path, weights, model=model)
+    assert main(["run", "--config", str(config), "--out", str(tmp_path / "run")]) == 2
+    error = capsys.readouterr().err
+    assert named in error and "nearest supported form" in error
+    assert not (tmp_path / "run" / "explain.json").exists()
 
 
 def test_read_state_dict_accepts_only_a_flat_mapping_of_tensors(tmp_path):

@@ -161,10 +161,9 @@ def _gcn(conv, where: str) -> Item:
     if conv.improved:
         raise unsupported("GCNConv", where, "(improved=True)")
     options = (("normalize", bool(conv.normalize)), ("self_loops", bool(conv.add_self_loops)))
-    params = {"kernel": _weight(conv.lin.weight, where).T}
-    out = params["kernel"].shape[1]
-    params["bias"] = np.zeros(out, np.float32) if conv.bias is None else to_numpy(conv.bias)
-    return Step("gcn", options), params
+    kernel = _weight(conv.lin.weight, where).T
+    bias = np.zeros(kernel.shape[1], np.float32) if conv.bias is None else to_numpy(conv.bias)
+    return Step("gcn", options), {"kernel": kernel, "bias": bias}
 
 
 def _gat(conv, where: str) -> Item:
@@ -197,8 +196,9 @@ def _sage(conv, where: str) -> Item:
         raise unsupported("SAGEConv", where, f" with aggr={aggr!r}")
     if conv.project:
         raise unsupported("SAGEConv", where, " with project=True")
-    linear = _linear(conv.lin_l, where)
-    kernel = linear["kernel"]
+    kernel = _weight(conv.lin_l.weight, where).T
+    bias = conv.lin_l.bias
+    bias = np.zeros(kernel.shape[1], np.float32) if bias is None else to_numpy(bias)
     if conv.root_weight:
         kernel = np.concatenate([kernel, _weight(conv.lin_r.weight, where).T], axis=1)
     options = (
@@ -206,7 +206,7 @@ def _sage(conv, where: str) -> Item:
         ("root_weight", bool(conv.root_weight)),
         ("normalize", bool(conv.normalize)),
     )
-    return Step("sage", options), {"kernel": kernel, "bias": linear["bias"]}
+    return Step("sage", options), {"kernel": kernel, "bias": bias}
 
 
 def _gin(conv, where: str) -> Item:

@@ -168,7 +168,8 @@ def from_pyg(module, data=None, *, check: bool = True, name: str | None = None) 
     loops on: PyG's ``GCN``) runs as jgattr's own :class:`~jgattr.models.GCN`, exact walk-sum
     fast path included; every other supported model as a :class:`~jgattr.models.LayerChain`.
 
-    Supported (a named :class:`UnsupportedModelError` otherwise, before any weight is read):
+    Supported (a named :class:`UnsupportedModelError` otherwise, before anything is compiled
+    or run):
     ``GCNConv`` (normalize, add_self_loops, bias, cached), ``GATConv`` (heads, concat,
     negative_slope, add_self_loops, bias), ``GINConv`` (an MLP of Linear / activations /
     BatchNorm, eps, train_eps), ``SAGEConv`` (mean / max / sum, root_weight, normalize),

@@ -14,7 +14,8 @@ INSTALL_HINT = (
 
 class UnsupportedModelError(ValueError):
     """A PyTorch module holds a layer or a connection that jgattr cannot run; the message names
-    it and the nearest supported form. Raised before any weight is converted."""
+    it and the nearest supported form. Raised while the module is read, before anything is
+    compiled or run."""
 
 
 def require(name: str) -> ModuleType:
