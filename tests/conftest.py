@@ -49,11 +49,12 @@ SLOW_TESTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("test_graph_tasks.py", "test_jgattr_run_on_smiles", ()),
     # 24 (with a benchmark running beside it): configs/ogbn-arxiv.toml trained and explained
     ("test_ogb.py", "test_shipped_config_trains_and_explains_through_the_cli", ()),
-    # 90 under load: a PyG GCN trained on the real Cora, then `jgattr run` imports it; 40: the
-    # same with a PyG GraphSAGE on BA-Shapes
+    # 17 (90 under load 10): a PyG GCN trained on the real Cora, then `jgattr run` imports it;
+    # 9 (40): the same with a PyG GraphSAGE on BA-Shapes
     ("test_interop_cli.py", "test_jgattr_run_on_a_pyg_trained_cora_gcn", ()),
     ("test_interop_cli.py", "test_jgattr_run_imports_a_pyg_graphsage_and_reports", ()),
-    # docs/pyg.md: a GCN and a GAT trained in PyG on Cora, 1000 test nodes x 3 methods each
+    # 37 (970 under load 10): docs/pyg.md, a GCN and a GAT trained in PyG on Cora, 1000 test
+    # nodes x 3 methods each, Captum on 6 nodes
     ("test_docs_pyg.py", "test_the_pyg_tutorial_runs", ()),
     # 24-51 (18-35 in the two workers, by load): two jax.distributed processes on 127.0.0.1
     ("test_multiprocess.py", "test_two_processes_equal_one_bit_for_bit", ()),
