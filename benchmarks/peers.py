@@ -3,6 +3,7 @@
 Usage (torch, PyG and Captum are the optional ``peers`` extra; use a separate venv, see README):
   python benchmarks/peers.py --out benchmarks/results/peers.json   # trains configs/cora.toml
   python benchmarks/peers.py --run runs/cora                       # a `jgattr train` run
+  python benchmarks/peers.py --pyg --targets 20 --out benchmarks/results/peers_pyg.json
 
 Steps:
 
@@ -23,6 +24,11 @@ Steps:
    (``Σ_i |∂Z/∂X[φ, i]|`` per node = Captum Saliency summed per node), ``nam`` (``Σ_i X ∂Z/∂X``
    = InputXGradient summed per node) and ``ig`` (Gauss-Legendre, 50 points = Captum IG summed
    per node). Cold (with compilation) and warm (best of ``--repeats``) seconds.
+
+With ``--pyg``, the models come from PyTorch Geometric instead: PyG's ready-made ``GCN``,
+``GAT``, ``GIN`` and ``GraphSAGE``, trained in PyG on Cora (``_pyg_models.py``), imported with
+``jgattr.interop.from_pyg``; jgattr's NAM, saliency and IG-50 on the imported model against
+Captum's on the PyG module itself, per model (``models`` in the JSON; no GNNExplainer).
 
 Agreement: for each target, ``max_φ |jgattr[φ] - captum[φ]| / max_φ |captum[φ]|``; the JSON
 gives the largest over targets (``max_relative_difference``) and the median. Times are seconds
@@ -250,6 +256,60 @@ def _compare(args) -> dict:
     }
 
 
+def _compare_pyg(args) -> dict:
+    """PyG-trained GCN, GAT, GIN and GraphSAGE: jgattr (through from_pyg) against Captum."""
+    from _pyg_models import ARCHITECTURES, torch_graph, train_pyg
+
+    from jgattr.interop import from_pyg
+
+    dataset = load_dataset("cora", data_dir=args.data_dir)
+    x, edge_index = torch_graph(dataset)
+    test = np.flatnonzero(dataset.test_mask)
+    nodes = test[np.linspace(0, len(test) - 1, args.targets).astype(int)]
+    models = {}
+    for name in ARCHITECTURES:
+        start = time.perf_counter()
+        torch_model = train_pyg(name, dataset, epochs=args.pyg_epochs)
+        trained_seconds = time.perf_counter() - start
+        model, params = from_pyg(torch_model, dataset)
+        ours = np.asarray(make_apply_fn(model)(params, prepare_graph(model, dataset.graph)))
+        with torch.no_grad():
+            theirs = torch_model(x, edge_index).numpy()
+        classes = theirs[nodes].argmax(axis=1)
+        accuracy = float(np.mean(theirs.argmax(1)[test] == np.asarray(dataset.labels)[test]))
+        print(
+            f"{name}: trained in {trained_seconds:.1f} s, accuracy {accuracy:.4f}", file=sys.stderr
+        )
+        captum_values, captum_seconds = _captum(torch_model, x, edge_index, nodes, classes)
+        jg_values, jg_timings = _jgattr(model, params, dataset, nodes, classes, args.repeats)
+        methods = {}
+        for method in PAIRS:
+            rel = _relative_differences(jg_values[method], captum_values[method])
+            methods[method] = {
+                "captum": PAIRS[method][0].__name__,
+                "max_relative_difference": float(rel.max()),
+                "median_relative_difference": float(np.median(rel)),
+                "captum_seconds_per_target": round(captum_seconds[method], 5),
+                "jgattr": jg_timings[method],
+                "speed_ratio_warm": round(
+                    captum_seconds[method] / jg_timings[method]["warm_seconds_per_target"], 1
+                ),
+                "speed_ratio_cold": round(
+                    captum_seconds[method] / jg_timings[method]["cold_seconds_per_target"], 1
+                ),
+            }
+        models[name] = {
+            "pyg_model": repr(torch_model).splitlines()[0],
+            "jgattr_model": model.name,
+            "test_accuracy": accuracy,
+            "max_relative_logit_difference": float(
+                np.abs(ours - theirs).max() / np.abs(theirs).max()
+            ),
+            "methods": methods,
+        }
+    return {"targets": len(nodes), "pyg_epochs": args.pyg_epochs, "models": models}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, default=None, help="a `jgattr train` run folder")
@@ -264,6 +324,10 @@ def main() -> int:
         help="torch intra-op threads (on a loaded 2-core machine 2 threads spin: 25x slower)",
     )
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--pyg", action="store_true", help="PyG-trained GCN, GAT, GIN, GraphSAGE via from_pyg"
+    )
+    parser.add_argument("--pyg-epochs", type=int, default=200)
     args = parser.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(args.torch_threads)
@@ -271,7 +335,11 @@ def main() -> int:
     report = {
         "benchmark": "peers",
         "dataset": "cora",
-        "model": "configs/cora.toml" if args.run is None else str(args.run),
+        "model": "PyG-trained (--pyg)"
+        if args.pyg
+        else "configs/cora.toml"
+        if args.run is None
+        else str(args.run),
         "backend": jax.default_backend(),
         "machine": platform.machine(),
         "jax": jax.__version__,
@@ -279,7 +347,7 @@ def main() -> int:
         "torch_threads": torch.get_num_threads(),
         "torch_geometric": torch_geometric.__version__,
         "captum": captum.__version__,
-        **_compare(args),
+        **(_compare_pyg(args) if args.pyg else _compare(args)),
         "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }

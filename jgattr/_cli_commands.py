@@ -72,13 +72,16 @@ def _train_step(args: argparse.Namespace, config, *, reuse: bool) -> dict:
     if trained is not None:
         say(args, f"reusing the checkpoint in {args.out}: train.json records the same settings")
         return trained
-    fits = explain_fits(config, lambda line: say(args, line)) if reuse else None
+    imported = config.model.source == "torch"
+    fits = explain_fits(config, lambda line: say(args, line)) if reuse and not imported else None
 
     def before(dataset, model) -> None:  # the dataset is loaded: jgattr run's explain must fit
         if fits is not None:
             fits(dataset, model)
         say(args, f"training for up to {config.train.epochs} epochs ...")
 
+    if imported:
+        say(args, f"importing the PyG model {config.model.module} ({config.model.state_dict}) ...")
     trained = train_and_save(
         config,
         args.out,
@@ -91,7 +94,10 @@ def _train_step(args: argparse.Namespace, config, *, reuse: bool) -> dict:
         from jgattr.data import edge_changes_line
 
         say(args, edge_changes_line(trained["edge_changes"]))
-    say(args, f"trained {trained['epochs']} epochs in {trained['seconds']} s")
+    if imported:
+        say(args, f"imported {trained['model']['name']} in {trained['seconds']} s (not trained)")
+    else:
+        say(args, f"trained {trained['epochs']} epochs in {trained['seconds']} s")
     return trained
 
 
@@ -99,7 +105,10 @@ def _train(args: argparse.Namespace) -> int:
     config = _start(args)
     summary = _train_step(args, config, reuse=False)
     print(json.dumps(summary, indent=2))
-    print(f"wrote {args.out / 'train.json'} and {summary['checkpoint']}")
+    if config.model.source == "torch":
+        print(f"wrote {args.out / 'train.json'} (the weights stay in {summary['checkpoint']})")
+    else:
+        print(f"wrote {args.out / 'train.json'} and {summary['checkpoint']}")
     return 0
 
 
@@ -220,8 +229,9 @@ def _run(args: argparse.Namespace) -> int:
 
     with run_folder_lock(args.out, "jgattr run"):
         trained = _train_step(args, config, reuse=True)
+        verb = "imported" if config.model.source == "torch" else "trained"
         print(
-            f"trained on {trained['dataset']}: test accuracy {trained['accuracy']['test']:.4f}; "
+            f"{verb} on {trained['dataset']}: test accuracy {trained['accuracy']['test']:.4f}; "
             f"wrote {args.out / 'train.json'}"
         )
         _explain_step(args, config, args.out)

@@ -4,6 +4,8 @@ import dataclasses
 
 from jgattr._names import ARCHITECTURES, POOLS, did_you_mean, shown
 
+SOURCES = ("jgattr", "torch")
+
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
@@ -18,6 +20,14 @@ class ModelConfig:
       dropout_rate: in [0, 1).
       heads: GAT only: heads of the hidden layers (the last layer has one).
       readout: graph classifiers only: ``mean``, ``sum`` or ``max`` pooling of each graph's nodes.
+      source: ``jgattr`` (the model above, trained by ``jgattr train``) or ``torch``: a trained
+        PyTorch Geometric model, imported by :func:`jgattr.interop.load_torch_model` (the keys
+        above are then unused, and nothing is trained).
+      module: ``source = "torch"``: ``"package.module:function"`` or ``"file.py:function"``, a
+        function called without arguments that returns the (untrained) ``torch.nn.Module``.
+      state_dict: ``source = "torch"``: the weights file (``torch.save(model.state_dict(),
+        path)``), read with ``torch.load(weights_only=True)`` only. Paths are relative to the
+        working directory.
     """
 
     architecture: str = "gcn"
@@ -26,8 +36,12 @@ class ModelConfig:
     dropout_rate: float = 0.5
     heads: int = 8
     readout: str = "mean"
+    source: str = "jgattr"
+    module: str = ""
+    state_dict: str = ""
 
     def __post_init__(self) -> None:
+        self._check_source()
         if self.architecture not in ARCHITECTURES:
             raise ValueError(
                 f"model.architecture must be one of {list(ARCHITECTURES)}, "
@@ -48,6 +62,24 @@ class ModelConfig:
             raise ValueError(
                 f"model.readout must be one of {list(POOLS)}, got {shown(self.readout)}"
                 + did_you_mean(self.readout, POOLS)
+            )
+
+    def _check_source(self) -> None:
+        if self.source not in SOURCES:
+            raise ValueError(
+                f"model.source must be one of {list(SOURCES)}, got {shown(self.source)}"
+                + did_you_mean(self.source, SOURCES)
+            )
+        if self.source == "torch" and (":" not in self.module or not self.state_dict):
+            raise ValueError(
+                'model.source = "torch" needs model.module = "package.module:function" (a '
+                'function returning the torch module) and model.state_dict = "model.pt", got '
+                f"module = {self.module!r}, state_dict = {self.state_dict!r}"
+            )
+        if self.source == "jgattr" and (self.module or self.state_dict):
+            raise ValueError(
+                'model.module and model.state_dict are for model.source = "torch"; '
+                'set source = "torch" or remove them'
             )
 
     def layer_widths(self, level: str) -> int | tuple[int, ...]:

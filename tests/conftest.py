@@ -16,8 +16,11 @@ Two kinds of Planetoid data:
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
+import warnings
 from pathlib import Path
+from types import ModuleType
 
 import jax
 import pytest
@@ -55,6 +58,13 @@ SLOW_TESTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("test_graph_tasks.py", "test_jgattr_run_on_smiles", ()),
     # 24 (with a benchmark running beside it): configs/ogbn-arxiv.toml trained and explained
     ("test_ogb.py", "test_shipped_config_trains_and_explains_through_the_cli", ()),
+    # 17 (90 under load 10): a PyG GCN trained on the real Cora, then `jgattr run` imports it;
+    # 9 (40): the same with a PyG GraphSAGE on BA-Shapes
+    ("test_interop_cli.py", "test_jgattr_run_on_a_pyg_trained_cora_gcn", ()),
+    ("test_interop_cli.py", "test_jgattr_run_imports_a_pyg_graphsage_and_reports", ()),
+    # 37 (970 under load 10): docs/pyg.md, a GCN and a GAT trained in PyG on Cora, 1000 test
+    # nodes x 3 methods each, Captum on 6 nodes
+    ("test_docs_pyg.py", "test_the_pyg_tutorial_runs", ()),
     # 24-51 (18-35 in the two workers, by load): two jax.distributed processes on 127.0.0.1
     ("test_multiprocess.py", "test_two_processes_equal_one_bit_for_bit", ()),
     # 60 under load: two new processes each train and explain a GAT (the persistent XLA cache)
@@ -106,6 +116,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if _is_slow(item):
             item.add_marker(pytest.mark.slow)
+
+
+TORCH_HINT = (
+    "pip install torch --index-url https://download.pytorch.org/whl/cpu && "
+    'pip install -e ".[torch]"'
+)
+
+
+def import_optional(*names: str, install: str = TORCH_HINT) -> list[ModuleType]:
+    """Import optional packages for a test module (torch, torch_geometric, captum).
+
+    Missing ones skip the whole module with a one-line hint; under ``CI=true`` they fail it
+    instead, like the real-data tests: CI must keep running these tests.
+    """
+    try:
+        with warnings.catch_warnings():  # their import-time warnings are not ours to fail on
+            warnings.simplefilter("ignore")
+            return [importlib.import_module(name) for name in names]
+    except ImportError as err:
+        message = f"{err.name} is not installed: {install} to run these tests"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message} (CI=true: CI installs it, see .ci/run)", pytrace=False)
+        pytest.skip(message, allow_module_level=True)
 
 
 # The published files the real-data tests read (Pubmed's allx is optional, as in the shared folder).

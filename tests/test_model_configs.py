@@ -16,7 +16,10 @@ from jgattr.jobs import configured_methods
 from jgattr.models import ARCHITECTURES, build_model, init_params, make_apply_fn, prepare_graph
 from tests.conftest import REPO
 
-CONFIGS = sorted((REPO / "configs").glob("*.toml"))
+# the configs of models jgattr builds (`source = "torch"` ones: tests/test_interop_cli.py)
+CONFIGS = sorted(
+    path for path in (REPO / "configs").glob("*.toml") if load_config(path).model.source == "jgattr"
+)
 NON_GCN = [path for path in CONFIGS if load_config(path).model.architecture != "gcn"]
 NUM_CLASSES = 3
 

@@ -13,9 +13,9 @@ from jgattr.attribution._gradients import (
     edge_saliency,
     integrated_gradients,
     nam,
-    node_and_edge_integrated_gradients,
     saliency,
 )
+from jgattr.attribution._joint_ig import node_and_edge_integrated_gradients
 from jgattr.attribution._lid import lid_ig, lid_taylor, sig_lid_ig, sig_lid_taylor, st_lid_taylor
 from jgattr.attribution._linearize import exact_relu_average
 from jgattr.attribution._method_types import Method

@@ -6,6 +6,8 @@ relevance (``Σ_i X_i ∂f/∂X_i = Σ_j P_j ∂f/∂P_j``, and likewise for inc
 path, whose image in P-space is straight). Saliency maps its P-gradient back through ``Wᵀ``.
 """
 
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
 import jraph
@@ -36,6 +38,18 @@ def pad_layers(totals: Array, num_layers: int) -> Array:
     """``[T, k]`` layer totals padded with NaN to ``[T, K]``."""
     missing = num_layers - totals.shape[-1]
     return jnp.pad(totals, ((0, 0), (0, missing)), constant_values=jnp.nan)
+
+
+def _edge_scale(model: Explainable, union: jraph.GraphsTuple) -> Callable[[Array], Array]:
+    """``m ↦`` the union's edge weights scaled by the edge mask ``m``; self loops keep their
+    weight unless the model's edge masks cover them (``Explainable.edge_mask_self_loops``)."""
+
+    def scaled(m: Array) -> Array:
+        if not model.edge_mask_self_loops:
+            m = jnp.where(union.senders == union.receivers, jnp.ones_like(m), m)
+        return union.edges * m
+
+    return scaled
 
 
 def general_chunk(
@@ -76,13 +90,14 @@ def general_chunk(
         excitation = None
         if model.excitation_layers is not None:
             excitation = model.excitation_layers(params, union)
+        scaled = _edge_scale(model, union)
         sparse = None
         if row_nnz is not None:
             sparse = SparseInputs(
                 row_nnz,
                 model.input_kernel(params),
                 lambda p, m: select(
-                    model.apply_projected(params, union._replace(nodes=p, edges=union.edges * m))
+                    model.apply_projected(params, union._replace(nodes=p, edges=scaled(m)))
                 ),
             )
         contribution = method.attribute(
@@ -91,14 +106,14 @@ def general_chunk(
                 layers=_layers(model, params, union, projected),
                 target_copy=target_copy,
                 readout=readout,
-                edge_logits=lambda m: select(apply(params, union._replace(edges=union.edges * m))),
+                edge_logits=lambda m: select(apply(params, union._replace(edges=scaled(m)))),
                 edge_ones=jnp.ones_like(union.edges),
                 to_input=to_input,
                 copy_target=chunk["copy_target"],
                 head=head,
                 excitation=excitation,
                 joint_logits=lambda h, m: select(
-                    apply(params, union._replace(nodes=h, edges=union.edges * m))
+                    apply(params, union._replace(nodes=h, edges=scaled(m)))
                 ),
                 chunk=chunk,
                 sparse_inputs=sparse,

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from jgattr._checkpoint import checkpoint_path, load_checkpoint
 from jgattr._config import Config, ConfigError, ExplainConfig
 from jgattr._io import atomic_write_json, run_folder_lock
 from jgattr.attribution import (
@@ -33,6 +32,7 @@ from jgattr.jobs._run_folder import (
     discard_attributions,
     file_sha256,
     load_configured_dataset,
+    load_trained,
     read_json,
     target_pool,
 )
@@ -262,7 +262,7 @@ def explain_and_save(
     out, log = Path(out), log or (lambda line: None)
     with run_folder_lock(out, "jgattr explain"):
         dataset = load_configured_dataset(config, data_dir=data_dir)
-        trained = load_checkpoint(checkpoint, dataset=dataset.name)
+        trained = load_trained(config, checkpoint, dataset)
         if trained.num_features != dataset.num_features:
             raise ValueError(
                 f"checkpoint {checkpoint} expects {trained.num_features} features, dataset "
@@ -271,11 +271,11 @@ def explain_and_save(
         methods = configured_methods(config.explain, names=names)
         _check_targets(config.explain, dataset, trained.num_classes, names)
         explain_fits(config, log)(dataset, trained.model)  # before --overwrite discards
-        identity = _identity(config.explain, file_sha256(checkpoint_path(checkpoint)))
+        identity = _identity(config.explain, file_sha256(trained.file))
         summary = _previous(out, identity, overwrite) or {"methods": {}}
         summary |= {
             "dataset": dataset.name,
-            "checkpoint": str(checkpoint_path(checkpoint)),
+            "checkpoint": str(trained.file),
             **identity,
         }
         count = _target_count(config.explain, dataset, trained.num_classes)

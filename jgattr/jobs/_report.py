@@ -127,6 +127,14 @@ def write_report(run: str | os.PathLike) -> Path:
 
 def _model_line(trained: dict) -> list[str]:
     acc, model = trained["accuracy"], trained["model"]
+    if model.get("source") == "torch":
+        return [
+            f"{model['name']}, imported from PyTorch Geometric ({model['module']}, weights "
+            f"{trained['imported']}, {model['num_layers']} message-passing layers; not trained "
+            f"by jgattr): test accuracy {acc['test']:.4f} (train {acc['train']:.4f}, val "
+            f"{acc['val']:.4f}).",
+            "",
+        ]
     name = _MODEL_NAMES.get(model.get("architecture", "gcn"), "GNN")
     layers = model["num_layers"]
     depends = f"each prediction depends on the node's {layers}-hop neighbourhood"

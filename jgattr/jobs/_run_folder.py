@@ -6,12 +6,12 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
 
-from jgattr._checkpoint import load_checkpoint
+from jgattr._checkpoint import checkpoint_path, load_checkpoint
 from jgattr._config import Config
 from jgattr.data import (
     Dataset,
@@ -20,7 +20,7 @@ from jgattr.data import (
     load_dataset,
     load_graph_dataset,
 )
-from jgattr.models import make_apply_fn, prepare_graph
+from jgattr.models import as_explainable, make_apply_fn, prepare_graph
 
 EXPLAIN_JSON = "explain.json"
 
@@ -55,9 +55,45 @@ def load_configured_dataset(
     )
 
 
+class TrainedModel(NamedTuple):
+    """A run's model: from its jgattr checkpoint, or the PyG model of ``[model] source =
+    "torch"`` (then ``file`` is the ``state_dict`` and nothing was trained by jgattr)."""
+
+    model: Any
+    params: Any
+    num_features: int
+    num_classes: int
+    file: Path
+
+
+def load_trained(
+    config: Config, checkpoint: str | os.PathLike, dataset: Dataset | GraphDataset
+) -> TrainedModel:
+    """The model the run explains: the checkpoint in ``checkpoint`` (a run folder or file), or
+    with ``[model] source = "torch"`` the configured PyG model, imported and checked on
+    ``dataset`` (:func:`jgattr.interop.load_torch_model`)."""
+    if config.model.source == "torch":
+        from jgattr.interop import load_torch_model  # torch only for this source
+
+        model, params = load_torch_model(config.model.module, config.model.state_dict, data=dataset)
+        explainable = as_explainable(model)
+        prepared = explainable.prepare_graph(dataset.graph)
+        logits = jax.eval_shape(explainable.apply, params, prepared)
+        file = Path(config.model.state_dict)
+        return TrainedModel(model, params, dataset.num_features, int(logits.shape[1]), file)
+    trained = load_checkpoint(checkpoint, dataset=dataset.name)
+    return TrainedModel(
+        trained.model,
+        trained.params,
+        trained.num_features,
+        trained.num_classes,
+        checkpoint_path(checkpoint),
+    )
+
+
 def load_run(config: Config, run: Path, data_dir) -> tuple[Dataset, Any, Any]:
     dataset = load_configured_dataset(config, data_dir=data_dir)
-    trained = load_checkpoint(run, dataset=dataset.name)
+    trained = load_trained(config, run, dataset)
     return dataset, trained.model, trained.params
 
 

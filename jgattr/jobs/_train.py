@@ -3,11 +3,13 @@
 import dataclasses
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jax
+import numpy as np
 
 from jgattr._checkpoint import (
     Checkpoint,
@@ -22,10 +24,13 @@ from jgattr.jobs._run_folder import (
     EXPLAIN_JSON,
     RunFolderConflict,
     discard_attributions,
+    file_sha256,
     load_configured_dataset,
+    load_trained,
     read_json,
+    whole_graph_logits,
 )
-from jgattr.models import build_model
+from jgattr.models import as_explainable, build_model
 
 __all__ = ["load_configured_dataset", "reusable_training", "train_and_save", "training_settings"]
 
@@ -48,6 +53,10 @@ def reusable_training(config: Config, out: str | os.PathLike) -> dict[str, Any] 
     except RunFolderConflict:
         return None
     same = trained is not None and trained.get("settings") == training_settings(config)
+    if config.model.source == "torch":  # imported: the same weights file, byte for byte
+        weights = Path(config.model.state_dict)
+        same = same and weights.is_file() and trained.get("sha256") == file_sha256(weights)
+        return trained if same else None
     readable = checkpoint_path(out).is_file() and unreadable_checkpoint(out) is None
     return trained if same and readable else None
 
@@ -87,7 +96,10 @@ def train_and_save(
                 "again would replace the checkpoint and leave them stale: write to another --out, "
                 "or pass --overwrite to retrain and delete them"
             )
-        summary = _train(config, out, data_dir, on_epoch, before)
+        if config.model.source == "torch":
+            summary = _import(config, out, data_dir)
+        else:
+            summary = _train(config, out, data_dir, on_epoch, before)
         if has_results:
             discard_attributions(out)
         return summary
@@ -126,6 +138,43 @@ def _train(config: Config, out: Path, data_dir, on_epoch, before) -> dict[str, A
         "settings": training_settings(config),
         "edge_changes": getattr(dataset, "edge_changes", None),
         "checkpoint": str(checkpoint_path(out)),
+    }
+    atomic_write_json(out / "train.json", summary)
+    return summary
+
+
+def _import(config: Config, out: Path, data_dir) -> dict[str, Any]:
+    """``[model] source = "torch"``: import the PyG model (checked against PyG's own logits on
+    the dataset), record its accuracy; no training, no jgattr checkpoint."""
+    start = time.perf_counter()
+    dataset = load_configured_dataset(config, data_dir=data_dir)
+    trained = load_trained(config, out, dataset)
+    logits = whole_graph_logits(trained.model, trained.params, dataset)
+    predicted = logits.argmax(axis=-1)
+    accuracy = {
+        name: float(np.mean(predicted[mask] == labels[mask])) if np.any(mask) else 0.0
+        for name in ("train", "val", "test")
+        for labels, mask in [(np.asarray(dataset.labels), getattr(dataset, f"{name}_mask"))]
+    }
+    explainable = as_explainable(trained.model)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = {
+        "dataset": dataset.name,
+        "task": f"{dataset.level} classification",
+        "seed": None,
+        "epochs": 0,
+        "accuracy": accuracy,
+        "seconds": round(time.perf_counter() - start, 3),
+        "model": {
+            "source": "torch",
+            "name": explainable.name,
+            "num_layers": explainable.num_layers,
+            "module": config.model.module,
+        },
+        "imported": str(trained.file),
+        "sha256": file_sha256(trained.file),
+        "settings": training_settings(config),
+        "checkpoint": str(trained.file),
     }
     atomic_write_json(out / "train.json", summary)
     return summary

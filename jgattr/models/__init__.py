@@ -7,6 +7,15 @@ from jgattr.models._build import (
     make_apply_fn,
     prepare_graph,
 )
+from jgattr.models._chain import (
+    ACTIVATIONS,
+    CONVOLUTIONS,
+    STEP_KINDS,
+    LayerChain,
+    Step,
+    graph_reading,
+)
+from jgattr.models._chain_builtin import builtin_equivalent
 from jgattr.models._gat import GAT
 from jgattr.models._gcn import GCN, GCNConv, gcn_edge_weights, gcn_normalize, propagate
 from jgattr.models._gin import GIN
@@ -31,11 +40,14 @@ from jgattr.models._registry import ARCHITECTURES
 from jgattr.models._sage import GraphSAGE, mean_edge_weights
 
 __all__ = [
+    "ACTIVATIONS",
     "ARCHITECTURES",
+    "CONVOLUTIONS",
     "GAT",
     "GCN",
     "GIN",
     "POOLS",
+    "STEP_KINDS",
     "ExcitationStep",
     "Explainable",
     "ExplainableModel",
@@ -43,15 +55,19 @@ __all__ = [
     "GraphClassifier",
     "GraphReadout",
     "GraphSAGE",
+    "LayerChain",
     "ModelConfig",
     "ParamsError",
+    "Step",
     "WalkSum",
     "as_explainable",
     "build_model",
+    "builtin_equivalent",
     "check_params",
     "describe_params",
     "gcn_edge_weights",
     "gcn_normalize",
+    "graph_reading",
     "init_params",
     "make_apply_fn",
     "mean_edge_weights",

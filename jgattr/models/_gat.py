@@ -21,7 +21,14 @@ from jgattr.models._protocol import Explainable, all_alive, hidden_width, throug
 
 
 def attention_layer(
-    params: Params, graph: jraph.GraphsTuple, z: Array, *, heads: int, concat: bool, dropout=None
+    params: Params,
+    graph: jraph.GraphsTuple,
+    z: Array,
+    *,
+    heads: int,
+    concat: bool,
+    dropout=None,
+    negative_slope: float = 0.2,
 ) -> Array:
     """One GAT layer on projected inputs ``z = H W`` ``[N, heads * d]`` (pre-activation)."""
     n = z.shape[0]
@@ -30,7 +37,7 @@ def attention_layer(
     present = weights > 0
     scores = jnp.sum(z * params["att_dst"][None], -1)[graph.receivers]
     scores = jax.nn.leaky_relu(
-        scores + jnp.sum(z * params["att_src"][None], -1)[graph.senders], 0.2
+        scores + jnp.sum(z * params["att_src"][None], -1)[graph.senders], negative_slope
     )
     scores = jnp.where(present[:, None], scores, -jnp.inf)
     # the softmax is invariant to a per-receiver shift, so the shift carries no gradient

@@ -177,6 +177,12 @@ class Explainable:
         step's inputs off it; where the model adds a bias and a ReLU in between, the step is an
         :class:`ExcitationStep` whose ``forward`` gives them (GIN's MLP). Layer 1 takes X
         (never P). Needed by excitation backprop (GCN, GIN, GraphSAGE have it; GAT does not).
+      edge_mask_self_loops: whether the edge methods (edge saliency, edge IG, joint node-and-edge
+        IG) scale the self loops of the prepared graph too. ``True`` (the built-in models): an
+        edge mask covers every edge, self loops included. ``False`` (PyG's convention for layers
+        that add their own self loops, ``GCNConv`` and ``GATConv``; models imported by
+        :mod:`jgattr.interop`): self loops keep weight 1 under every mask, and their relevance
+        is 0, as with Captum's edge mask on the PyG module.
 
     Example:
       >>> explainable = Explainable(apply_fn, num_layers=2, name="my-gnn")
@@ -194,6 +200,7 @@ class Explainable:
     prepare: Callable[[jraph.GraphsTuple], jraph.GraphsTuple] | None = None
     graph_readout: GraphReadout | None = None
     excitation_layers: ExcitationFn | None = None
+    edge_mask_self_loops: bool = True
 
     @property
     def level(self) -> str:
