@@ -231,12 +231,16 @@ def test_from_pyg_graph_classification_from_a_list_a_batch_and_a_dataset():
         from_pyg(graphs)
 
 
-def test_import_jgattr_data_and_interop_never_import_torch():
+def test_jgattr_data_and_attribution_never_import_torch_and_interop_says_what_to_install():
     code = (
         "import sys; sys.modules['torch'] = None; sys.modules['torch_geometric'] = None\n"
-        "import jgattr.data, jgattr.interop, jgattr.attribution\n"
+        "import jgattr.data, jgattr.attribution\n"
         "print(sorted(m for m in sys.modules if m.startswith(('torch', 'pandas', 'pyarrow'))"
-        " and sys.modules[m] is not None))"
+        " and sys.modules[m] is not None))\n"
+        "try:\n    import jgattr.interop\nexcept ImportError as err:\n    print(err)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert result.returncode == 0 and lines[0] == "[]", result.stderr
+    assert "jgattr.interop needs torch and torch_geometric" in lines[1]
+    assert 'pip install -e ".[torch]"' in lines[1]
