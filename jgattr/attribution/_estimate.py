@@ -234,11 +234,13 @@ def estimate_explain(
     top_k_sources: int | None = None,
     num_classes: int | None = None,
     devices=None,
+    params=None,
 ) -> ResourceEstimate:
     """The estimate :func:`~jgattr.attribution.explain` (``to_folder=True``:
-    ``explain_to_folder``) makes before it starts, without parameters or a forward pass, e.g.
-    before a model is trained. ``model`` must be a Flax module (its parameter shapes come from
-    ``init``); ``classes="all"`` counts ``num_classes`` targets per node.
+    ``explain_to_folder``) makes before it starts, without a forward pass, e.g. before a model
+    is trained. Without ``params``, ``model`` must be a Flax module (its parameter shapes come
+    from ``init``); a model given as an ``Explainable`` (e.g. imported from PyG) needs its
+    ``params``. ``classes="all"`` counts ``num_classes`` targets per node.
 
     Raises:
       ResourceError: the estimate exceeds ``max_host_mb`` or a device's memory.
@@ -251,8 +253,14 @@ def estimate_explain(
     walks = target_walks(prepared, nodes, explainable.num_layers)
     features = int(np.shape(getattr(data, "graph", data).nodes)[-1])
     limits = {"joined": not to_folder, "top_k": top_k_sources, "max_host_mb": max_host_mb}
+    if params is None and not hasattr(model, "init"):
+        raise ValueError(
+            f"estimate_explain: model {type(model).__name__} is not a Flax module, so its "
+            "parameter shapes are unknown: pass params="
+        )
+    shapes = param_template(model, features) if params is None else params
     return guard_resources(
-        walks, resolve_methods(methods), prepared.graph, param_template(model, features),
+        walks, resolve_methods(methods), prepared.graph, shapes,
         host_memory_mb=host_memory_mb, memory_budget_mb=memory_budget_mb,
         devices=devices or jax.devices(), limits=limits,
     )  # fmt: skip

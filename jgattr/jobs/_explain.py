@@ -207,18 +207,20 @@ def job_explain(*args, log: Callable[[str], None] | None = None, **kwargs) -> di
     return results
 
 
-def explain_fits(config: Config, log: Callable[[str], None]) -> Callable[[Any, Any], None]:
-    """A check of ``(dataset, model)`` before training: the configured explain job's estimate
-    (:func:`jgattr.attribution.estimate_explain`, the largest of its methods), logged, and a
-    :class:`~jgattr.attribution.ResourceError` when it exceeds ``[explain] max_host_mb``."""
+def explain_fits(config: Config, log: Callable[[str], None]) -> Callable[..., None]:
+    """A check of ``(dataset, model[, params])`` before training or explaining: the configured
+    explain job's estimate (:func:`jgattr.attribution.estimate_explain`, the largest of its
+    methods), logged, and a :class:`~jgattr.attribution.ResourceError` when it exceeds
+    ``[explain] max_host_mb``. ``params`` is needed for a model that is not a Flax module."""
     explain_config = config.explain
 
-    def check(dataset, model) -> None:
+    def check(dataset, model, params=None) -> None:
         for method in configured_methods(explain_config):  # the CLI explains one at a time
             estimate = estimate_explain(
                 model, dataset, methods=[method], targets=_targets_spec(explain_config.targets),
                 classes=explain_config.classes, memory_budget_mb=explain_config.memory_budget_mb,
                 max_host_mb=explain_config.max_host_mb, num_classes=dataset.num_classes,
+                params=params,
             )  # fmt: skip
             log(f"{method.name}: {estimate.line()}")
 
@@ -270,7 +272,7 @@ def explain_and_save(
             )
         methods = configured_methods(config.explain, names=names)
         _check_targets(config.explain, dataset, trained.num_classes, names)
-        explain_fits(config, log)(dataset, trained.model)  # before --overwrite discards
+        explain_fits(config, log)(dataset, trained.model, trained.params)  # before --overwrite
         identity = _identity(config.explain, file_sha256(trained.file))
         summary = _previous(out, identity, overwrite) or {"methods": {}}
         summary |= {
