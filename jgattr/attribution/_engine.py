@@ -93,11 +93,12 @@ def _resume_for(out_dir, run: _MethodRun, problem, chunks, rounds, block: tuple[
     if out_dir is None:
         return Resume(None, "")
     method, graph, x_ref = run.method, problem.prepared.graph, run.x_ref
-    x_ref = method.reference(problem.prepared.on_device.nodes) if x_ref is None else x_ref
+    x_ref = method.reference(problem.prepared.features_on_device) if x_ref is None else x_ref
     params = jax.tree.leaves(jax.tree.map(np.asarray, problem.params))
     key = fingerprint(
         method, run.walks, problem.nodes, problem.classes, graph.nodes, graph.senders,
-        graph.receivers, graph.edges, np.asarray(x_ref), [c.bucket for c in chunks], *params,
+        graph.receivers, graph.edges, jax.tree.map(np.asarray, x_ref), [c.bucket for c in chunks],
+        *params,
     )  # fmt: skip
     folder = Path(out_dir) / "parts" / f"{parts_prefix(method)}{block[0]:06d}"
     return Resume(folder, key, len(rounds), block=block)
@@ -131,7 +132,7 @@ def _method_runs(resolved, problem: Problem, path, feature_level) -> list[_Metho
         walks = uses_walks(method, problem, path, feature_level)
         x_ref = None
         if not (walks and method.zero_reference):
-            x_ref = method.reference(problem.prepared.on_device.nodes)
+            x_ref = method.reference(problem.prepared.features_on_device)
         if walks:
             program = walk_program(method, problem, x_ref)
         else:

@@ -13,6 +13,7 @@ import jraph
 
 from jgattr._types import Array, Params
 from jgattr.attribution._cache import BoundedCache
+from jgattr.data import SparseFeatures
 from jgattr.models import Explainable
 
 _JITTED: BoundedCache = BoundedCache("jitted_forward", 64)
@@ -32,35 +33,9 @@ class InputForward(NamedTuple):
     logits: Array
 
 
-def project(kernel: Array, x: Array, sparse: tuple[Array, Array, Array] | None) -> Array:
-    """``X W`` ``[N, D]``, summed over X's non-zeros only when ``sparse`` = (rows, cols, values)."""
-    if sparse is None:
-        return x @ kernel
-    n = x.shape[0]
-
-    def add(total, block):
-        rows, cols, values = block
-        products = values[:, None] * kernel[cols]
-        return total + jax.ops.segment_sum(products, rows, num_segments=n), None
-
-    zeros = jnp.zeros((n, kernel.shape[1]), kernel.dtype)
-    return jax.lax.scan(add, zeros, in_blocks(sparse, ROWS_PER_BLOCK))[0]
-
-
-ROWS_PER_BLOCK = 1 << 20  # [nnz, D] or [E, D] temporaries are made this many rows at a time
-
-
-def in_blocks(arrays: tuple[Array, ...], block: int) -> tuple[Array, ...]:
-    """``[M, ...]`` arrays as ``[ceil(M / b), b, ...]``, zero-padded, ``b = min(M, block)``
-    (static): a ``lax.scan``/``lax.map`` over them makes ``b``-row temporaries, and one block
-    (small graphs) keeps the results of the unblocked computation."""
-    size = arrays[0].shape[0]
-    block = max(1, min(size, block))
-    pad = -size % block
-    return tuple(
-        jnp.pad(a, [(0, pad)] + [(0, 0)] * (a.ndim - 1)).reshape(-1, block, *a.shape[1:])
-        for a in arrays
-    )
+def project(kernel: Array, x: Array, sparse: SparseFeatures | None) -> Array:
+    """``X W`` ``[N, D]``, summed over X's non-zeros only when ``sparse`` holds them."""
+    return (x if sparse is None else sparse) @ kernel
 
 
 def input_forward(model: Explainable):
@@ -82,6 +57,8 @@ def input_forward(model: Explainable):
 
 def reference_inputs(model: Explainable, params: Params, x_ref: Array | None, projected: bool):
     """The reference input in the space the engine differentiates in (``X̂ W`` or ``X̂``)."""
+    if isinstance(x_ref, SparseFeatures):
+        return x_ref @ model.input_kernel(params) if projected else x_ref.todense_on_device()
     if x_ref is None or not projected:
         return x_ref
     return jnp.asarray(x_ref) @ model.input_kernel(params)

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jgattr._types import Array
+from jgattr.data import SparseFeatures
 
 BASELINES = ("zeros", "mean")
 OUTPUTS = ("logit", "probability")
@@ -204,6 +205,10 @@ class Method:
 
 def resolve_baseline(baseline: Any, x: Array) -> Array:
     """X̂ ``[N, F]`` for a baseline spec: ``"zeros"``, ``"mean"`` (per feature), or an array."""
+    if isinstance(x, SparseFeatures):
+        if isinstance(baseline, str) and baseline == "zeros":  # no entries: nothing to store
+            return SparseFeatures(x.rows[:0], x.cols[:0], x.values[:0], x.shape)
+        x = x.todense_on_device()
     if isinstance(baseline, str):
         if baseline == "zeros":
             return jnp.zeros_like(x)

@@ -18,6 +18,7 @@ from jgattr._types import Array
 from jgattr.attribution._cache import BoundedCache
 from jgattr.attribution._resume import fingerprint
 from jgattr.attribution._subgraphs import InEdges, Union, computation_graphs, graph_unions
+from jgattr.data import SparseFeatures
 from jgattr.models import Explainable
 
 TARGET_SETS = ("train", "val", "test", "all")
@@ -63,7 +64,12 @@ class PreparedGraph:
 
     @functools.cached_property
     def on_device(self) -> jraph.GraphsTuple:
-        return jax.tree.map(jnp.asarray, self.graph)
+        """The graph on the devices with dense X (sparse features made dense there: for models
+        and methods that read X itself; the others use :attr:`structure_on_device`)."""
+        graph = jax.tree.map(jnp.asarray, self.graph)
+        if isinstance(graph.nodes, SparseFeatures):
+            graph = graph._replace(nodes=graph.nodes.todense_on_device())
+        return graph
 
     @functools.cached_property
     def structure_on_device(self) -> jraph.GraphsTuple:
@@ -72,12 +78,21 @@ class PreparedGraph:
         empty = np.zeros((self.num_nodes, 0), self.graph.nodes.dtype)
         return jax.tree.map(jnp.asarray, self.graph._replace(nodes=empty))
 
-    @functools.cached_property
-    def sparse_features(self) -> tuple[Array, Array, Array] | None:
-        """(rows, cols, values) of X's non-zeros when X is sparse (bag-of-words), else None.
+    @property
+    def features_on_device(self) -> Array | SparseFeatures:
+        """X on the devices as the dataset stores it: sparse features stay sparse."""
+        if isinstance(self.graph.nodes, SparseFeatures):
+            return self.sparse_features
+        return self.on_device.nodes
 
-        Found a block of rows at a time, so no ``[N, F]`` temporary is made."""
+    @functools.cached_property
+    def sparse_features(self) -> SparseFeatures | None:
+        """X's non-zeros on the devices when X is sparse (bag-of-words), else None.
+
+        Of a dense X, found a block of rows at a time, so no ``[N, F]`` temporary is made."""
         x = self.graph.nodes
+        if isinstance(x, SparseFeatures):
+            return jax.tree.map(jnp.asarray, x)
         step = max(1, _ROWS_PER_SCAN // max(1, x.shape[1]))
         rows, cols = [], []
         for start in range(0, x.shape[0], step):
@@ -87,7 +102,7 @@ class PreparedGraph:
             if sum(map(len, rows)) > _SPARSE_DENSITY * x.size:
                 return None
         rows, cols = np.concatenate(rows), np.concatenate(cols)
-        return jnp.asarray(rows), jnp.asarray(cols), jnp.asarray(x[rows, cols])
+        return jax.tree.map(jnp.asarray, SparseFeatures(rows, cols, x[rows, cols], x.shape))
 
     def input_graph(self, model: Explainable) -> jraph.GraphsTuple:
         """The on-device graph ``model``'s forward at X needs: the structure alone when it reads
@@ -166,14 +181,24 @@ def _prepare(data: Any, model: Explainable) -> PreparedGraph:
     return PreparedGraph(graph, masks, labels, model.level)
 
 
+def _nonfinite_rows(nodes: np.ndarray) -> np.ndarray:
+    """Rows of dense X with a non-finite entry, scanned a block of rows at a time."""
+    step = max(1, _ROWS_PER_SCAN // max(1, nodes.shape[1]))
+    if all(np.isfinite(nodes[i : i + step]).all() for i in range(0, nodes.shape[0], step)):
+        return np.zeros(0, np.int64)
+    return np.unique(np.nonzero(~np.isfinite(nodes))[0])
+
+
 def validate_graph(graph: jraph.GraphsTuple) -> None:
     """Shapes, finite features and node ids in range; each error names the field."""
     nodes = graph.nodes
     if nodes.ndim != 2:
         raise ValueError(f"graph.nodes must be [N, F], got shape {nodes.shape}")
-    step = max(1, _ROWS_PER_SCAN // max(1, nodes.shape[1]))
-    if not all(np.isfinite(nodes[i : i + step]).all() for i in range(0, nodes.shape[0], step)):
-        rows = np.unique(np.nonzero(~np.isfinite(nodes))[0])
+    if isinstance(nodes, SparseFeatures):  # only the stored entries can be non-finite
+        rows = np.unique(np.asarray(nodes.rows)[~np.isfinite(nodes.values)])
+    else:
+        rows = _nonfinite_rows(nodes)
+    if rows.size:
         raise ValueError(
             f"graph.nodes has non-finite features in {rows.size} rows "
             f"(first: {rows[:5].tolist()}); clean or impute them before explaining"

@@ -111,8 +111,9 @@ def walk_program(method: Method, problem: Problem, x_ref) -> ChunkProgram:
 
 
 def general_program(method: Method, problem: Problem, x_ref, feature_level: bool):
-    model, graph = problem.model, problem.prepared.on_device
+    model, prepared = problem.model, problem.prepared
     projected = uses_projection(model, feature_level or method.needs_features)
+    graph = prepared.input_graph(model) if projected else prepared.on_device
     inputs = problem.at_input.projected if projected else graph.nodes
     inputs_ref = reference_inputs(model, problem.params, x_ref, projected)
     width = int(inputs.shape[1])
@@ -121,7 +122,7 @@ def general_program(method: Method, problem: Problem, x_ref, feature_level: bool
     # memory does not grow with n_steps
     per_copy = 12 * width
     if projected and method.needs_input_gradient:
-        per_copy += 2 * int(graph.nodes.shape[1])
+        per_copy += 2 * int(prepared.graph.nodes.shape[1])
     row_nnz = None
     if method.reads_nonzeros and not projected:
         row_nnz = _row_nnz_bound(model, problem.prepared)
@@ -144,6 +145,6 @@ def _row_nnz_bound(model: Explainable, prepared) -> int | None:
     sparse = prepared.sparse_features
     if model.input_kernel is None or sparse is None:
         return None
-    counts = np.bincount(np.asarray(sparse[0]), minlength=1)
+    counts = np.bincount(np.asarray(sparse.rows), minlength=1)
     width = int(prepared.graph.nodes.shape[1])
     return min(width, 1 << max(0, int(counts.max()) - 1).bit_length())

@@ -18,13 +18,17 @@ from typing import Any
 import numpy as np
 
 from jgattr._io import atomic_write_bytes, atomic_write_json
+from jgattr.data import SparseFeatures
 
 
 def fingerprint(*parts: Any) -> str:
     """SHA-256 over arrays (bytes, shape, dtype) and the ``repr`` of everything else."""
     digest = hashlib.sha256()
     for part in parts:
-        if isinstance(part, np.ndarray):
+        if isinstance(part, SparseFeatures):
+            arrays = map(np.asarray, (part.rows, part.cols, part.values))
+            digest.update(fingerprint(*arrays, part.shape).encode())
+        elif isinstance(part, np.ndarray):
             digest.update(memoryview(np.ascontiguousarray(part)).cast("B"))  # no copy
             digest.update(str((part.shape, part.dtype)).encode())
         else:

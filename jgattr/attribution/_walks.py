@@ -11,9 +11,9 @@ import jax
 import jax.numpy as jnp
 import jraph
 
+from jgattr._scan_blocks import ROWS_PER_BLOCK, in_blocks
 from jgattr._types import Array
 from jgattr.attribution._cache import BoundedCache
-from jgattr.attribution._forward import ROWS_PER_BLOCK, in_blocks
 from jgattr.attribution._method_types import Method, WalkForward
 from jgattr.attribution._plan import segment_totals
 from jgattr.models import Explainable

@@ -42,6 +42,7 @@ from jgattr.data._graph_loaders import GRAPH_DATASETS, is_graph_dataset, load_gr
 from jgattr.data._npz import load_npz
 from jgattr.data._ogb import OGB_DATASETS
 from jgattr.data._planetoid import DATASETS, RELEASED_DATASETS, load_dataset
+from jgattr.data._sparse_features import SparseFeatures
 from jgattr.data._synthetic import SYNTHETIC, synthetic_dataset
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "EdgeMap",
     "GraphDataset",
     "GroundTruth",
+    "SparseFeatures",
     "UnsafePickleError",
     "ba_2motifs",
     "cache_dir",

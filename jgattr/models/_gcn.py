@@ -34,7 +34,7 @@ def gcn_normalize(graph: jraph.GraphsTuple) -> jraph.GraphsTuple:
     """
     senders = np.asarray(graph.senders)
     receivers = np.asarray(graph.receivers)
-    n = int(np.asarray(graph.nodes).shape[0])
+    n = int(np.shape(graph.nodes)[0])
     if np.any(senders == receivers):
         raise ValueError(
             "graph must not contain self loops: gcn_normalize adds one per node; "

@@ -31,6 +31,18 @@ def aggregate(graph: jraph.GraphsTuple, h: Array) -> Array:
     return (1.0 + EPSILON) * h + neighbours
 
 
+class _Linear(nn.Module):
+    """``h @ kernel`` (``nn.Dense`` without bias, same parameter and initializer), which also
+    takes sparse features (:class:`jgattr.data.SparseFeatures`) as ``h``."""
+
+    features: int
+
+    @nn.compact
+    def __call__(self, h) -> Array:
+        kernel = self.param("kernel", nn.initializers.lecun_normal(), (h.shape[-1], self.features))
+        return h @ kernel
+
+
 class GIN(nn.Module):
     """K-layer GIN-0 for node classification.
 
@@ -65,7 +77,7 @@ class GIN(nn.Module):
             width = self.num_classes if last else hidden_width(self.hidden_size, layer)
             # the MLP's inner width: hidden_size (one width), else the layer's own width
             inner = width if isinstance(self.hidden_size, tuple) else self.hidden_size
-            u = nn.Dense(inner, use_bias=False, name=f"layer_{layer}_in")(h)
+            u = _Linear(inner, name=f"layer_{layer}_in")(h)
             bias = self.param(f"layer_{layer}_in_bias", nn.initializers.zeros_init(), (inner,))
             u = aggregate(graph, u) + bias[None, :]
             h = nn.Dense(width, name=f"layer_{layer}_out")(jax.nn.relu(u))

@@ -32,6 +32,7 @@ import numpy as np
 
 from jgattr._names import POOLS
 from jgattr._types import ApplyFn, Array, Params
+from jgattr.data import SparseFeatures
 
 
 class ExcitationStep(NamedTuple):
@@ -230,7 +231,7 @@ class Explainable:
             return self.prepare(graph)
         senders = np.asarray(graph.senders, np.int32)
         receivers = np.asarray(graph.receivers, np.int32)
-        nodes = np.asarray(graph.nodes)
+        nodes = graph.nodes if isinstance(graph.nodes, SparseFeatures) else np.asarray(graph.nodes)
         n = int(nodes.shape[0])
         if self.self_loops:
             if np.any(senders == receivers):
