@@ -69,6 +69,8 @@ class ExplainConfig:
       classes: ``predicted``, ``true``, ``all`` or one class id (an int >= 0).
       path: ``auto``, ``fast`` or ``general``.
       memory_budget_mb: device memory one chunk of targets may use.
+      top_k_sources: keep only each target's ``k`` sources of largest ``|value|`` in the result
+        folders (default: all; a whole large graph's every pair can take gigabytes).
       max_host_mb: the peak host memory a method's explain may need, estimated before it
         starts (``jgattr.attribution.estimate_explain``); unset: the memory available.
       n_steps: integrated gradients: quadrature points.
@@ -91,6 +93,7 @@ class ExplainConfig:
     path: str = "auto"
     memory_budget_mb: float = 1024.0
     max_host_mb: float | None = None
+    top_k_sources: int | None = None
     n_steps: int = 50
     quadrature: str = "gauss_legendre"
     output: str = "logit"
@@ -115,6 +118,11 @@ class ExplainConfig:
             raise ValueError(f"[explain] memory_budget_mb must be > 0, got {self.memory_budget_mb}")
         if self.max_host_mb is not None and not self.max_host_mb > 0:
             raise ValueError(f"[explain] max_host_mb must be > 0, got {self.max_host_mb}")
+        if self.top_k_sources is not None and self.top_k_sources < 1:
+            raise ValueError(
+                f"[explain] top_k_sources must be >= 1 (or left out: every source), got "
+                f"{self.top_k_sources}"
+            )
         for key in ("n_steps", "n_samples"):
             if getattr(self, key) < 1:
                 raise ValueError(f"[explain] {key} must be >= 1, got {getattr(self, key)}")
@@ -160,12 +168,21 @@ class EvaluateConfig:
       random_seeds: number of random deletion orders (the baseline curve's mean and std).
       niv_nodes: nodes whose NIV figure is drawn (default: the first test node).
       niv_top_k: neighbours drawn per NIV (the rest are summarized).
+      sample: how many explained targets the metrics score, a seeded sample (the report says
+        how many); ``"all"`` scores every one.
     """
 
     mode: str = "remove"
     random_seeds: int = 5
     niv_nodes: tuple[int, ...] = ()
     niv_top_k: int = 15
+    sample: int | str = 2000
+
+    def __post_init__(self) -> None:
+        if isinstance(self.sample, str) and self.sample != "all":
+            raise ValueError(f'[evaluate] sample must be "all" or an int >= 1, got {self.sample!r}')
+        if isinstance(self.sample, int) and self.sample < 1:
+            raise ValueError(f'[evaluate] sample must be >= 1 or "all", got {self.sample}')
 
 
 @dataclasses.dataclass(frozen=True)

@@ -207,10 +207,11 @@ def _build_parser() -> argparse.ArgumentParser:
     explain = _add_command(
         commands,
         "explain",
-        "explain the targets of a trained checkpoint; writes attributions_*.npz, explain.json",
-        "Compute attributions for every target with each method in one run; writes "
-        "attributions_<method>.npz and explain.json to --out. Methods are added to the ones "
-        "--out holds; an interrupted run resumes from --out/parts.",
+        "explain the targets of a trained checkpoint; writes attributions_*/, explain.json",
+        "Compute attributions for every target with each method in one run; writes one result "
+        "folder attributions_<method>/ (a shard per block of targets: any size streams to disk) "
+        "and explain.json to --out. Methods are added to the ones --out holds; an interrupted "
+        "run resumes from its finished shards and --out/parts.",
     )
     explain.add_argument(
         "--checkpoint",

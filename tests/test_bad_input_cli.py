@@ -211,7 +211,7 @@ def test_classes_accepts_one_class_id(run, capsys):
 
     out, common = run
     assert main(["explain", *common, "--classes", "2", "--methods", "nam"]) == 0
-    result = Attributions.load(out / "attributions_nam.npz")
+    result = Attributions.load(out / "attributions_nam")
     np.testing.assert_array_equal(result.classes, [2, 2, 2])
     assert json.loads((out / "explain.json").read_text())["classes"] == 2
 
@@ -222,13 +222,13 @@ def test_classes_accepts_one_class_id(run, capsys):
 def test_explain_merges_methods_into_explain_json(run, capsys):
     out, common = run
     assert main(["explain", *common, "--methods", "nam"]) == 0
-    nam = (out / "attributions_nam.npz").read_bytes()
+    nam = _snapshot(out / "attributions_nam")
     capsys.readouterr()
     assert main(["explain", *common, "--methods", "saliency"]) == 0
     summary = json.loads((out / "explain.json").read_text())
     assert list(summary["methods"]) == ["nam", "saliency"]
     assert summary["targets"] == [300, 301, 302] and summary["classes"] == "predicted"
-    assert (out / "attributions_nam.npz").read_bytes() == nam
+    assert _snapshot(out / "attributions_nam") == nam
     printed = capsys.readouterr().out
     assert "(kept from an earlier run)" in printed.splitlines()[0]
 
@@ -248,7 +248,7 @@ def test_another_target_set_is_refused_then_replaced_with_overwrite(run, capsys)
     assert main(["explain", *common, "--targets", "1,2", "--methods", "nam", "--overwrite"]) == 0
     summary = json.loads((out / "explain.json").read_text())
     assert summary["targets"] == [1, 2] and list(summary["methods"]) == ["nam"]
-    assert not (out / "attributions_saliency.npz").exists()  # it was for the old target set
+    assert not (out / "attributions_saliency").exists()  # it was for the old target set
 
 
 def test_an_explain_json_without_a_target_set_is_not_merged_into(run, capsys):
@@ -335,7 +335,7 @@ def test_ctrl_c_prints_one_line_and_keeps_the_finished_rounds(run, monkeypatch, 
 
     out, common = run
 
-    def interrupted(*args, out_dir, **kwargs):
+    def interrupted(model, params, data, out_dir, **kwargs):
         parts = Path(out_dir) / "parts" / "nam-0123456789ab"
         parts.mkdir(parents=True)
         (parts / "manifest.json").write_text(json.dumps({"fingerprint": "f", "rounds": 5}))
@@ -343,7 +343,7 @@ def test_ctrl_c_prints_one_line_and_keeps_the_finished_rounds(run, monkeypatch, 
             (parts / f"round_{index:06d}.npz").write_bytes(b"x")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(job, "explain", interrupted)
+    monkeypatch.setattr(job, "explain_to_folder", interrupted)
     assert main(["explain", *common]) == 130
     err = capsys.readouterr().err
     assert "Traceback" not in err
@@ -373,26 +373,26 @@ def test_a_rerun_after_ctrl_c_does_not_recompute_a_finished_method(run, monkeypa
     import jgattr.jobs._explain as job
 
     out, common = run
-    real, computed = job.explain, []
+    real, computed = job.explain_to_folder, []
 
     def second_interrupted(*args, methods, **kwargs):
         if methods[0].name == "saliency":
             raise KeyboardInterrupt
         return real(*args, methods=methods, **kwargs)
 
-    monkeypatch.setattr(job, "explain", second_interrupted)
+    monkeypatch.setattr(job, "explain_to_folder", second_interrupted)
     assert main(["explain", *common]) == 130
-    nam = (out / "attributions_nam.npz").read_bytes()
+    nam = _snapshot(out / "attributions_nam")
     capsys.readouterr()
 
     def counted(*args, methods, **kwargs):
         computed.extend(m.name for m in methods)
         return real(*args, methods=methods, **kwargs)
 
-    monkeypatch.setattr(job, "explain", counted)
+    monkeypatch.setattr(job, "explain_to_folder", counted)
     assert main(["explain", *common]) == 0
     assert computed == ["saliency"]
-    assert (out / "attributions_nam.npz").read_bytes() == nam
+    assert _snapshot(out / "attributions_nam") == nam
     err = capsys.readouterr().err
     assert f"jgattr explain: nam: kept from an earlier run ({out / 'explain.json'})" in err
     computed.clear()
@@ -404,15 +404,18 @@ def test_a_resumed_run_says_so(run, monkeypatch, capsys):
     import jgattr.jobs._explain as job
 
     out, common = run
-    real = job.explain
+    real = job.explain_to_folder
 
     def resumed(*args, **kwargs):
-        results = real(*args, **kwargs)
-        for result in results.values():
-            result.stats.update(resumed_rounds=3, rounds=5)
-        return results
+        folders = real(*args, **kwargs)
+        for folder in folders.values():  # as if 3 of 5 rounds had been kept in parts/
+            (index,) = folder.glob("index-*.json")
+            record = json.loads(index.read_text())
+            record["stats"].update(resumed_rounds=3, rounds=5)
+            index.write_text(json.dumps(record))
+        return folders
 
-    monkeypatch.setattr(job, "explain", resumed)
+    monkeypatch.setattr(job, "explain_to_folder", resumed)
     assert main(["explain", *common, "--methods", "nam"]) == 0
     err = capsys.readouterr().err
     assert f"jgattr explain: nam: resumed 3 of 5 rounds from {out / 'parts'}" in err
@@ -459,7 +462,7 @@ def test_niv_and_report_show_the_logit_the_nodes_sum_and_the_rest(run):
     assert main(["explain", *common, "--methods", "nam", "--targets", "300"]) == 0
     assert main(["niv", *common, "--node", "300"]) == 0
     record = json.loads((out / "niv_300.json").read_text())
-    nam = Attributions.load(out / "attributions_nam.npz")
+    nam = Attributions.load(out / "attributions_nam")
     (budget,) = [b for b in record["budgets"] if b["method"] == "nam"]
     assert budget["value"] == pytest.approx(float(nam.logits[0]), rel=1e-5)
     assert budget["nodes"] == pytest.approx(float(nam.values.sum()), rel=1e-4, abs=1e-5)

@@ -69,7 +69,7 @@ def test_the_cli_stops_with_one_line_and_keeps_everything(tmp_path, capsys):
     common = ["--config", str(config), "--out", str(out)]
     assert main(["run", *common, "--max-host-mb", "40"]) == 2  # stops before training
     err = capsys.readouterr().err
-    _one_error_line(err, "more than the 40 MB allowed (max_host_mb", "explain_to_folder")
+    _one_error_line(err, "more than the 40 MB allowed (max_host_mb", "top_k_sources")
     assert not (out / "checkpoint.msgpack").exists()
     assert main(["train", *common]) == 0
     assert main(["explain", *common, "--methods", "nam"]) == 0

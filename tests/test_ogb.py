@@ -244,4 +244,4 @@ def test_shipped_config_trains_and_explains_through_the_cli(tmp_path) -> None:
     assert main(["explain", *common, "--methods", "nam"]) == 0
     summary = json.loads((tmp_path / "run" / "train.json").read_text())
     assert summary["dataset"] == "ogbn-arxiv" and summary["epochs"] == 2
-    assert (tmp_path / "run" / "attributions_nam.npz").is_file()
+    assert (tmp_path / "run" / "attributions_nam" / "index-00000-of-00001.json").is_file()

@@ -131,6 +131,7 @@ def test_subpackage_surfaces_are_documented():
             "open_shards",
             "prepare_data",
             "quadrature",
+            "result_complete",
             "saliency",
             "sig_lid_ig",
             "sig_lid_taylor",

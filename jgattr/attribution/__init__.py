@@ -23,7 +23,7 @@ from jgattr.attribution._methods import METHODS, get_method
 from jgattr.attribution._prepare import CLASS_CHOICES, TARGET_SETS, PreparedGraph, prepare_data
 from jgattr.attribution._quadrature import QUADRATURES, quadrature
 from jgattr.attribution._results import Attributions
-from jgattr.attribution._shards import ShardedAttributions, open_shards
+from jgattr.attribution._shards import ShardedAttributions, open_shards, result_complete
 from jgattr.attribution._stream import explain_to_folder
 from jgattr.attribution._subgraphs import InEdges, Union, computation_graphs, graph_unions
 from jgattr.models import Explainable, as_explainable
@@ -72,6 +72,7 @@ __all__ = [
     "open_shards",
     "prepare_data",
     "quadrature",
+    "result_complete",
     "saliency",
     "sig_lid_ig",
     "sig_lid_taylor",

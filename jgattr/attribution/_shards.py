@@ -81,6 +81,10 @@ class ShardWriter:
         )
         return written
 
+    def pairs_written(self) -> int:
+        """Pairs in the folder's shards of this computation (every process's, as written)."""
+        return sum(_read_json(meta)["pairs"] for meta in self.folder.glob("shard-*.json"))
+
     def finish(self, method: str, levels: tuple[str, str], blocks: int, stats: dict) -> Path:
         """Record this process's part as complete; ``levels``: (level, target_level)."""
         atomic_write_json(
@@ -221,6 +225,13 @@ def _map_for_random_access(path: Path) -> np.ndarray:
     if hasattr(mmap, "MADV_RANDOM"):  # Linux and macOS
         mapped.madvise(mmap.MADV_RANDOM)
     return np.frombuffer(mapped, dtype, int(np.prod(shape)), offset).reshape(shape)
+
+
+def result_complete(folder: str | os.PathLike) -> bool:
+    """Whether ``folder`` is a finished result folder (every process recorded its index)."""
+    indices = list(Path(folder).glob("index-*-of-*.json"))
+    counts = {path.stem.split("-of-")[1] for path in indices}
+    return len(counts) == 1 and len(indices) == int(counts.pop())
 
 
 def open_shards(folder: str | os.PathLike) -> ShardedAttributions:

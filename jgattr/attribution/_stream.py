@@ -24,13 +24,13 @@ from jgattr.attribution._completeness import (
 from jgattr.attribution._engine import block_results, setup
 from jgattr.attribution._method_types import Method
 from jgattr.attribution._results import Attributions, top_k
-from jgattr.attribution._resume import fingerprint
+from jgattr.attribution._resume import discard_parts, fingerprint, parts_prefix
 from jgattr.attribution._shards import ShardWriter
 
 
 def _fingerprint(problem, run, blocks, k) -> str:
     params = jax.tree.leaves(jax.tree.map(np.asarray, problem.params))
-    x_ref = None if run.x_ref is None else np.asarray(run.x_ref)
+    x_ref = None if run.x_ref is None else jax.tree.map(np.asarray, run.x_ref)
     return fingerprint(
         run.method, run.walks, problem.nodes, problem.classes, problem.prepared.fingerprint,
         x_ref, blocks, k, *params,
@@ -41,10 +41,8 @@ def _add(totals: dict, result: Attributions, tolerance: float | None) -> None:
     """Accumulate one block's stats (and its completeness deltas) into ``totals``."""
     merge_completeness(totals, completeness_stats(tolerance, result.delta, result.expected))
     delta = np.abs(result.delta[np.isfinite(result.delta)])
-    for name in ("seconds", "chunks", "rounds", "compile_seconds", "programs_compiled"):
+    for name in (*_COUNTED[:-1], "resumed_rounds"):
         totals[name] = totals.get(name, 0) + result.stats[name]
-    totals["targets"] = totals.get("targets", 0) + result.num_targets
-    totals["pairs"] = totals.get("pairs", 0) + int(result.sources.shape[0])
     totals["blocks_run"] = totals.get("blocks_run", 0) + 1
     totals["delta_sum"] = totals.get("delta_sum", 0.0) + float(delta.sum())
     totals["delta_count"] = totals.get("delta_count", 0) + int(delta.size)
@@ -52,9 +50,15 @@ def _add(totals: dict, result: Attributions, tolerance: float | None) -> None:
         totals["max_abs_delta"] = max(totals.get("max_abs_delta") or 0.0, float(delta.max()))
 
 
+_COUNTED = ("seconds", "chunks", "rounds", "compile_seconds", "programs_compiled", "blocks_run")
+
+
 def _final_stats(run, totals: dict, prep: float, bytes_written: int, devices: int) -> dict:
+    """The method's stats over the blocks this call ran (none when every shard was already
+    there); ``targets`` and ``pairs`` are completed from the whole folder by the caller."""
     count = totals.pop("delta_count", 0)
     total_delta = totals.pop("delta_sum", 0.0)
+    totals = {**dict.fromkeys((*_COUNTED, "resumed_rounds"), 0), **totals}
     return {
         **{k: round(v, 4) if isinstance(v, float) else v for k, v in totals.items()},
         "method": run.method.name,
@@ -85,6 +89,7 @@ def explain_to_folder(
     max_host_mb: float | None = None,
     progress: bool | None = None,
     devices: Sequence[jax.Device] | None = None,
+    resume_rounds: bool = False,
 ) -> dict[str, Path]:
     """Explain every target, writing each block's results to ``out_dir/attributions_<method>/``.
 
@@ -101,6 +106,9 @@ def explain_to_folder(
         Beyond it: :class:`~jgattr.attribution.ResourceError`.
       devices: this process's devices (default: its local devices). Under ``jax.distributed``
         process ``p`` of ``P`` runs blocks ``p, p + P, ...``.
+      resume_rounds: also keep each unfinished block's finished rounds under
+        ``out_dir/parts`` (as :func:`~jgattr.attribution.explain`'s ``out_dir``), so that an
+        interrupted block resumes mid-way, not from its start.
 
     Returns:
       ``{method name: result folder}``; read one with ``Attributions.load(folder, targets=...)``
@@ -136,8 +144,9 @@ def explain_to_folder(
     totals = {run.method.name: {} for run in runs}
     tolerance = {run.method.name: run.method.completeness_tolerance for run in runs}
     written, prep = dict.fromkeys(writers, 0), 0.0
+    methods_by_name = {run.method.name: run.method for run in runs}
     for index, results, seconds in block_results(
-        problem, make_runs, blocks, None, progress, skip, cache=False
+        problem, make_runs, blocks, out_dir if resume_rounds else None, progress, skip, cache=False
     ):
         prep += seconds
         for name, result in results.items():
@@ -145,11 +154,16 @@ def explain_to_folder(
             if top_k_sources is not None:
                 result = top_k(result, top_k_sources)
             written[name] += writers[name].write(index, blocks[index][0], result)
+            if resume_rounds:  # the shard holds the block now: its kept rounds can go
+                block_parts = f"{parts_prefix(methods_by_name[name])}{index:06d}"
+                discard_parts(Path(out_dir) / "parts", block_parts)
     devices_used = problem.mesh.size
     for run in runs:
         name = run.method.name
         stats = _final_stats(run, totals[name], prep, written[name], devices_used)
         stats["blocks"] = len(blocks)
+        stats["targets"] = int(problem.nodes.shape[0])
+        stats["pairs"] = writers[name].pairs_written()
         warn_incomplete(name, stats)
         levels = (run.method.level, problem.prepared.level)
         writers[name].finish(name, levels, len(blocks), stats)

@@ -8,7 +8,7 @@ import numpy as np
 
 from jgattr._config import Config
 from jgattr._io import atomic_write_json
-from jgattr.attribution import Attributions
+from jgattr.attribution import Attributions, open_shards, result_complete
 from jgattr.jobs._explain import configured_methods, job_explain
 from jgattr.jobs._graph_figure import default_figure_graphs
 from jgattr.jobs._niv import default_niv_nodes
@@ -16,15 +16,45 @@ from jgattr.jobs._run_folder import load_run, whole_graph_logits
 from jgattr.metrics import contrastivity, evaluate, explanation_accuracy, pope_metrics
 
 
-def _attributions(config: Config, run: Path, dataset, model, params) -> dict[str, Attributions]:
-    """The run's result files for the configured methods, computing any that are missing."""
+def _result_path(run: Path, name: str) -> Path | None:
+    """A method's result in ``run``: its result folder, or the ``.npz`` of an older jgattr."""
+    folder, file = run / f"attributions_{name}", run / f"attributions_{name}.npz"
+    return folder if result_complete(folder) else file if file.is_file() else None
+
+
+def _explained_targets(path: Path) -> np.ndarray:
+    """The target ids of a result, without reading its pairs."""
+    return open_shards(path).targets if path.is_dir() else Attributions.load(path).targets
+
+
+def scored_targets(explained: np.ndarray, sample: int | str, seed: int) -> np.ndarray:
+    """The explained targets the metrics score: all of them, or a seeded sample of ``sample``
+    distinct ids (sorted), the same for every method."""
+    ids = np.unique(explained)
+    if sample == "all" or ids.size <= sample:
+        return ids
+    return np.sort(np.random.default_rng(seed).choice(ids, size=sample, replace=False))
+
+
+def _attributions(config: Config, run: Path, dataset, model, params):
+    """The run's results for the configured methods on the targets scored (read lazily from
+    their result folders), computing any that are missing; and (scored, explained) counts."""
     methods = configured_methods(config.explain)
-    found = {m.name: run / f"attributions_{m.name}.npz" for m in methods}
-    missing = [m for m in methods if not found[m.name].is_file()]
-    results = {name: Attributions.load(path) for name, path in found.items() if path.is_file()}
+    found = {m.name: _result_path(run, m.name) for m in methods}
+    present = [path for path in found.values() if path is not None]
+    if not present:
+        results = job_explain(model, params, dataset, methods=methods, targets="test")
+        explained = next(iter(results.values())).targets
+        return results, (np.unique(explained).size, np.unique(explained).size)
+    explained = _explained_targets(present[0])
+    targets = scored_targets(explained, config.evaluate.sample, config.train.seed)
+    results = {name: Attributions.load(path, targets=targets) for name, path in found.items()
+               if path is not None}  # fmt: skip
+    missing = [m for m in methods if found[m.name] is None]
     if missing:
-        results.update(job_explain(model, params, dataset, methods=missing, targets="test"))
-    return {m.name: results[m.name] for m in methods}
+        results.update(job_explain(model, params, dataset, methods=missing, targets=targets))
+    counts = (int(targets.size), int(np.unique(explained).size))
+    return {m.name: results[m.name] for m in methods}, counts
 
 
 def _curve_figures(metrics: dict, out: Path) -> list[Path]:
@@ -77,6 +107,8 @@ def evaluate_run(
 ) -> dict[str, Any]:
     """Faithfulness metrics of a run's attributions; writes ``eval.json`` and curve figures.
 
+    The metrics score a seeded sample of ``[evaluate] sample`` explained targets (read lazily
+    from the result folders; ``targets_scored`` and ``targets_explained`` in ``eval.json``).
     Besides the metrics of :func:`jgattr.metrics.evaluate`, ``eval.json`` holds ``num_hops`` (the
     model's number of layers: deletion acts on each target's ``num_hops``-hop neighbours),
     ``first_target`` and ``niv_nodes`` (the nodes ``jgattr run`` draws, see
@@ -89,7 +121,7 @@ def evaluate_run(
     """
     run = Path(run)
     dataset, model, params = load_run(config, run, data_dir)
-    results = _attributions(config, run, dataset, model, params)
+    results, (scored, explained) = _attributions(config, run, dataset, model, params)
     nodes = {name: r for name, r in results.items() if r.level == "node"}
     seeds = tuple(range(config.evaluate.random_seeds))
     metrics = evaluate(model, params, dataset, nodes, mode=config.evaluate.mode, random_seeds=seeds)
@@ -100,6 +132,7 @@ def evaluate_run(
         if getattr(dataset, "ground_truth", None) is not None:
             entry["explanation_accuracy"] = explanation_accuracy(result, dataset)
     metrics["dataset"] = dataset.name
+    metrics["targets_scored"], metrics["targets_explained"] = scored, explained
     metrics["target_level"] = dataset.level
     metrics["num_hops"] = int(model.num_layers)
     targets = next(iter(results.values())).targets

@@ -8,11 +8,13 @@ dropped). Another target set or checkpoint is refused unless ``overwrite=True``.
 import inspect
 import json
 import os
+import shutil
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import jax
 import numpy as np
 
 from jgattr._config import Config, ConfigError, ExplainConfig
@@ -23,7 +25,10 @@ from jgattr.attribution import (
     Method,
     estimate_explain,
     explain,
+    explain_to_folder,
     get_method,
+    open_shards,
+    result_complete,
 )
 from jgattr.data import Dataset
 from jgattr.jobs._run_folder import (
@@ -144,7 +149,7 @@ def _previous(out: Path, identity: dict[str, Any], overwrite: bool) -> dict | No
     recorded = {key: previous.get(key) for key in identity}
     if recorded == identity:  # merge: keep the methods whose files are still there
         kept = previous.get("methods", {})
-        kept = {n: s for n, s in kept.items() if (out / f"attributions_{n}.npz").is_file()}
+        kept = {n: s for n, s in kept.items() if result_complete(out / f"attributions_{n}")}
         return {**previous, "methods": kept}
     if overwrite:
         discard_attributions(out)
@@ -192,13 +197,18 @@ def _finished(done: Mapping[str, dict], method: Method, config: ExplainConfig) -
 
 
 def job_explain(*args, log: Callable[[str], None] | None = None, **kwargs) -> dict:
-    """:func:`~jgattr.attribution.explain` for a job: IG's :class:`CompletenessWarning` becomes
-    a ``log`` line (the job's channel to the user; the report says it too), or nothing without
-    ``log`` (figures and metrics re-explain what the explain step already checked and logged);
-    any other warning goes on as it came."""
+    """:func:`~jgattr.attribution.explain` for a job (see :func:`_logging_completeness`)."""
+    return _logging_completeness(explain, *args, log=log, **kwargs)
+
+
+def _logging_completeness(run: Callable[..., dict], *args, log=None, **kwargs) -> dict:
+    """``run(*args, **kwargs)`` where IG's :class:`CompletenessWarning` becomes a ``log`` line
+    (the job's channel to the user; the report says it too), or nothing without ``log``
+    (figures and metrics re-explain what the explain step already checked and logged); any
+    other warning goes on as it came."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CompletenessWarning)
-        results = explain(*args, **kwargs)
+        results = run(*args, **kwargs)
     for record in caught:
         if not issubclass(record.category, CompletenessWarning):
             warnings.warn_explicit(record.message, record.category, record.filename, record.lineno)
@@ -220,7 +230,7 @@ def explain_fits(config: Config, log: Callable[[str], None]) -> Callable[..., No
                 model, dataset, methods=[method], targets=_targets_spec(explain_config.targets),
                 classes=explain_config.classes, memory_budget_mb=explain_config.memory_budget_mb,
                 max_host_mb=explain_config.max_host_mb, num_classes=dataset.num_classes,
-                params=params,
+                params=params, to_folder=True, top_k_sources=explain_config.top_k_sources,
             )  # fmt: skip
             log(f"{method.name}: {estimate.line()}")
 
@@ -240,8 +250,10 @@ def explain_and_save(
 ) -> dict[str, Any]:
     """Explain the configured targets with the configured methods; write results into ``out``.
 
-    Writes ``attributions_<method>.npz`` per method (see the README for the format) and
-    ``explain.json`` after each method; an interrupted run resumes from ``out/parts``. ``out`` is
+    Writes one result folder ``attributions_<method>/`` per method
+    (:func:`~jgattr.attribution.explain_to_folder`: one shard per block of targets, so any size
+    streams to disk; read it with ``Attributions.load``) and ``explain.json`` after each method;
+    an interrupted run resumes from its finished shards and the rounds in ``out/parts``. ``out`` is
     locked while the job writes to it (:func:`jgattr._io.run_folder_lock`).
 
     Args:
@@ -288,24 +300,28 @@ def explain_and_save(
                 log(f"{method.name}: kept from an earlier run ({out / EXPLAIN_JSON})")
                 continue
             log(f"{method.name}: explaining {count} targets ...")
-            result = job_explain(
+            if overwrite:  # recompute, not resume: its finished shards go too
+                shutil.rmtree(out / f"attributions_{method.name}", ignore_errors=True)
+            folder = _logging_completeness(
+                explain_to_folder,
                 trained.model,
                 trained.params,
                 dataset,
+                out,
                 methods=[method],
                 targets=_targets_spec(config.explain.targets),
                 classes=config.explain.classes,
                 path=config.explain.path,
                 memory_budget_mb=config.explain.memory_budget_mb,
+                top_k_sources=config.explain.top_k_sources,
                 max_host_mb=config.explain.max_host_mb,
-                out_dir=out,
                 progress=progress,
+                resume_rounds=True,
                 log=log,
             )[method.name]
-            file = result.save(out / f"attributions_{method.name}.npz")
-            summary["methods"][method.name] = {**result.stats, "file": str(file)}
+            stats = open_shards(folder).stats[jax.process_index()]
+            summary["methods"][method.name] = {**stats, "file": str(folder)}
             atomic_write_json(out / EXPLAIN_JSON, summary)
-            stats = result.stats
             if stats.get("resumed_rounds"):
                 log(
                     f"{method.name}: resumed {stats['resumed_rounds']} of {stats['rounds']} "

@@ -216,6 +216,17 @@ def _metrics_tables(metrics: dict, hops: int | None) -> list[str]:
     return lines
 
 
+def _sample_sentence(metrics: dict) -> str:
+    """Says that the metrics score a sample when they do (``[evaluate] sample``)."""
+    scored, explained = metrics.get("targets_scored"), metrics.get("targets_explained")
+    if scored is None or scored == explained:
+        return ""
+    return (
+        f" The metrics score a seeded sample of {scored:,} of the {explained:,} explained "
+        "targets (`[evaluate] sample`)."
+    )
+
+
 def _faithfulness_table(metrics: dict, hops: int | None) -> list[str]:
     random_auc = metrics["random"]["deletion_auc"]
     node = {n: m for n, m in metrics["methods"].items() if "deletion_auc" in m}
@@ -226,7 +237,8 @@ def _faithfulness_table(metrics: dict, hops: int | None) -> list[str]:
         f"{metrics['targets']} targets; each target's "
         f"{_neighbours(hops, metrics.get('target_level', 'node'))} are deleted "
         f"(mode `{metrics['mode']}`: {MODES.get(metrics['mode'], metrics['mode'])}) in the "
-        f"order of each method's scores. A random order reaches deletion AUC {random_auc:.4f}.",
+        f"order of each method's scores. A random order reaches deletion AUC {random_auc:.4f}."
+        + _sample_sentence(metrics),
         "",
         "| method | " + " | ".join(c[0] for c in FAITHFULNESS_COLUMNS) + " |",
         "|---" * (len(FAITHFULNESS_COLUMNS) + 1) + "|",

@@ -131,8 +131,9 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 
 def discard_attributions(run: str | os.PathLike) -> list[Path]:
-    """Delete the attributions of a run folder (``--overwrite``): the files ``explain.json`` lists,
-    ``explain.json``, ``eval.json`` and unfinished rounds in ``parts/``; returns what went."""
+    """Delete the attributions of a run folder (``--overwrite``): the result folders (and
+    ``.npz`` files of older runs) ``explain.json`` lists, ``explain.json``, ``eval.json`` and
+    unfinished rounds in ``parts/``; returns what went."""
     run = Path(run)
     try:
         previous = read_json(run, EXPLAIN_JSON)
@@ -144,7 +145,8 @@ def discard_attributions(run: str | os.PathLike) -> list[Path]:
     gone = [f for f in files if f.is_file()]
     for f in gone:
         f.unlink()
-    if (run / "parts").is_dir():
-        shutil.rmtree(run / "parts")
-        gone.append(run / "parts")
+    for folder in [run / f"attributions_{name}" for name in names] + [run / "parts"]:
+        if folder.is_dir():
+            shutil.rmtree(folder)
+            gone.append(folder)
     return gone
