@@ -11,6 +11,8 @@ import difflib
 import os
 from collections.abc import Iterable
 
+from jgattr._dataset_table import dataset_families, dataset_names, find_dataset
+
 METHOD_NAMES: tuple[str, ...] = (
     "saliency", "nam", "integrated_gradients", "lid_taylor", "st_lid_taylor", "lid_ig",
     "sig_lid_taylor", "sig_lid_ig", "edge_saliency", "edge_integrated_gradients",
@@ -30,12 +32,7 @@ METHOD_ALIASES: dict[str, str] = {
 }
 ARCHITECTURES: tuple[str, ...] = ("gcn", "gat", "gin", "sage")
 POOLS: tuple[str, ...] = ("mean", "sum", "max")
-DATASET_NAMES: tuple[str, ...] = (
-    "cora", "citeseer", "pubmed", "pubmed-structure", "ogbn-arxiv", "ogbn-products",
-    "ba-shapes", "ba-community", "tree-cycles", "tree-grid", "ba-2motifs", "tu:MUTAG",
-    "moleculenet:bbbp", "moleculenet:bace", "moleculenet:tox21", "twitch:EN",
-    "gnnexplainer:syn1", "gnnexplainer:syn2", "gnnexplainer:syn3", "gnnexplainer:syn4",
-)  # fmt: skip
+DATASET_NAMES: tuple[str, ...] = dataset_names()
 _PATH_SUFFIXES = (".npz", ".zip", ".csv", ".csv.gz", ".pkl")
 
 
@@ -74,18 +71,17 @@ def unknown_method(name: str) -> str | None:
 
 
 def unknown_dataset(name: str) -> str | None:
-    """Why ``name`` names no dataset (with a did-you-mean), ``None`` when it may: a known name,
-    ``powerlaw:<N>``, ``tu:<NAME>``, ``moleculenet:<name>``, or a path (the loaders check the
-    rest)."""
+    """Why ``name`` names no dataset (with a did-you-mean), ``None`` when it may: a name or a
+    prefixed name of ``jgattr._dataset_table`` (``powerlaw:<N>``, ``tu:<NAME>``, ...), or a path
+    (the loaders check the rest)."""
     key = name.strip().lower()
-    if key in {known.lower() for known in DATASET_NAMES}:
-        return None
-    if key.startswith(("tu:", "moleculenet:", "powerlaw:")) and key[-1] != ":":
+    if find_dataset(key) is not None:
         return None
     if key.endswith(_PATH_SUFFIXES) or os.sep in name or os.path.isdir(name):
         return None
+    families = dataset_families()
     return (
         f"unknown dataset {shown(name)}: choose one of {', '.join(DATASET_NAMES)}, "
-        "powerlaw:<N>, tu:<NAME>, or the path of a .npz graph (or a TU .zip, a SMILES .csv)"
-        + did_you_mean(key, [*DATASET_NAMES, "powerlaw:"])
+        f"{', '.join(families)}, or the path of a .npz graph (or a TU .zip, a SMILES .csv)"
+        + did_you_mean(key, [*DATASET_NAMES, *families])
     )

@@ -7,20 +7,12 @@ from pathlib import Path
 import numpy as np
 
 from jgattr._config import Config
+from jgattr._dataset_table import find_dataset
 from jgattr._io import atomic_write_json
 from jgattr.data import Dataset
 from jgattr.jobs._budget import budget_line, budgets_of
 from jgattr.jobs._explain import configured_methods, job_explain
 from jgattr.jobs._run_folder import load_run, whole_graph_logits
-
-# Class names of the synthetic benchmarks (label meanings in ``jgattr.data._synthetic``).
-_HOUSE = ("base", "house roof", "house middle", "house bottom")
-CLASS_NAMES: dict[str, tuple[str, ...]] = {
-    "ba-shapes": _HOUSE,
-    "ba-community": tuple(f"{c} (A)" for c in _HOUSE) + tuple(f"{c} (B)" for c in _HOUSE),
-    "tree-cycles": ("tree", "cycle"),
-    "tree-grid": ("tree", "grid"),
-}
 
 
 def default_niv_nodes(
@@ -99,7 +91,9 @@ def motif_of(dataset: Dataset, node: int) -> np.ndarray | None:
 
 
 def class_names_of(dataset: Dataset) -> tuple[str, ...]:
-    names = CLASS_NAMES.get(dataset.name)
+    """A name per class: the dataset table's (synthetic benchmarks), else ``class k``."""
+    entry = find_dataset(dataset.name)
+    names = entry.class_names if entry is not None else None
     if names is None or len(names) < dataset.num_classes:
         return tuple(f"class {k}" for k in range(dataset.num_classes))
     return names
