@@ -13,18 +13,21 @@ from pathlib import Path
 from typing import Any
 
 from jgattr._model_config import ModelConfig
-from jgattr._names import did_you_mean, shown, unknown_dataset, unknown_method
+from jgattr._names import (
+    CLASS_CHOICES,
+    MODES,
+    PATHS,
+    TARGET_SETS,
+    did_you_mean,
+    shown,
+    unknown_dataset,
+    unknown_method,
+)
 from jgattr._train_config import TrainConfig
 
 
 class ConfigError(ValueError):
     """A configuration file is missing, unreadable or holds an invalid value."""
-
-
-# The choices of jgattr.attribution.explain (tests/test_bad_input_cli.py checks they agree).
-TARGET_SETS = ("test", "val", "train", "all")
-CLASS_CHOICES = ("predicted", "true", "all")
-PATHS = ("auto", "fast", "general")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,6 +169,13 @@ class EvaluateConfig:
     random_seeds: int = 5
     niv_nodes: tuple[int, ...] = ()
     niv_top_k: int = 15
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(
+                f"[evaluate] mode must be one of {list(MODES)}, got {shown(self.mode)}"
+                + did_you_mean(self.mode, MODES)
+            )
 
 
 @dataclasses.dataclass(frozen=True)

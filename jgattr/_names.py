@@ -30,6 +30,13 @@ METHOD_ALIASES: dict[str, str] = {
     "node_and_edge_ig_nodes": "node_and_edge_integrated_gradients_nodes",
     "node_and_edge_ig_edges": "node_and_edge_integrated_gradients_edges",
 }
+# The choices of [explain], the flags and jgattr.attribution.explain (defined here only).
+SPLITS: tuple[str, ...] = ("test", "val", "train")  # a dataset's split masks
+TARGET_SETS: tuple[str, ...] = (*SPLITS, "all")
+CLASS_CHOICES: tuple[str, ...] = ("predicted", "true", "all")
+PATHS: tuple[str, ...] = ("auto", "fast", "general")
+# [evaluate] mode, --mode and jgattr.metrics: how a deleted node goes.
+MODES: tuple[str, ...] = ("remove", "zero")
 ARCHITECTURES: tuple[str, ...] = ("gcn", "gat", "gin", "sage")
 POOLS: tuple[str, ...] = ("mean", "sum", "max")
 DATASET_NAMES: tuple[str, ...] = dataset_names()

@@ -29,6 +29,7 @@ import jax
 import numpy as np
 from jax.sharding import PartitionSpec as P
 
+from jgattr._names import PATHS
 from jgattr._types import Params
 from jgattr._xla_cache import enable_persistent_cache
 from jgattr.attribution._blocks import pipeline_blocks, target_blocks, target_walks
@@ -52,8 +53,6 @@ from jgattr.attribution._resume import Resume, discard_parts, fingerprint, parts
 from jgattr.attribution._run_stats import method_stats
 from jgattr.attribution._subgraphs import Union, computation_graphs, graph_unions
 from jgattr.models import as_explainable, check_params
-
-PATHS = ("auto", "fast", "general")
 
 
 class _MethodRun(NamedTuple):

@@ -24,10 +24,9 @@ import jax.numpy as jnp
 import jraph
 import numpy as np
 
+from jgattr._names import MODES
 from jgattr.attribution import Union, computation_graphs, prepare_data
 from jgattr.models import Explainable, as_explainable
-
-MODES = ("remove", "zero")
 
 
 @dataclasses.dataclass(frozen=True)
