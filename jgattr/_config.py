@@ -14,10 +14,12 @@ from typing import Any
 
 from jgattr._model_config import ModelConfig
 from jgattr._names import (
+    ARCHITECTURES,
     CLASS_CHOICES,
     MODES,
     PATHS,
     TARGET_SETS,
+    UNDIRECTED_ONLY,
     did_you_mean,
     shown,
     unknown_dataset,
@@ -194,11 +196,12 @@ class Config:
                 "[data] directed = true keeps the one-way edges of a .npz graph; "
                 f"{shown(self.data.name)} is not one: remove directed"
             )
-        if self.data.directed and self.model.architecture == "gcn":
+        if self.data.directed and self.model.architecture in UNDIRECTED_ONLY:
+            readers = ", ".join(a for a in ARCHITECTURES if a not in UNDIRECTED_ONLY)
             raise ValueError(
-                "[data] directed = true needs a model that reads in-edges only (gat, gin, sage): "
-                "the GCN's symmetric normalization assumes an undirected graph; set [model] "
-                "architecture or remove directed"
+                f"[data] directed = true needs a model that reads in-edges only ({readers}): "
+                f"the {self.model.architecture} model's symmetric normalization assumes an "
+                "undirected graph; set [model] architecture or remove directed"
             )
 
 

@@ -1,10 +1,12 @@
 """Every name a config or a flag may hold, and how a wrong one is echoed, without importing JAX.
 
-The registries themselves (``jgattr.attribution.METHODS``, ``jgattr.data.DATASETS``, ...) import
-JAX; a config is checked against these lists before that (tests/test_guard_config.py checks they
-agree), so a typo fails in a fraction of a second. Messages echo a name with :func:`shown`
-(``ascii()`` when it holds a non-ASCII letter: a Cyrillic "nаm" prints as ``'n\\u0430m'``) and
-end with :func:`did_you_mean`.
+The method and model registries (``jgattr.attribution.METHODS``, ``jgattr.models.MODELS``)
+import JAX; a config is checked against the lists of their names here before that
+(tests/test_guard_config.py checks they agree), so a typo fails in a fraction of a second.
+Dataset names come from the JAX-free table that ``jgattr.data`` dispatches on
+(:mod:`jgattr._dataset_table`). Messages echo a name with :func:`shown` (``ascii()`` when it
+holds a non-ASCII letter: a Cyrillic "nаm" prints as ``'n\\u0430m'``) and end with
+:func:`did_you_mean`.
 """
 
 import difflib
@@ -38,6 +40,8 @@ PATHS: tuple[str, ...] = ("auto", "fast", "general")
 # [evaluate] mode, --mode and jgattr.metrics: how a deleted node goes.
 MODES: tuple[str, ...] = ("remove", "zero")
 ARCHITECTURES: tuple[str, ...] = ("gcn", "gat", "gin", "sage")
+# Those whose normalization assumes an undirected graph (ModelEntry.undirected_only; a test checks).
+UNDIRECTED_ONLY: tuple[str, ...] = ("gcn",)
 POOLS: tuple[str, ...] = ("mean", "sum", "max")
 DATASET_NAMES: tuple[str, ...] = dataset_names()
 _PATH_SUFFIXES = (".npz", ".zip", ".csv", ".csv.gz", ".pkl")

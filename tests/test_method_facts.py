@@ -31,7 +31,10 @@ def test_facts_follow_the_settings():
     assert integrated_gradients(output="probability").rest_is == "baseline p(X̂)"
     assert get_method("ig").rest_is == "baseline f(X̂)"
     joint = get_method("node_and_edge_ig_nodes", output="probability")
-    assert (joint.unit, joint.partner) == ("probability", "node_and_edge_integrated_gradients_edges")
+    assert (joint.unit, joint.partner) == (
+        "probability",
+        "node_and_edge_integrated_gradients_edges",
+    )
     assert not get_method("saliency").signed and get_method("saliency", absolute=False).signed
     assert get_method("gnn_explainer").partner == "gnn_explainer_nodes"
 
@@ -63,9 +66,7 @@ def test_unsigned_methods_give_no_negative_value():
     graph = random_graph(seed=4, dtype=np.float32)
     model, params = random_gcn(2, graph, seed=5, dtype=jnp.float32)
     targets = np.arange(6)
-    results = explain(
-        model, params, graph, methods=[*UNSIGNED_ON_NODES, "nam"], targets=targets
-    )
+    results = explain(model, params, graph, methods=[*UNSIGNED_ON_NODES, "nam"], targets=targets)
     for method in UNSIGNED_ON_NODES:
         assert np.min(results[method.name].values) >= 0.0, method.name
     assert np.min(results["nam"].values) < 0.0  # the check could fail

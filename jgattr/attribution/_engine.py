@@ -200,11 +200,11 @@ def _block_union(problem: Problem, start: int, stop: int, cached: bool) -> tuple
     """The union of targets ``start:stop`` and its seconds (``cached``: in the union cache)."""
     began, prepared, nodes = time.perf_counter(), problem.prepared, problem.nodes[start:stop]
     if cached:
-        union = prepared.union(nodes, problem.model.num_layers)
+        union = prepared.union(nodes, problem.model.num_hops)
     elif prepared.level == "graph":
         union = graph_unions(prepared.in_edges, prepared.node_offsets, nodes)
     else:
-        union = computation_graphs(prepared.in_edges, nodes, problem.model.num_layers)
+        union = computation_graphs(prepared.in_edges, nodes, problem.model.num_hops)
     return union, time.perf_counter() - began
 
 
@@ -266,7 +266,7 @@ def setup(
     nodes, target_classes = resolve_classes(
         classes, nodes, all_logits.shape[1], all_logits.argmax(axis=1), graph.labels
     )
-    estimate = target_walks(graph, nodes, explainable.num_layers)
+    estimate = target_walks(graph, nodes, explainable.num_hops)
     devices = devices or jax.devices()
     guard_resources(
         estimate, resolved, graph.graph, params, host_memory_mb=host_memory_mb,

@@ -13,13 +13,13 @@ from jgattr._io import atomic_write_bytes
 from jgattr.attribution import get_method
 from jgattr.jobs._budget import budget_table
 from jgattr.jobs._report_graphs import graph_figures, pope_table
+from jgattr.models import MODELS
 
 MODES = {
     "remove": "a deleted node and its edges go, and the model re-prepares what is left "
     "(GCN: the normalization from the remaining degrees)",
     "zero": "a deleted node's features are set to zero, the graph is unchanged",
 }
-_MODEL_NAMES = {"gcn": "GCN", "gat": "GAT", "gin": "GIN", "sage": "GraphSAGE"}
 
 EXPLAIN_LEGEND = [
     "- *targets*: {noun}s explained, one ({noun}, explained class) pair each.",
@@ -135,7 +135,8 @@ def _model_line(trained: dict) -> list[str]:
             f"{acc['val']:.4f}).",
             "",
         ]
-    name = _MODEL_NAMES.get(model.get("architecture", "gcn"), "GNN")
+    entry = MODELS.get(model.get("architecture", "gcn"))
+    name = entry.display_name if entry is not None else "GNN"
     layers = model["num_layers"]
     depends = f"each prediction depends on the node's {layers}-hop neighbourhood"
     if trained.get("task") == "graph classification":

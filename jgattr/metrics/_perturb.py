@@ -77,7 +77,7 @@ def neighbourhoods(model, data, targets: np.ndarray) -> Neighbourhoods:
     """
     explainable = as_explainable(model)
     prepared = prepare_data(data, explainable)
-    num_hops = explainable.num_layers
+    num_hops = explainable.num_hops
     targets = np.asarray(targets, dtype=np.int32)
     if prepared.level == "graph":
         union = prepared.union(targets, num_hops)
