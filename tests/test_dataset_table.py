@@ -25,7 +25,7 @@ def test_every_entry_has_a_loader_a_level_and_a_description():
     assert {n.split(":")[1] for n in GRAPH_DATASETS if n.startswith("moleculenet:")} == set(
         MOLECULENET
     )
-    assert OGB_DATASETS == tuple(e.name for e in DATASET_TABLE if e.loader == "ogb")
+    assert tuple(e.name for e in DATASET_TABLE if e.loader == "ogb") == OGB_DATASETS
 
 
 def test_names_and_families_are_found_case_insensitively():
