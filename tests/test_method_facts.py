@@ -53,20 +53,34 @@ UNSIGNED_ON_NODES = [  # the unsigned methods that explain node targets (CAM fam
     get_method("saliency"),
     get_method("edge_saliency"),
     get_method("contrastive_gradient"),
+    get_method("contrastive_eb"),
+]
+MASKS = [  # GNNExplainer's: slow to compile, checked by the slow test below (pytest -m slow)
     get_method("gnn_explainer", epochs=3),
     get_method("gnn_explainer_nodes", epochs=3, node_mask_type="object"),
 ]
 
 
-def test_unsigned_methods_give_no_negative_value():
-    """``signed=False`` is a fact: on a random GCN whose signed methods do go negative."""
-    assert {m.name for m in UNSIGNED_ON_NODES} == {
-        n for n in METHODS if not get_method(n).signed
-    } - {"cam", "grad_cam", "grad_cam_avg", "contrastive_eb"}
+def _results(methods):
     graph = random_graph(seed=4, dtype=np.float32)
     model, params = random_gcn(2, graph, seed=5, dtype=jnp.float32)
-    targets = np.arange(6)
-    results = explain(model, params, graph, methods=[*UNSIGNED_ON_NODES, "nam"], targets=targets)
+    return explain(model, params, graph, methods=methods, targets=np.arange(6))
+
+
+def test_unsigned_methods_give_no_negative_value():
+    """``signed=False`` is a fact: on a random GCN whose signed methods do go negative."""
+    assert {m.name for m in UNSIGNED_ON_NODES + MASKS} == {
+        n for n in METHODS if not get_method(n).signed
+    } - {"cam", "grad_cam", "grad_cam_avg"}
+    results = _results([*UNSIGNED_ON_NODES, "nam", "eb"])
     for method in UNSIGNED_ON_NODES:
         assert np.min(results[method.name].values) >= 0.0, method.name
-    assert np.min(results["nam"].values) < 0.0  # the check could fail
+    for signed in ("nam", "excitation_backprop"):  # signed methods do go negative here
+        assert np.min(results[signed].values) < 0.0
+
+
+@pytest.mark.slow
+def test_gnn_explainer_masks_are_never_negative():
+    results = _results(MASKS)
+    for method in MASKS:
+        assert np.min(results[method.name].values) >= 0.0, method.name
