@@ -7,11 +7,13 @@ import sys
 
 import pytest
 
-from jgattr._dataset_table import DATASET_TABLE, dataset_families, find_dataset
+from jgattr._dataset_table import DATASET_TABLE, dataset_families, dataset_names, find_dataset
 from jgattr.data import GRAPH_DATASETS, load_dataset, load_graph_dataset
+from jgattr.data._gnnexplainer_release import GNNEXPLAINER_DATASETS
 from jgattr.data._graph_loaders import MOLECULENET
 from jgattr.data._ogb import OGB_DATASETS
 from jgattr.data._registry import LOADERS
+from jgattr.data._twitch import TWITCH_DATASETS
 from tests.conftest import REPO
 
 
@@ -25,7 +27,10 @@ def test_every_entry_has_a_loader_a_level_and_a_description():
     assert {n.split(":")[1] for n in GRAPH_DATASETS if n.startswith("moleculenet:")} == set(
         MOLECULENET
     )
-    assert tuple(e.name for e in DATASET_TABLE if e.loader == "ogb") == OGB_DATASETS
+    # the loaders that keep their own per-name file specs agree with the table
+    assert dataset_names(loader="ogb") == OGB_DATASETS
+    assert dataset_names(loader="twitch") == TWITCH_DATASETS
+    assert dataset_names(loader="gnnexplainer") == GNNEXPLAINER_DATASETS
 
 
 def test_names_and_families_are_found_case_insensitively():
