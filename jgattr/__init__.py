@@ -40,7 +40,7 @@ _EXPORTS = {
     "train": "jgattr._training",
 }
 
-__all__ = [
+__all__ = [  # the keys of _EXPORTS and the TYPE_CHECKING imports (tests/test_repo.py checks)
     "DATASETS",
     "GAT",
     "GCN",
@@ -90,4 +90,15 @@ if TYPE_CHECKING:  # static checkers and IDEs see the eager imports
     from jgattr._training import TrainConfig, TrainResult, train
     from jgattr.attribution import explain
     from jgattr.data import DATASETS, DataError, Dataset, load_dataset, load_npz
-    from jgattr.models import GCN, ModelConfig, build_model, gcn_normalize, make_apply_fn
+    from jgattr.models import (
+        GAT,
+        GCN,
+        GIN,
+        Explainable,
+        GraphSAGE,
+        ModelConfig,
+        build_model,
+        gcn_normalize,
+        make_apply_fn,
+        prepare_graph,
+    )

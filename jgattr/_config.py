@@ -13,18 +13,23 @@ from pathlib import Path
 from typing import Any
 
 from jgattr._model_config import ModelConfig
-from jgattr._names import did_you_mean, shown, unknown_dataset, unknown_method
+from jgattr._names import (
+    ARCHITECTURES,
+    CLASS_CHOICES,
+    MODES,
+    PATHS,
+    TARGET_SETS,
+    UNDIRECTED_ONLY,
+    did_you_mean,
+    shown,
+    unknown_dataset,
+    unknown_method,
+)
 from jgattr._train_config import TrainConfig
 
 
 class ConfigError(ValueError):
     """A configuration file is missing, unreadable or holds an invalid value."""
-
-
-# The choices of jgattr.attribution.explain (tests/test_bad_input_cli.py checks they agree).
-TARGET_SETS = ("test", "val", "train", "all")
-CLASS_CHOICES = ("predicted", "true", "all")
-PATHS = ("auto", "fast", "general")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,6 +188,11 @@ class EvaluateConfig:
             raise ValueError(f'[evaluate] sample must be "all" or an int >= 1, got {self.sample!r}')
         if isinstance(self.sample, int) and self.sample < 1:
             raise ValueError(f'[evaluate] sample must be >= 1 or "all", got {self.sample}')
+        if self.mode not in MODES:
+            raise ValueError(
+                f"[evaluate] mode must be one of {list(MODES)}, got {shown(self.mode)}"
+                + did_you_mean(self.mode, MODES)
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,11 +211,12 @@ class Config:
                 "[data] directed = true keeps the one-way edges of a .npz graph; "
                 f"{shown(self.data.name)} is not one: remove directed"
             )
-        if self.data.directed and self.model.architecture == "gcn":
+        if self.data.directed and self.model.architecture in UNDIRECTED_ONLY:
+            readers = ", ".join(a for a in ARCHITECTURES if a not in UNDIRECTED_ONLY)
             raise ValueError(
-                "[data] directed = true needs a model that reads in-edges only (gat, gin, sage): "
-                "the GCN's symmetric normalization assumes an undirected graph; set [model] "
-                "architecture or remove directed"
+                f"[data] directed = true needs a model that reads in-edges only ({readers}): "
+                f"the {self.model.architecture} model's symmetric normalization assumes an "
+                "undirected graph; set [model] architecture or remove directed"
             )
 
 

@@ -1,15 +1,19 @@
 """Every name a config or a flag may hold, and how a wrong one is echoed, without importing JAX.
 
-The registries themselves (``jgattr.attribution.METHODS``, ``jgattr.data.DATASETS``, ...) import
-JAX; a config is checked against these lists before that (tests/test_guard_config.py checks they
-agree), so a typo fails in a fraction of a second. Messages echo a name with :func:`shown`
-(``ascii()`` when it holds a non-ASCII letter: a Cyrillic "nаm" prints as ``'n\\u0430m'``) and
-end with :func:`did_you_mean`.
+The method and model registries (``jgattr.attribution.METHODS``, ``jgattr.models.MODELS``)
+import JAX; a config is checked against the lists of their names here before that
+(tests/test_guard_config.py checks they agree), so a typo fails in a fraction of a second.
+Dataset names come from the JAX-free table that ``jgattr.data`` dispatches on
+(:mod:`jgattr._dataset_table`). Messages echo a name with :func:`shown` (``ascii()`` when it
+holds a non-ASCII letter: a Cyrillic "nаm" prints as ``'n\\u0430m'``) and end with
+:func:`did_you_mean`.
 """
 
 import difflib
 import os
 from collections.abc import Iterable
+
+from jgattr._dataset_table import dataset_families, dataset_names, find_dataset
 
 METHOD_NAMES: tuple[str, ...] = (
     "saliency", "nam", "integrated_gradients", "lid_taylor", "st_lid_taylor", "lid_ig",
@@ -28,14 +32,18 @@ METHOD_ALIASES: dict[str, str] = {
     "node_and_edge_ig_nodes": "node_and_edge_integrated_gradients_nodes",
     "node_and_edge_ig_edges": "node_and_edge_integrated_gradients_edges",
 }
+# The choices of [explain], the flags and jgattr.attribution.explain (defined here only).
+SPLITS: tuple[str, ...] = ("test", "val", "train")  # a dataset's split masks
+TARGET_SETS: tuple[str, ...] = (*SPLITS, "all")
+CLASS_CHOICES: tuple[str, ...] = ("predicted", "true", "all")
+PATHS: tuple[str, ...] = ("auto", "fast", "general")
+# [evaluate] mode, --mode and jgattr.metrics: how a deleted node goes.
+MODES: tuple[str, ...] = ("remove", "zero")
 ARCHITECTURES: tuple[str, ...] = ("gcn", "gat", "gin", "sage")
+# Those whose normalization assumes an undirected graph (ModelEntry.undirected_only; a test checks).
+UNDIRECTED_ONLY: tuple[str, ...] = ("gcn",)
 POOLS: tuple[str, ...] = ("mean", "sum", "max")
-DATASET_NAMES: tuple[str, ...] = (
-    "cora", "citeseer", "pubmed", "pubmed-structure", "ogbn-arxiv", "ogbn-products",
-    "ba-shapes", "ba-community", "tree-cycles", "tree-grid", "ba-2motifs", "tu:MUTAG",
-    "moleculenet:bbbp", "moleculenet:bace", "moleculenet:tox21", "twitch:EN",
-    "gnnexplainer:syn1", "gnnexplainer:syn2", "gnnexplainer:syn3", "gnnexplainer:syn4",
-)  # fmt: skip
+DATASET_NAMES: tuple[str, ...] = dataset_names()
 _PATH_SUFFIXES = (".npz", ".zip", ".csv", ".csv.gz", ".pkl")
 
 
@@ -74,18 +82,17 @@ def unknown_method(name: str) -> str | None:
 
 
 def unknown_dataset(name: str) -> str | None:
-    """Why ``name`` names no dataset (with a did-you-mean), ``None`` when it may: a known name,
-    ``powerlaw:<N>``, ``tu:<NAME>``, ``moleculenet:<name>``, or a path (the loaders check the
-    rest)."""
+    """Why ``name`` names no dataset (with a did-you-mean), ``None`` when it may: a name or a
+    prefixed name of ``jgattr._dataset_table`` (``powerlaw:<N>``, ``tu:<NAME>``, ...), or a path
+    (the loaders check the rest)."""
     key = name.strip().lower()
-    if key in {known.lower() for known in DATASET_NAMES}:
-        return None
-    if key.startswith(("tu:", "moleculenet:", "powerlaw:")) and key[-1] != ":":
+    if find_dataset(key) is not None:
         return None
     if key.endswith(_PATH_SUFFIXES) or os.sep in name or os.path.isdir(name):
         return None
+    families = dataset_families()
     return (
         f"unknown dataset {shown(name)}: choose one of {', '.join(DATASET_NAMES)}, "
-        "powerlaw:<N>, tu:<NAME>, or the path of a .npz graph (or a TU .zip, a SMILES .csv)"
-        + did_you_mean(key, [*DATASET_NAMES, "powerlaw:"])
+        f"{', '.join(families)}, or the path of a .npz graph (or a TU .zip, a SMILES .csv)"
+        + did_you_mean(key, [*DATASET_NAMES, *families])
     )

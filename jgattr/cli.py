@@ -15,12 +15,8 @@ from typing import Any
 from jgattr._cli_commands import HANDLERS
 from jgattr._cli_messages import interrupted_message
 from jgattr._io import RunFolderBusy
+from jgattr._names import CLASS_CHOICES, MODES, PATHS, TARGET_SETS
 
-# The choices of [explain] (jgattr._config and jgattr.attribution; a test checks they agree).
-TARGET_SETS = ("test", "val", "train", "all")
-CLASS_CHOICES = ("predicted", "true", "all")
-PATHS = ("auto", "fast", "general")
-MODES = ("remove", "zero")
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
 
 

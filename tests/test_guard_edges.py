@@ -70,7 +70,7 @@ def test_a_directed_graph_keeps_its_receptive_field_one_way(tmp_path):
 def test_directed_is_refused_for_the_gcn_and_for_built_in_datasets(tmp_path, capsys):
     path = _npz(tmp_path)
     for text, needle in (
-        (f'[data]\nname = "{path}"\ndirected = true\n', "the GCN's symmetric normalization"),
+        (f'[data]\nname = "{path}"\ndirected = true\n', "the gcn model's symmetric normalization"),
         ('[data]\nname = "cora"\ndirected = true\n[model]\narchitecture = "gin"\n', "'cora'"),
     ):
         config = tmp_path / "c.toml"

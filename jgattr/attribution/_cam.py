@@ -166,7 +166,13 @@ def contrastive_gradient() -> Method:
       Pope et al., Explainability Methods for Graph Convolutional Neural Networks, CVPR 2019.
     """
     return Method(
-        "contrastive_gradient", (), _contrastive_gradient_attribute, None, needs_input_gradient=True
+        "contrastive_gradient",
+        (),
+        _contrastive_gradient_attribute,
+        None,
+        needs_input_gradient=True,
+        unit="‖ReLU(∂logit/∂x)‖",
+        signed=False,
     )
 
 
@@ -185,7 +191,14 @@ def cam(*, bias: bool = True) -> Method:
       Zhou et al., Learning Deep Features for Discriminative Localization, CVPR 2016;
       Pope et al., CVPR 2019.
     """
-    return Method("cam", (("bias", bool(bias)),), _make_cam_attribute(bool(bias)), None)
+    return Method(
+        "cam",
+        (("bias", bool(bias)),),
+        _make_cam_attribute(bool(bias)),
+        None,
+        unit="class activation",
+        signed=False,
+    )
 
 
 def grad_cam(*, layer: int | None = None) -> Method:
@@ -204,7 +217,14 @@ def grad_cam(*, layer: int | None = None) -> Method:
     """
     if layer is not None and (not isinstance(layer, int) or layer < 0):
         raise ValueError(f"layer must be None or an int >= 0 (0: input features), got {layer!r}")
-    return Method("grad_cam", (("layer", layer),), _make_grad_cam_attribute(layer), None)
+    return Method(
+        "grad_cam",
+        (("layer", layer),),
+        _make_grad_cam_attribute(layer),
+        None,
+        unit="gradient-weighted activation",
+        signed=False,
+    )
 
 
 def grad_cam_avg(*, variant: str = "paper") -> Method:
@@ -224,5 +244,10 @@ def grad_cam_avg(*, variant: str = "paper") -> Method:
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {list(VARIANTS)}, got {variant!r}")
     return Method(
-        "grad_cam_avg", (("variant", variant),), _make_grad_cam_avg_attribute(variant), None
+        "grad_cam_avg",
+        (("variant", variant),),
+        _make_grad_cam_avg_attribute(variant),
+        None,
+        unit="share of the layer's largest Grad-CAM",
+        signed=False,
     )

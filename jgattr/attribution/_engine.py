@@ -29,6 +29,7 @@ import jax
 import numpy as np
 from jax.sharding import PartitionSpec as P
 
+from jgattr._names import PATHS
 from jgattr._types import Params
 from jgattr._xla_cache import enable_persistent_cache
 from jgattr.attribution._blocks import pipeline_blocks, target_blocks, target_walks
@@ -52,8 +53,6 @@ from jgattr.attribution._resume import Resume, discard_parts, fingerprint, parts
 from jgattr.attribution._run_stats import method_stats
 from jgattr.attribution._subgraphs import Union, computation_graphs, graph_unions
 from jgattr.models import as_explainable, check_params
-
-PATHS = ("auto", "fast", "general")
 
 
 class _MethodRun(NamedTuple):
@@ -202,11 +201,11 @@ def _block_union(problem: Problem, start: int, stop: int, cached: bool) -> tuple
     """The union of targets ``start:stop`` and its seconds (``cached``: in the union cache)."""
     began, prepared, nodes = time.perf_counter(), problem.prepared, problem.nodes[start:stop]
     if cached:
-        union = prepared.union(nodes, problem.model.num_layers)
+        union = prepared.union(nodes, problem.model.num_hops)
     elif prepared.level == "graph":
         union = graph_unions(prepared.in_edges, prepared.node_offsets, nodes)
     else:
-        union = computation_graphs(prepared.in_edges, nodes, problem.model.num_layers)
+        union = computation_graphs(prepared.in_edges, nodes, problem.model.num_hops)
     return union, time.perf_counter() - began
 
 
@@ -268,7 +267,7 @@ def setup(
     nodes, target_classes = resolve_classes(
         classes, nodes, all_logits.shape[1], all_logits.argmax(axis=1), graph.labels
     )
-    estimate = target_walks(graph, nodes, explainable.num_layers)
+    estimate = target_walks(graph, nodes, explainable.num_hops)
     devices = devices or jax.devices()
     guard_resources(
         estimate, resolved, graph.graph, params, host_memory_mb=host_memory_mb,

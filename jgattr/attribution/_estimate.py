@@ -250,7 +250,7 @@ def estimate_explain(
     nodes = resolve_targets(targets, prepared.num_targets, prepared.masks, prepared.level)
     if classes == "all":
         nodes = np.repeat(nodes, num_classes or 1)
-    walks = target_walks(prepared, nodes, explainable.num_layers)
+    walks = target_walks(prepared, nodes, explainable.num_hops)
     features = int(np.shape(getattr(data, "graph", data).nodes)[-1])
     limits = {"joined": not to_folder, "top_k": top_k_sources, "max_host_mb": max_host_mb}
     if params is None and not hasattr(model, "init"):

@@ -170,6 +170,8 @@ def excitation_backprop() -> Method:
         None,
         needs_layers=True,
         needs_features=True,
+        unit="winning probability",
+        signed=True,  # negative where an input feature is
     )
 
 
@@ -196,4 +198,6 @@ def contrastive_eb(*, variant: str = "paper") -> Method:
         None,
         needs_layers=True,
         needs_features=True,
+        unit="winning probability difference",
+        signed=False,
     )

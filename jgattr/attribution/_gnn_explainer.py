@@ -34,7 +34,7 @@ from jgattr.attribution._gradients import nan_expected
 from jgattr.attribution._method_types import Contribution, Method, UnionModel, check_choice
 
 NODE_MASK_TYPES = ("object", "attributes", "common_attributes", "none")
-LEVELS = ("edge", "node")
+NAMES = {"edge": "gnn_explainer", "node": "gnn_explainer_nodes"}  # the method of each level
 STATISTICS = ("mean", "std")
 _NODE_STREAM, _EDGE_STREAM = 0, 1
 
@@ -354,7 +354,7 @@ def gnn_explainer(
     """
     node_mask_type = "none" if node_mask_type is None else node_mask_type
     check_choice("node_mask_type", node_mask_type, NODE_MASK_TYPES)
-    check_choice("level", level, LEVELS)
+    check_choice("level", level, tuple(NAMES))
     check_choice("statistic", statistic, STATISTICS)
     if init_nodes is not None and (not isinstance(init_nodes, int) or init_nodes < 1):
         raise ValueError(f"init_nodes must be None or an integer >= 1, got {init_nodes!r}")
@@ -385,11 +385,14 @@ def gnn_explainer(
     hyperparameters = {k: v for k, v in settings.items() if k != "coeffs"}
     hyperparameters |= coeffs._asdict() | {"statistic": statistic}
     return Method(
-        "gnn_explainer" if level == "edge" else "gnn_explainer_nodes",
+        NAMES[level],
         tuple(sorted(hyperparameters.items(), key=lambda kv: kv[0])),
         _make_attribute(settings, level, statistic),
         None,
         level=level,
         needs_features=node_mask_type in ("attributes", "common_attributes"),
         reads_nonzeros=node_mask_type == "attributes",
+        unit="mask" if statistic == "mean" else "mask std over restarts",
+        signed=False,
+        partner=NAMES["node" if level == "edge" else "edge"],
     )

@@ -182,6 +182,8 @@ def saliency(*, absolute: bool = True) -> Method:
         _make_saliency_attribute(absolute),
         None,
         needs_input_gradient=True,
+        unit="|∂logit/∂x|" if absolute else "∂logit/∂x",
+        signed=not absolute,
     )
 
 
@@ -196,7 +198,7 @@ def nam() -> Method:
       Gradient-based Attribution Methods (NAM/NIV).
     """
     linearize = make_linearize("logit", make_relu_average("local", "exact", 1), "input", 1)
-    return Method("nam", (), _nam_attribute, linearize)
+    return Method("nam", (), _nam_attribute, linearize, unit="logit", signed=True, rest_is="biases")
 
 
 def integrated_gradients(
@@ -255,6 +257,7 @@ def integrated_gradients(
             None,
             baseline=baseline,
             completeness_tolerance=float(tolerance),
+            **_ig_facts(output),
         )
     quadrature_rule = quadrature_rule or "gauss_legendre"
     alphas, weights = quadrature(quadrature_rule, n_steps)
@@ -275,7 +278,14 @@ def integrated_gradients(
         fast_max_layers=2,
         baseline=baseline,
         completeness_tolerance=float(tolerance),
+        **_ig_facts(output),
     )
+
+
+def _ig_facts(output: str) -> dict[str, Any]:
+    """Unit, sign and rest of IG on ``output``: shares of f(X) − f(X̂), the rest f(X̂)."""
+    rest = "baseline f(X̂)" if output == "logit" else "baseline p(X̂)"
+    return {"unit": output, "signed": True, "rest_is": rest}
 
 
 def edge_saliency() -> Method:
@@ -284,7 +294,15 @@ def edge_saliency() -> Method:
     Relevance is per edge of the target's computation graph (``Attributions.level == "edge"``);
     the edge weight scales that edge's entry of the normalized adjacency.
     """
-    return Method("edge_saliency", (), _edge_saliency_attribute, None, level="edge")
+    return Method(
+        "edge_saliency",
+        (),
+        _edge_saliency_attribute,
+        None,
+        level="edge",
+        unit="|∂logit/∂m|",
+        signed=False,
+    )
 
 
 def edge_integrated_gradients(
@@ -318,4 +336,7 @@ def edge_integrated_gradients(
         _make_edge_ig_attribute(alphas, weights),
         None,
         level="edge",
+        unit="logit",
+        signed=True,
+        rest_is="logit without messages f(m = 0)",
     )

@@ -11,6 +11,7 @@ import numpy as np
 from jgattr._types import Array
 from jgattr.attribution._linearize import select_class
 from jgattr.attribution._method_types import (
+    METHOD_LEVELS,
     OUTPUTS,
     Contribution,
     Method,
@@ -88,8 +89,9 @@ def node_and_edge_integrated_gradients(
     """
     alphas, weights = quadrature(quadrature_rule, n_steps)
     check_choice("output", output, OUTPUTS)
-    check_choice("level", level, ("node", "edge"))
+    check_choice("level", level, METHOD_LEVELS)
     baseline = check_baseline(baseline)
+    other = "edge" if level == "node" else "node"
     return Method(
         f"node_and_edge_integrated_gradients_{level}s",
         (
@@ -102,4 +104,8 @@ def node_and_edge_integrated_gradients(
         None,
         baseline=baseline,
         level=level,
+        unit=output,
+        signed=True,
+        rest_is=f"{other}s' share + baseline",
+        partner=f"node_and_edge_integrated_gradients_{other}s",
     )

@@ -70,17 +70,17 @@ def _make_lid_attribute(top_kind: str, jacobian: str, relu_average: str, n_sampl
 
 
 _LID_FAMILY = {
-    # name: (top vector, ReLU Jacobian)  -- docs/math.md
-    "lid_taylor": ("logit", "local"),
-    "st_lid_taylor": ("softmax_local", "local"),
-    "lid_ig": ("logit", "path"),
-    "sig_lid_taylor": ("softmax_integrated", "local"),
-    "sig_lid_ig": ("softmax_integrated", "path"),
+    # name: (top vector, ReLU Jacobian, what the rest of Δlogit or Δp is)  -- docs/math.md
+    "lid_taylor": ("logit", "local", "baseline f(X̂)"),
+    "st_lid_taylor": ("softmax_local", "local", "baseline p(X̂) + Taylor error"),
+    "lid_ig": ("logit", "path", "baseline f(X̂)"),
+    "sig_lid_taylor": ("softmax_integrated", "local", "baseline p(X̂)"),
+    "sig_lid_ig": ("softmax_integrated", "path", "baseline p(X̂)"),
 }
 
 
 def _lid(name: str, baseline: Any, relu_average: str, n_samples: int) -> Method:
-    top_kind, jacobian = _LID_FAMILY[name]
+    top_kind, jacobian, rest = _LID_FAMILY[name]
     check_choice("relu_average", relu_average, RELU_AVERAGES)
     paper_samples(n_samples)  # validates n_samples
     baseline = check_baseline(baseline)
@@ -97,6 +97,9 @@ def _lid(name: str, baseline: Any, relu_average: str, n_samples: int) -> Method:
         baseline=baseline,
         needs_layers=True,
         walks_only=jacobian == "path" and relu_average == "exact",
+        unit="logit" if top_kind == "logit" else "probability",
+        signed=True,
+        rest_is=rest,
     )
 
 
@@ -106,7 +109,7 @@ def _lid_factory(name: str, summary: str):
     ) -> Method:
         return _lid(name, baseline, relu_average, n_samples)
 
-    top_kind, jacobian = _LID_FAMILY[name]
+    top_kind, jacobian, _ = _LID_FAMILY[name]
     factory.__name__ = name
     factory.__doc__ = f"""{summary}
 

@@ -20,6 +20,9 @@ from jgattr.data import SparseFeatures
 
 BASELINES = ("zeros", "mean")
 OUTPUTS = ("logit", "probability")
+# Units whose values are shares of the explained class's logit or probability.
+SHARE_UNITS = OUTPUTS
+METHOD_LEVELS = ("node", "edge")  # what a method attributes: source nodes or union edges
 RELU_AVERAGES = ("exact", "n_sample")
 
 
@@ -171,6 +174,15 @@ class Method:
       completeness_tolerance: the relevances of a target must sum to ``expected`` within this
         share of ``|expected|`` (IG: 0.01); the engine warns when they do not
         (:class:`~jgattr.attribution.CompletenessWarning`). ``None``: no such check.
+      unit: what a value is: ``"logit"`` or ``"probability"`` when the values are shares of that
+        quantity of the explained class (:data:`SHARE_UNITS`); else what a magnitude or score
+        measures (``"|∂logit/∂x|"``, ``"mask"``, ...). Required: figures and the report read it.
+      signed: whether values can be negative (``False``: magnitudes, e.g. saliency, ReLU'd maps,
+        masks; a minimal patch then deletes nothing). Required.
+      rest_is: for a share unit, what the explained quantity holds beyond the sum of the values
+        (``"biases"``, ``"baseline f(X̂)"``, ...); ``None`` otherwise.
+      partner: the registry name of the method that yields the other level from the same
+        computation (GNNExplainer's edge and node masks; the two parts of joint IG), or ``None``.
     """
 
     name: str
@@ -186,10 +198,24 @@ class Method:
     needs_features: bool = False
     reads_nonzeros: bool = False
     completeness_tolerance: float | None = dataclasses.field(default=None, compare=False)
+    unit: str = dataclasses.field(kw_only=True, compare=False)
+    signed: bool = dataclasses.field(kw_only=True, compare=False)
+    rest_is: str | None = dataclasses.field(default=None, kw_only=True, compare=False)
+    partner: str | None = dataclasses.field(default=None, kw_only=True, compare=False)
+
+    def __post_init__(self) -> None:
+        check_choice("level", self.level, METHOD_LEVELS)
+        if not isinstance(self.unit, str) or not self.unit:
+            raise ValueError(f"{self.name}: unit must say what a value is, got {self.unit!r}")
 
     def reference(self, x: Array) -> Array:
         """The reference input X̂ ``[N, F]`` for features ``x [N, F]`` (on x's device)."""
         return resolve_baseline(self.baseline, x)
+
+    @property
+    def is_share(self) -> bool:
+        """Whether the values are shares of the explained class's logit or probability."""
+        return self.unit in SHARE_UNITS
 
     @property
     def zero_reference(self) -> bool:

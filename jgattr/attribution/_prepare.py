@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import jraph
 import numpy as np
 
+from jgattr._names import CLASS_CHOICES, SPLITS, TARGET_SETS
 from jgattr._types import Array
 from jgattr.attribution._cache import BoundedCache
 from jgattr.attribution._resume import fingerprint
@@ -21,8 +22,6 @@ from jgattr.attribution._subgraphs import InEdges, Union, computation_graphs, gr
 from jgattr.data import SparseFeatures
 from jgattr.models import Explainable
 
-TARGET_SETS = ("train", "val", "test", "all")
-CLASS_CHOICES = ("predicted", "true", "all")
 _SPARSE_DENSITY = 0.25  # below this fraction of non-zeros, P = X W is a sparse product
 _ROWS_PER_SCAN = 1 << 24  # feature entries scanned at once (non-zeros, finiteness)
 
@@ -169,7 +168,7 @@ def _prepare(data: Any, model: Explainable) -> PreparedGraph:
         masks, labels = {}, None
     else:
         graph = model.prepare_graph(data.graph)
-        masks = {name: np.asarray(getattr(data, f"{name}_mask")) for name in TARGET_SETS[:3]}
+        masks = {name: np.asarray(getattr(data, f"{name}_mask")) for name in SPLITS}
         labels = np.asarray(data.labels)
     graph = jax.tree.map(np.asarray, graph)
     validate_graph(graph)

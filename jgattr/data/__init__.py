@@ -41,7 +41,8 @@ from jgattr.data._graph_dataset import GraphDataset, make_graph_dataset
 from jgattr.data._graph_loaders import GRAPH_DATASETS, is_graph_dataset, load_graph_dataset
 from jgattr.data._npz import load_npz
 from jgattr.data._ogb import OGB_DATASETS
-from jgattr.data._planetoid import DATASETS, RELEASED_DATASETS, load_dataset
+from jgattr.data._planetoid import DATASETS
+from jgattr.data._registry import RELEASED_DATASETS, load_dataset
 from jgattr.data._sparse_features import SparseFeatures
 from jgattr.data._synthetic import SYNTHETIC, synthetic_dataset
 

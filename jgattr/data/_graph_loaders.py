@@ -12,6 +12,7 @@ import dataclasses
 import os
 from pathlib import Path
 
+from jgattr._dataset_table import dataset_names, find_dataset
 from jgattr._names import did_you_mean, shown
 from jgattr.data._ba2motifs import ba_2motifs
 from jgattr.data._dataset import DataError
@@ -37,11 +38,7 @@ MOLECULENET: dict[str, _MoleculeNet] = {
     "bace": _MoleculeNet("bace.csv", "mol", "Class", "scaffold", ("non-inhibitor", "inhibitor")),
     "tox21": _MoleculeNet("tox21.csv.gz", "smiles", "NR-ER", "random", ("inactive", "active")),
 }
-GRAPH_DATASETS: tuple[str, ...] = (
-    "ba-2motifs",
-    "tu:MUTAG",
-    *(f"moleculenet:{key}" for key in MOLECULENET),
-)
+GRAPH_DATASETS: tuple[str, ...] = dataset_names(level="graph")
 _CSV_SUFFIXES = (".csv", ".csv.gz")
 _FORMS = (
     "'ba-2motifs', 'tu:<NAME>' (a TU dataset, e.g. 'tu:MUTAG'), "
@@ -54,15 +51,16 @@ def is_graph_dataset(name: str | os.PathLike) -> bool:
     """Whether ``name`` is for :func:`load_graph_dataset` (graph classification) rather than
     :func:`~jgattr.data.load_dataset` (node classification).
 
-    True for ``ba-2motifs``, ``tu:*``, ``moleculenet:*``, paths ending in ``.zip``, ``.csv`` or
-    ``.csv.gz``, and folders holding a TU ``*_A.txt`` file; the name is not checked further.
+    True for the graph-level names of ``jgattr._dataset_table`` (``ba-2motifs``, ``tu:*``,
+    ``moleculenet:*``), paths ending in ``.zip``, ``.csv`` or ``.csv.gz``, and folders holding a
+    TU ``*_A.txt`` file; the name is not checked further.
     """
     text = os.fspath(name).strip()
     key = text.lower()
     folder = Path(text).expanduser()
+    entry = find_dataset(text)
     return (
-        key == "ba-2motifs"
-        or key.startswith(("tu:", "moleculenet:"))
+        (entry is not None and entry.level == "graph")
         or key.endswith((".zip", *_CSV_SUFFIXES))
         or (folder.is_dir() and any(folder.glob("*_A.txt")))
     )

@@ -3,8 +3,8 @@
 Each dataset ``<name>`` is eight files ``ind.<name>.<part>`` (Yang, Cohen & Salakhutdinov 2016):
 ``x`` / ``y`` (features / one-hot labels of the training nodes), ``tx`` / ``ty`` (test nodes),
 ``allx`` / ``ally`` (every node before the test range), ``graph`` (dict of neighbour lists) and
-``test.index`` (the test node ids, in ``tx`` row order). :func:`load_dataset` follows the reference
-``utils.load_data`` of the ``gcn`` repository exactly:
+``test.index`` (the test node ids, in ``tx`` row order). :func:`load_planetoid` follows the
+reference ``utils.load_data`` of the ``gcn`` repository exactly:
 
 * features ``= vstack(allx, tx)`` then ``features[test_index] = features[sorted(test_index)]``
   (the rows of ``tx`` are in ``test.index`` order); labels likewise from ``ally`` and ``ty``;
@@ -39,20 +39,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from jgattr._names import did_you_mean, shown
+from jgattr._dataset_table import dataset_names
 from jgattr.data._dataset import DataError, Dataset, cleaned_edges, make_dataset, row_normalize
 from jgattr.data._fetch import locate_files, read_file
-from jgattr.data._gnnexplainer_release import GNNEXPLAINER_DATASETS, load_gnnexplainer_release
-from jgattr.data._npz import load_npz
-from jgattr.data._ogb import OGB_DATASETS, load_ogb
-from jgattr.data._powerlaw import parse_powerlaw, powerlaw_dataset
 from jgattr.data._safe_pickle import load_adjacency, load_dense, load_sparse
-from jgattr.data._synthetic import SYNTHETIC, synthetic_dataset
-from jgattr.data._twitch import TWITCH_DATASETS, load_twitch
 
-DATASETS: tuple[str, ...] = ("cora", "citeseer", "pubmed", "pubmed-structure")
-# Real graphs read from their released files (Twitch EN, the GNNExplainer benchmarks).
-RELEASED_DATASETS: tuple[str, ...] = TWITCH_DATASETS + GNNEXPLAINER_DATASETS
+DATASETS: tuple[str, ...] = dataset_names(loader="planetoid")
 
 NUM_VAL = 500
 STAND_IN_SEED = 20170424
@@ -244,7 +236,7 @@ def _structure_features(raw: dict[str, Any]) -> np.ndarray:
     return features
 
 
-def _load_planetoid(
+def load_planetoid(
     name: str, *, data_dir: str | os.PathLike | None, normalize: bool, verify: bool, download: bool
 ) -> Dataset:
     """Locate, verify, unpickle and assemble one of :data:`DATASETS` (lower-case ``name``)."""
@@ -260,107 +252,3 @@ def _load_planetoid(
     else:
         features = _stack_test_rows(_dense(raw["allx"]), _dense(raw["tx"]), raw["test.index"])
     return _assemble(name, raw, features, normalize)
-
-
-def _load_released(name: str, key: str, data_dir, verify: bool, download: bool) -> Dataset | None:
-    """``twitch:EN`` or a released GNNExplainer benchmark (name or ``.pkl``), else ``None``."""
-    if key in (n.lower() for n in TWITCH_DATASETS):
-        return load_twitch(key, data_dir=data_dir, verify_checksums=verify, download=download)
-    if key in GNNEXPLAINER_DATASETS or key.endswith(".pkl"):
-        return load_gnnexplainer_release(
-            name if key.endswith(".pkl") else key,
-            data_dir=data_dir,
-            verify_checksums=verify,
-            download=download,
-        )
-    return None
-
-
-def load_dataset(
-    name: str | os.PathLike,
-    *,
-    data_dir: str | os.PathLike | None = None,
-    normalize_features: bool = True,
-    verify_checksums: bool = True,
-    download: bool = True,
-    directed: bool = False,
-) -> Dataset:
-    """Load a Planetoid or OGB dataset (official split), a synthetic benchmark or a ``.npz`` graph.
-
-    Files are looked up in ``data_dir`` (else ``$JGATTR_DATA_DIR``, else the user cache), then in
-    the user cache, then downloaded into the cache (see :mod:`jgattr.data._fetch`).
-
-    Args:
-      name: one of :data:`DATASETS` (case-insensitive), or a path ending in ``.npz``, which is
-        passed to :func:`load_npz` (``data_dir``, ``verify_checksums`` and ``download`` are then
-        unused); or one of :data:`~jgattr.data.SYNTHETIC` (case-insensitive), generated offline by
-        :func:`~jgattr.data.synthetic_dataset` with its default seed (the other arguments are then
-        unused: no files are read, features are not normalized); or one of
-        :data:`~jgattr.data.OGB_DATASETS` (``ogbn-arxiv``, ``ogbn-products``), read from the
-        released zip by :func:`~jgattr.data._ogb.load_ogb` (features as released, never
-        normalized; arxiv's citations symmetrized); or ``powerlaw:<N>``, the seeded
-        power-law scale benchmark of :mod:`jgattr.data._powerlaw` (seed 0); or ``twitch:EN``
-        (:mod:`jgattr.data._twitch`, the raw MUSAE files, seeded 80/10/10 split), or a released
-        GNNExplainer benchmark ``gnnexplainer:syn1`` ... ``syn4`` or the path of its ``.pkl``
-        (:mod:`jgattr.data._gnnexplainer_release`, ``ground_truth`` from its edge labels).
-      data_dir: directory holding the ``ind.<name>.<part>`` files (or the OGB zip).
-      normalize_features: divide each feature row by its sum (zero rows stay zero); Planetoid and
-        ``.npz`` only.
-      verify_checksums: refuse local files whose SHA-256 differs from the published one.
-      download: download missing files into the cache.
-      directed: ``.npz`` graphs only: keep one-way edges one-way (see :func:`load_npz`).
-
-    Returns:
-      The :class:`Dataset`: Cora ``N=2708, E=10556, F=1433, C=7``, split 140/500/1000;
-      Citeseer ``3327, 9104, 3703, 6``, 120/500/1000 (15 unlabeled nodes, label ``-1``);
-      Pubmed and ``pubmed-structure`` ``19717, 88648, 500, 3``, 60/500/1000; the synthetic
-      benchmarks carry a ``ground_truth``; OGB sizes in :func:`~jgattr.data._ogb.load_ogb`.
-
-    Raises:
-      DataError: unknown name, missing files (one message naming every file and directory),
-        malformed files. ``ChecksumError`` and ``UnsafePickleError`` are subclasses.
-
-    Example:
-      >>> ds = load_dataset("Cora", data_dir="/path/to/planetoid")
-      >>> ds.graph.nodes.shape, int(ds.train_mask.sum())
-      ((2708, 1433), 140)
-    """
-    if isinstance(name, os.PathLike):
-        name = os.fspath(name)
-    if not isinstance(name, str):
-        raise DataError(f"dataset name must be a string, got {type(name).__name__}")
-    if name.lower().endswith(".npz"):
-        return load_npz(name, normalize_features=normalize_features, directed=directed)
-    if directed:
-        raise DataError(
-            f"directed=True keeps the one-way edges of a .npz graph; {shown(name)} is not one: "
-            "drop directed (the built-in datasets are undirected graphs)"
-        )
-    key = name.strip().lower()
-    if key in SYNTHETIC:
-        return synthetic_dataset(key)
-    size = parse_powerlaw(key)
-    if size is not None:
-        return powerlaw_dataset(size)
-    released = _load_released(name, key, data_dir, verify_checksums, download)
-    if released is not None:
-        return released
-    if key in OGB_DATASETS:
-        return load_ogb(
-            key, data_dir=data_dir, verify_checksums=verify_checksums, download=download
-        )
-    if key not in DATASETS:
-        raise DataError(
-            f"unknown dataset {shown(name)}: choose one of {', '.join(DATASETS)} (Planetoid), "
-            f"{', '.join(OGB_DATASETS)} (OGB), {', '.join(RELEASED_DATASETS)} (released files), "
-            f"{', '.join(SYNTHETIC)} or powerlaw:<N> "
-            "(synthetic, generated offline), or pass the path of a .npz file"
-            + did_you_mean(key, [*DATASETS, *OGB_DATASETS, *SYNTHETIC])
-        )
-    return _load_planetoid(
-        key,
-        data_dir=data_dir,
-        normalize=normalize_features,
-        verify=verify_checksums,
-        download=download,
-    )

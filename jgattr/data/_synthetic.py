@@ -49,9 +49,10 @@ import dataclasses
 
 import numpy as np
 
+from jgattr._dataset_table import dataset_names
 from jgattr.data._dataset import DataError, Dataset, GroundTruth, cleaned_edges, make_dataset
 
-SYNTHETIC: tuple[str, ...] = ("ba-shapes", "ba-community", "tree-cycles", "tree-grid")
+SYNTHETIC: tuple[str, ...] = dataset_names(loader="synthetic")  # ba-shapes, ..., tree-grid
 
 NUM_FEATURES = 10
 BA_NODES = 300

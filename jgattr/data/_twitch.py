@@ -43,7 +43,6 @@ TWITCH_SHA256: dict[str, str] = {
     "musae_ENGB_features.json": "efcd846f7b687d299c9c674f3cda43cd70de8307d2558895bddd3645eb38d500",
     "musae_ENGB_target.csv": "e9d51399878216d2dd662b0a152b602cccde7b5cbb8452cb91d9379f64114443",
 }
-TWITCH_CLASSES = ("not mature", "mature")
 
 
 def _lines(data: bytes, source: str) -> list[list[str]]:

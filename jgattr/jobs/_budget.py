@@ -11,24 +11,14 @@ and ``report.md`` show the three numbers so that a reader sees this.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-# What the rest (quantity − Σ node relevances) is made of, per method.
-_REST = {
-    "nam": "biases",
-    "integrated_gradients": "baseline f(X̂)",
-    "lid_taylor": "baseline f(X̂)",
-    "lid_ig": "baseline f(X̂)",
-    "st_lid_taylor": "baseline p(X̂) + Taylor error",
-    "sig_lid_taylor": "baseline p(X̂)",
-    "sig_lid_ig": "baseline p(X̂)",
-    "node_and_edge_integrated_gradients_nodes": "edges' share + baseline",
-}
+from jgattr.attribution import Method
 
 
 @dataclass(frozen=True)
@@ -65,8 +55,7 @@ class Budget:
 
 
 def prediction_budget(
-    method: str,
-    unit: str | None,
+    method: Method,
     values: np.ndarray,
     logit: float,
     probability: float,
@@ -75,9 +64,9 @@ def prediction_budget(
     """The budget of one target for ``method``, whose relevances ``values`` are in ``unit``.
 
     Args:
-      method: the method's name.
-      unit: the unit of its relevances (``jgattr.jobs._niv.relevance_unit``): ``"logit"`` or
-        ``"probability"`` split that quantity; anything else (a gradient, a mask) is a magnitude.
+      method: the method; its ``unit`` says what the relevances are (``"logit"`` or
+        ``"probability"`` split that quantity; anything else, a gradient or a mask, is a
+        magnitude) and its ``rest_is`` what the rest is made of.
       values: ``[n]`` the target's node relevances.
       logit: the target's logit for the explained class.
       probability: its softmax probability.
@@ -85,15 +74,16 @@ def prediction_budget(
         the rest is then the baseline's value ``value − expected`` plus the gap.
 
     Example:
-      >>> round(prediction_budget("nam", "logit", np.array([-60.0, -51.8]), 4.09, 0.98).rest, 2)
+      >>> round(prediction_budget(nam(), np.array([-60.0, -51.8]), 4.09, 0.98).rest, 2)
       115.89
     """
     nodes = float(np.sum(values))
-    if unit in ("logit", "probability"):
-        value = logit if unit == "logit" else probability
+    if method.is_share:
+        value = logit if method.unit == "logit" else probability
         gap = float(expected) - nodes if np.isfinite(expected) else None
-        return Budget(method, unit, value, nodes, value - nodes, _REST.get(method, "the rest"), gap)
-    return Budget(method, "logit", logit, nodes, None, "")
+        rest_is = method.rest_is or "the rest"
+        return Budget(method.name, method.unit, value, nodes, value - nodes, rest_is, gap)
+    return Budget(method.name, "logit", logit, nodes, None, "")
 
 
 def budget_line(budget: Budget, sep: str = " ") -> str:
@@ -121,23 +111,22 @@ def budget_sentence(budget: Budget) -> str | None:
 
 
 def budgets_of(
-    units: Mapping[str, str | None],
+    methods: Sequence[Method],
     results: Mapping[str, Any],
     logits: np.ndarray,
     index: int = 0,
 ) -> dict[str, Budget]:
-    """Every method's budget for target number ``index`` of ``results`` (name ->
+    """Every method's budget for target number ``index`` of its result in ``results`` (name ->
     ``Attributions``), whose whole-graph logits are ``[C]``."""
     budgets = {}
-    for name, result in results.items():
+    for method in methods:
+        name, result = method.name, results[method.name]
         explained = int(result.classes[index])
         shifted = np.exp(logits - logits.max())
         probability = float(shifted[explained] / shifted.sum())
         values, expected = result.for_target(index)[1], float(result.expected[index])
         logit = float(logits[explained])
-        budgets[name] = prediction_budget(
-            name, units.get(name), values, logit, probability, expected
-        )
+        budgets[name] = prediction_budget(method, values, logit, probability, expected)
     return budgets
 
 

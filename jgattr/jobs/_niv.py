@@ -7,40 +7,12 @@ from pathlib import Path
 import numpy as np
 
 from jgattr._config import Config
+from jgattr._dataset_table import find_dataset
 from jgattr._io import atomic_write_json
-from jgattr.attribution import Method
 from jgattr.data import Dataset
 from jgattr.jobs._budget import budget_line, budgets_of
 from jgattr.jobs._explain import configured_methods, job_explain
 from jgattr.jobs._run_folder import load_run, whole_graph_logits
-
-# Class names of the synthetic benchmarks (label meanings in ``jgattr.data._synthetic``).
-_HOUSE = ("base", "house roof", "house middle", "house bottom")
-CLASS_NAMES: dict[str, tuple[str, ...]] = {
-    "ba-shapes": _HOUSE,
-    "ba-community": tuple(f"{c} (A)" for c in _HOUSE) + tuple(f"{c} (B)" for c in _HOUSE),
-    "tree-cycles": ("tree", "cycle"),
-    "tree-grid": ("tree", "grid"),
-}
-# What a method's node relevance is measured in (the quantity it decomposes).
-_UNITS = {
-    "saliency": "|∂logit/∂x|",
-    "nam": "logit",
-    "lid_taylor": "logit",
-    "lid_ig": "logit",
-    "st_lid_taylor": "probability",
-    "sig_lid_taylor": "probability",
-    "sig_lid_ig": "probability",
-    "gnn_explainer_nodes": "mask",
-    "node_and_edge_integrated_gradients_nodes": "logit",
-}
-
-
-def relevance_unit(method: Method) -> str | None:
-    """The unit of ``method``'s node relevance: ``logit``, ``probability`` or a gradient."""
-    if method.name == "integrated_gradients":
-        return dict(method.hyperparameters).get("output", "logit")
-    return _UNITS.get(method.name)
 
 
 def default_niv_nodes(
@@ -119,7 +91,9 @@ def motif_of(dataset: Dataset, node: int) -> np.ndarray | None:
 
 
 def class_names_of(dataset: Dataset) -> tuple[str, ...]:
-    names = CLASS_NAMES.get(dataset.name)
+    """A name per class: the dataset table's (synthetic benchmarks), else ``class k``."""
+    entry = find_dataset(dataset.name)
+    names = entry.class_names if entry is not None else None
     if names is None or len(names) < dataset.num_classes:
         return tuple(f"class {k}" for k in range(dataset.num_classes))
     return names
@@ -153,8 +127,8 @@ def niv_run(
     values = {name: result.for_target(0)[1] for name, result in results.items()}
     logits = whole_graph_logits(model, params, dataset)
     predicted = logits.argmax(-1)
-    units = {m.name: relevance_unit(m) for m in methods}
-    budgets = budgets_of(units, results, np.asarray(logits[node]))
+    units = {m.name: m.unit for m in methods}
+    budgets = budgets_of(methods, results, np.asarray(logits[node]))
     names = class_names_of(dataset)
     label = int(dataset.labels[node])
     truth = f", true {names[label]}" if label >= 0 else ""

@@ -7,19 +7,19 @@ page reads on its own. Every method that ran has a row in every table, or a foot
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from jgattr._io import atomic_write_bytes
+from jgattr.attribution import get_method
 from jgattr.jobs._budget import budget_table
 from jgattr.jobs._report_graphs import graph_figures, pope_table
+from jgattr.models import MODELS
 
 MODES = {
     "remove": "a deleted node and its edges go, and the model re-prepares what is left "
     "(GCN: the normalization from the remaining degrees)",
     "zero": "a deleted node's features are set to zero, the graph is unchanged",
 }
-# Methods whose node scores are magnitudes (never negative): nothing to delete in a minimal patch.
-UNSIGNED = frozenset({"saliency", "edge_saliency", "gnn_explainer", "gnn_explainer_nodes"})
-_MODEL_NAMES = {"gcn": "GCN", "gat": "GAT", "gin": "GIN", "sage": "GraphSAGE"}
 
 EXPLAIN_LEGEND = [
     "- *targets*: {noun}s explained, one ({noun}, explained class) pair each.",
@@ -135,7 +135,8 @@ def _model_line(trained: dict) -> list[str]:
             f"{acc['val']:.4f}).",
             "",
         ]
-    name = _MODEL_NAMES.get(model.get("architecture", "gcn"), "GNN")
+    entry = MODELS.get(model.get("architecture", "gcn"))
+    name = entry.display_name if entry is not None else "GNN"
     layers = model["num_layers"]
     depends = f"each prediction depends on the node's {layers}-hop neighbourhood"
     if trained.get("task") == "graph classification":
@@ -160,9 +161,15 @@ def compile_cell(stats: dict) -> str:
     return f"{stats['compile_seconds']} ({compiled} program{plural})"
 
 
-def _level(name: str, metrics: dict | None) -> str:
+def _fact(name: str, metrics: dict | None, key: str) -> Any:
+    """A method's ``level`` or ``signed`` as ``eval.json`` recorded it, else the method's own
+    (its registry entry at default settings)."""
     entry = (metrics or {}).get("methods", {}).get(name, {})
-    return entry.get("level") or ("edge" if name.startswith("edge_") else "node")
+    return entry[key] if key in entry else getattr(get_method(name), key)
+
+
+def _level(name: str, metrics: dict | None) -> str:
+    return _fact(name, metrics, "level")
 
 
 def _explain_table(explained: dict, metrics: dict | None) -> list[str]:
@@ -244,7 +251,8 @@ def _faithfulness_table(metrics: dict, hops: int | None) -> list[str]:
         "|---" * (len(FAITHFULNESS_COLUMNS) + 1) + "|",
     ]
     for name, m in node.items():
-        cells = [_cell(name, m, key, fmt) for _, key, fmt, _ in FAITHFULNESS_COLUMNS]
+        signed = _fact(name, metrics, "signed")
+        cells = [_cell(signed, m, key, fmt) for _, key, fmt, _ in FAITHFULNESS_COLUMNS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += [
         f"| {name} | " + " | ".join(["—¹"] * len(FAITHFULNESS_COLUMNS)) + " |" for name in edge
@@ -253,8 +261,8 @@ def _faithfulness_table(metrics: dict, hops: int | None) -> list[str]:
     return [*lines, ""]
 
 
-def _cell(name: str, entry: dict, key: str, fmt: str) -> str:
-    if key == "minimal_patch_probability_change" and name in UNSIGNED:
+def _cell(signed: bool, entry: dict, key: str, fmt: str) -> str:
+    if key == "minimal_patch_probability_change" and not signed:
         return "n/a²"
     value = entry.get(key)
     return "—" if value is None else fmt.format(value)
@@ -282,7 +290,7 @@ def _faithfulness_legend(
             "sound rule turns edge scores into a node order, so they are not computed for edge "
             f"methods; {where}."
         )
-    unsigned = sorted(UNSIGNED & set(node))
+    unsigned = sorted(name for name in node if not _fact(name, metrics, "signed"))
     if unsigned:
         lines.append(
             f"- ² {', '.join(unsigned)} scores are magnitudes (never negative): its minimal patch "

@@ -10,34 +10,30 @@ from jgattr._config import Config
 from jgattr.attribution import get_method
 from jgattr.jobs._budget import budget_line, budgets_of
 from jgattr.jobs._explain import configured_methods, job_explain
-from jgattr.jobs._niv import class_names_of, motif_of, relevance_unit
+from jgattr.jobs._niv import class_names_of, motif_of
 from jgattr.jobs._run_folder import load_run, whole_graph_logits
 from jgattr.models import prepare_graph
-
-# The node part computed by the same method as an edge part (one objective, two results).
-PARTNERS = {
-    "gnn_explainer": "gnn_explainer_nodes",
-    "node_and_edge_integrated_gradients_edges": "node_and_edge_integrated_gradients_nodes",
-}
 
 
 def subgraph_methods(
     config: Config, edge_method: str | None, node_method: str | None
 ) -> tuple[str, str | None]:
     """(edge method, node method or ``None``): the given names, else the first configured edge
-    method (``gnn_explainer`` if none) and its node part, else the first configured node method."""
+    method (``gnn_explainer`` if none) and its node part (the method's ``partner``: the same
+    computation's node result), else the first configured node method."""
     configured = configured_methods(config.explain)
     if edge_method is None:
         edges = [m.name for m in configured if m.level == "edge"]
         edge_method = edges[0] if edges else "gnn_explainer"
-    edge_method = get_method(edge_method).name
-    if get_method(edge_method).level != "edge":
+    edge = get_method(edge_method)
+    edge_method = edge.name
+    if edge.level != "edge":
         raise ValueError(
             f"edge_method must be an edge method (e.g. gnn_explainer, edge_ig), got {edge_method!r}"
         )
     if node_method is None:
         nodes = [m.name for m in configured if m.level == "node"]
-        node_method = PARTNERS.get(edge_method) or (nodes[0] if nodes else None)
+        node_method = edge.partner or (nodes[0] if nodes else None)
     elif get_method(node_method).level != "node":
         raise ValueError(f"node_method must be a node method (e.g. nam), got {node_method!r}")
     return edge_method, None if node_method is None else get_method(node_method).name
@@ -107,7 +103,7 @@ def _budget_text(results, node_name: str | None, methods, logits: np.ndarray) ->
         return None
     method = next(m for m in methods if m.name == node_name)
     node_result = {node_name: results[node_name]}
-    budget = budgets_of({node_name: relevance_unit(method)}, node_result, logits)[node_name]
+    budget = budgets_of([method], node_result, logits)[node_name]
     heavy = (
         f"\nThe rest outweighs the nodes' sum: it carries the prediction; a node's sign says how "
         f"it moves the {budget.quantity} from there."

@@ -24,10 +24,9 @@ import jax.numpy as jnp
 import jraph
 import numpy as np
 
+from jgattr._names import MODES
 from jgattr.attribution import Union, computation_graphs, prepare_data
 from jgattr.models import Explainable, as_explainable
-
-MODES = ("remove", "zero")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +77,7 @@ def neighbourhoods(model, data, targets: np.ndarray) -> Neighbourhoods:
     """
     explainable = as_explainable(model)
     prepared = prepare_data(data, explainable)
-    num_hops = explainable.num_layers
+    num_hops = explainable.num_hops
     targets = np.asarray(targets, dtype=np.int32)
     if prepared.level == "graph":
         union = prepared.union(targets, num_hops)

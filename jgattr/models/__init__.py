@@ -36,7 +36,7 @@ from jgattr.models._protocol import (
     WalkSum,
     as_explainable,
 )
-from jgattr.models._registry import ARCHITECTURES
+from jgattr.models._registry import ARCHITECTURES, MODELS, ModelEntry
 from jgattr.models._sage import GraphSAGE, mean_edge_weights
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "GAT",
     "GCN",
     "GIN",
+    "MODELS",
     "POOLS",
     "STEP_KINDS",
     "ExcitationStep",
@@ -57,6 +58,7 @@ __all__ = [
     "GraphSAGE",
     "LayerChain",
     "ModelConfig",
+    "ModelEntry",
     "ParamsError",
     "Step",
     "WalkSum",

@@ -1,5 +1,7 @@
 """Built-in models by name: the ``[model]`` table of a config and the module it builds."""
 
+import dataclasses
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -9,7 +11,7 @@ from jgattr._model_config import ModelConfig
 from jgattr._types import ApplyFn, Params
 from jgattr.models._graph_classifier import GraphClassifier
 from jgattr.models._protocol import as_explainable
-from jgattr.models._registry import NODE_MODELS
+from jgattr.models._registry import node_model
 
 
 def build_model(config: ModelConfig, num_classes: int, level: str = "node") -> nn.Module:
@@ -27,13 +29,13 @@ def build_model(config: ModelConfig, num_classes: int, level: str = "node") -> n
             dropout_rate=config.dropout_rate,
             heads=config.heads,
         )
-    extra = {"heads": config.heads} if config.architecture == "gat" else {}
-    return NODE_MODELS[config.architecture](
+    return node_model(
+        config.architecture,
+        dataclasses.asdict(config),
         num_classes=num_classes,
         hidden_size=widths,
         num_layers=config.num_layers,
         dropout_rate=config.dropout_rate,
-        **extra,
     )
 
 

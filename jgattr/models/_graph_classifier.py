@@ -17,20 +17,20 @@ import jraph
 
 from jgattr._types import Array, Params
 from jgattr.models._protocol import Explainable, GraphReadout, through_layers
-from jgattr.models._registry import NODE_MODELS
+from jgattr.models._registry import MODELS, node_model
 
 
 def _encoder(
     architecture: str, hidden_sizes: tuple[int, ...], dropout: float, heads: int, **module
 ):
     """The node model whose K layers have widths ``hidden_sizes`` (the last: the embedding)."""
-    extra = {"heads": heads} if architecture == "gat" else {}
-    return NODE_MODELS[architecture](
+    return node_model(
+        architecture,
+        {"heads": heads},
         num_classes=hidden_sizes[-1],
         hidden_size=tuple(hidden_sizes[:-1]),
         num_layers=len(hidden_sizes),
         dropout_rate=dropout,
-        **extra,
         **module,
     )
 
@@ -97,6 +97,7 @@ def _graph_explainable(
     model = GraphClassifier(num_classes, architecture, hidden_sizes, readout, 0.0, heads)
     node = _encoder(architecture, hidden_sizes, 0.0, heads).explainable()
     graph_readout = GraphReadout(readout, _head)
+    display = MODELS[architecture].display_name
 
     def layers(params: Params, graph: jraph.GraphsTuple) -> tuple:
         encoder_layers = node.layers(params["encoder"], graph)
@@ -110,7 +111,7 @@ def _graph_explainable(
     return Explainable(
         apply=lambda params, graph: model.apply({"params": params}, graph, deterministic=True),
         num_layers=len(hidden_sizes),
-        name=f"{architecture.upper()} graph classifier (K={len(hidden_sizes)}, {readout} readout)",
+        name=f"{display} graph classifier (K={len(hidden_sizes)}, {readout} readout)",
         edge_weights=node.edge_weights,
         self_loops=node.self_loops,
         input_kernel=lambda params: node.input_kernel(params["encoder"]),

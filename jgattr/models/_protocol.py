@@ -153,7 +153,7 @@ class Explainable:
 
     Attributes:
       apply: pure ``(params, graph) -> logits [N, C]`` over a graph made by ``prepare_graph``.
-      num_layers: K, the number of message-passing rounds (the receptive field in hops).
+      num_layers: K, the number of layers (``layers`` gives K of them).
       name: the model's name in error messages.
       edge_weights: ``(senders, receivers, alive, num_nodes) -> [E]``, jittable: the weights in
         ``graph.edges`` of the graph in which only edges with ``alive = 1`` remain (GCN: the
@@ -184,6 +184,8 @@ class Explainable:
         that add their own self loops, ``GCNConv`` and ``GATConv``; models imported by
         :mod:`jgattr.interop`): self loops keep weight 1 under every mask, and their relevance
         is 0, as with Captum's edge mask on the PyG module.
+      hops: the receptive field in hops when it is not ``num_layers`` (a model that propagates
+        more often than it has layers, as APPNP); ``None``: ``num_layers``. See :attr:`num_hops`.
 
     Example:
       >>> explainable = Explainable(apply_fn, num_layers=2, name="my-gnn")
@@ -202,6 +204,13 @@ class Explainable:
     graph_readout: GraphReadout | None = None
     excitation_layers: ExcitationFn | None = None
     edge_mask_self_loops: bool = True
+    hops: int | None = None
+
+    @property
+    def num_hops(self) -> int:
+        """The receptive field in hops: a target's logits read the nodes within this many edges,
+        so the engine explains each target on its ``num_hops``-hop computation graph."""
+        return self.num_layers if self.hops is None else self.hops
 
     @property
     def level(self) -> str:
@@ -216,6 +225,8 @@ class Explainable:
             )
         if not isinstance(self.num_layers, int) or self.num_layers < 1:
             raise ValueError(f"model {self.name!r}: num_layers must be >= 1, got {self.num_layers}")
+        if self.hops is not None and (not isinstance(self.hops, int) or self.hops < 1):
+            raise ValueError(f"model {self.name!r}: hops must be None or >= 1, got {self.hops!r}")
         if self.graph_readout is not None and self.graph_readout.pool not in POOLS:
             raise ValueError(
                 f"model {self.name!r}: readout pool must be one of {list(POOLS)}, "
