@@ -12,7 +12,7 @@ import scipy.sparse
 
 from jgattr import GCN, GIN, GraphSAGE, TrainConfig, train
 from jgattr.attribution import explain
-from jgattr.data import DataError, SparseFeatures, load_dataset
+from jgattr.data import DataError, SparseFeatures, from_scipy, load_dataset
 
 from .attribution_helpers import MODEL_NAMES, TARGETS, build
 from .test_attribution import TABLE_METHODS, _paths
@@ -91,7 +91,10 @@ def _assert_same_attributions(model_name: str, methods) -> None:
 QUICK = [m for m in TABLE_METHODS if m.name in ("nam", "integrated_gradients", "saliency")]
 
 
-@pytest.mark.parametrize("model_name", NODE_MODELS)
+@pytest.mark.parametrize(
+    "model_name",
+    [pytest.param(m, marks=() if m in ("gcn-2", "gat") else pytest.mark.slow) for m in NODE_MODELS],
+)
 def test_nam_ig_and_saliency_on_sparse_features_equal_dense(model_name):
     _assert_same_attributions(model_name, QUICK)
 
@@ -110,3 +113,27 @@ def test_powerlaw_features_are_sparse_and_checked():
     unsorted = SparseFeatures(x.rows[::-1].copy(), x.cols, x.values, x.shape)
     with pytest.raises(DataError, match="rows must be sorted"):
         dataclasses.replace(dataset, graph=dataset.graph._replace(nodes=unsorted))
+
+
+@pytest.mark.slow
+def test_from_scipy_keeps_sparse_features_and_explains_as_dense():
+    dataset = load_dataset("powerlaw:300")
+    adjacency = scipy.sparse.coo_array(
+        (np.ones(dataset.num_edges), (dataset.graph.senders, dataset.graph.receivers)),
+        shape=(300, 300),
+    )
+    matrix = scipy.sparse.csr_array(dataset.graph.nodes.todense())
+    masks = (dataset.train_mask, dataset.val_mask, dataset.test_mask)
+    sparse = from_scipy(adjacency, matrix, dataset.labels, masks)
+    dense = from_scipy(adjacency, matrix.toarray(), dataset.labels, masks)
+    assert isinstance(sparse.graph.nodes, SparseFeatures) and sparse.graph.nodes.nnz == matrix.nnz
+    model = GCN(num_classes=4)
+    params = train(model, dense, TrainConfig(epochs=2), key=jax.random.key(0)).params
+    for name in ("nam", "saliency"):
+        a = explain(model, params, sparse, methods=[name], targets="all")[name]
+        b = explain(model, params, dense, methods=[name], targets="all")[name]
+        np.testing.assert_array_equal(a.sources, b.sources)
+        np.testing.assert_allclose(a.values, b.values, rtol=1e-5, atol=1e-7)
+    bad = scipy.sparse.csr_array(np.where(np.eye(300) > 0, np.nan, 0.0))
+    with pytest.raises(DataError, match="field 'x' has NaN or inf"):
+        from_scipy(adjacency, bad, dataset.labels)

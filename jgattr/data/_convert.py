@@ -25,6 +25,7 @@ from jgattr.data._fields import (
     check_mask,
     check_num_classes,
 )
+from jgattr.data._sparse_features import SparseFeatures
 
 Masks = Sequence[Any] | None
 
@@ -56,7 +57,8 @@ def node_dataset(
       directed: keep one-way edges one-way (:func:`~jgattr.data.cleaned_edges`); the default
         makes the graph undirected. Either way ``Dataset.edge_changes`` says what changed.
     """
-    features = check_features(_numeric(features, src.features, src), src)
+    if not isinstance(features, SparseFeatures):  # from_scipy's sparse x is checked already
+        features = check_features(_numeric(features, src.features, src), src)
     n = features.shape[0]
     edges = check_edge_index(_numeric(edge_index, src.edge_index, src), n, src)
     labels = check_labels(_numeric(labels, src.labels, src), n, src)
@@ -113,7 +115,8 @@ def from_scipy(
       adj: square ``[N, N]`` scipy sparse matrix (or dense array): ``adj[s, r] != 0`` is the
         edge ``s -> r`` (weights and explicit zeros are not edges' values: jgattr's models
         weight edges themselves). The graph is made undirected.
-      x: ``[N, F]`` features (dense or scipy sparse).
+      x: ``[N, F]`` features (dense, or scipy sparse: kept sparse, a
+        :class:`~jgattr.data.SparseFeatures`).
       y: int ``[N]`` labels, ``-1`` for unlabeled nodes.
       masks: ``(train, val, test)``, each bool ``[N]`` or ``None``.
       num_classes: ``C``; ``None`` infers it from ``y`` (rule of :func:`load_npz`).
@@ -134,7 +137,7 @@ def from_scipy(
       4
     """
     src = Source("from_scipy", features="x", labels="y", edge_index="adj", give_classes=_GIVE)
-    features = check_features(_numeric(x, "x", src), src)
+    features = check_features(x if scipy.sparse.issparse(x) else _numeric(x, "x", src), src)
     edge_index = adjacency_edge_index(adj, src)
     if np.shape(adj)[0] != features.shape[0]:
         raise DataError(

@@ -7,11 +7,13 @@ an archive, ``x`` in a PyG ``Data``), the offending value (and node) and the fix
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+import scipy.sparse
 
 from jgattr.data._dataset import DataError
+from jgattr.data._sparse_features import SparseFeatures
 
 MASK_FIELDS = ("train_mask", "val_mask", "test_mask")
 
@@ -41,9 +43,19 @@ def require_kind(value: np.ndarray, kinds: str, field: str, what: str, src: Sour
         raise DataError(f"{src.where}: field {field!r} must hold {what}, got dtype {value.dtype}")
 
 
-def check_features(value: np.ndarray, src: Source) -> np.ndarray:
-    """float32 ``[N, F]``; refuses non-numeric dtypes, wrong rank and NaN/inf."""
+def check_features(value: Any, src: Source) -> np.ndarray | SparseFeatures:
+    """float32 ``[N, F]`` (a scipy.sparse matrix: :class:`SparseFeatures`, kept sparse); refuses
+    non-numeric dtypes, wrong rank and NaN/inf."""
     field = src.features
+    if scipy.sparse.issparse(value):
+        require_kind(value.data, "biuf", field, "real numbers", src)
+        if not np.isfinite(value.data.astype(np.float32)).all():
+            raise DataError(f"{src.where}: field {field!r} has NaN or inf; replace them first")
+        if value.shape[0] == 0 or value.shape[1] == 0:
+            raise DataError(
+                f"{src.where}: field {field!r} must be [N, F] with N, F >= 1, got {value.shape}"
+            )
+        return SparseFeatures.from_scipy(value)
     require_kind(value, "biuf", field, "real numbers", src)
     if value.ndim != 2 or value.shape[0] == 0:
         raise DataError(
