@@ -236,3 +236,50 @@ def test_explanation_accuracy_of_edge_attributions():
     scores = explanation_accuracy(dataclasses.replace(result, values=own * 1.0), dataset)
     assert scores["edge_auc"] == 1.0 and scores["node_auc"] is None
     assert scores["targets_scored"] > 0
+
+
+@pytest.mark.slow  # every block compiles its own evaluator: about 10 s each on 2 cores
+def test_evaluation_in_blocks_equals_one_evaluation():
+    """Targets cut into blocks of bounded neighbourhoods give the metrics of one evaluation:
+    per-target means weighted by each block's targets, sparsity by its candidates, the random
+    baseline's spread recomputed over the merged per-seed curves."""
+    from jgattr.data import synthetic_dataset
+    from jgattr.metrics import evaluate_in_blocks
+    from jgattr.metrics._blocked import target_blocks
+    from jgattr.models import init_params
+
+    dataset = synthetic_dataset("ba-shapes")
+    model = GCN(num_classes=dataset.num_classes, hidden_size=8, num_layers=2)
+    params = jax.tree.map(
+        lambda a: a * 3.0,
+        init_params(model, prepare_graph(model, dataset.graph), key=jax.random.key(0)),
+    )
+    targets = np.arange(300, 318)
+    results = explain(model, params, dataset, methods=["nam", "saliency"], targets=targets)
+    whole = evaluate(model, params, dataset, results, random_seeds=(0, 1, 2))
+    blocks = target_blocks(model, dataset, targets, 1500)
+    assert len(blocks) == 3 and np.array_equal(np.concatenate(blocks), np.arange(18))
+    split = evaluate_in_blocks(
+        model, params, dataset, results, max_copies=1500, random_seeds=(0, 1, 2)
+    )
+    assert split["blocks"] == len(blocks) and split["targets"] == whole["targets"] == 18
+    for key in ("neighbours_mean", "accuracy_unperturbed"):
+        assert split[key] == pytest.approx(whole[key], rel=1e-9)
+    np.testing.assert_allclose(
+        split["random"]["deletion_accuracy_std"],
+        whole["random"]["deletion_accuracy_std"],
+        atol=1e-9,
+    )
+    for name, method in whole["methods"].items():
+        for key in (
+            "deletion_accuracy",
+            "probability_change_keep_top",
+            "sparsity",
+            "fidelity_plus",
+        ):
+            np.testing.assert_allclose(
+                split["methods"][name][key], method[key], rtol=1e-5, atol=1e-6
+            )
+        assert split["methods"][name]["delta"]["max_abs"] == pytest.approx(
+            method["delta"]["max_abs"]
+        )

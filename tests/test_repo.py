@@ -145,6 +145,7 @@ def test_subpackage_surfaces_are_documented():
             "contrastivity",
             "deletion_masks",
             "evaluate",
+            "evaluate_in_blocks",
             "evaluate_keep_masks",
             "explanation_accuracy",
             "neighbourhoods",

@@ -13,7 +13,12 @@ from jgattr.jobs._explain import configured_methods, job_explain
 from jgattr.jobs._graph_figure import default_figure_graphs
 from jgattr.jobs._niv import default_niv_nodes
 from jgattr.jobs._run_folder import load_run, whole_graph_logits
-from jgattr.metrics import contrastivity, evaluate, explanation_accuracy, pope_metrics
+from jgattr.metrics import (
+    contrastivity,
+    evaluate_in_blocks,
+    explanation_accuracy,
+    pope_metrics,
+)
 
 
 def _result_path(run: Path, name: str) -> Path | None:
@@ -124,7 +129,9 @@ def evaluate_run(
     results, (scored, explained) = _attributions(config, run, dataset, model, params)
     nodes = {name: r for name, r in results.items() if r.level == "node"}
     seeds = tuple(range(config.evaluate.random_seeds))
-    metrics = evaluate(model, params, dataset, nodes, mode=config.evaluate.mode, random_seeds=seeds)
+    metrics = evaluate_in_blocks(
+        model, params, dataset, nodes, mode=config.evaluate.mode, random_seeds=seeds
+    )
     _add_contrastivity(metrics, config, dataset, model, params, nodes)
     for name, result in results.items():  # every method, edge methods included (level "edge")
         entry = metrics["methods"].setdefault(name, {})

@@ -2,6 +2,7 @@
 contrastivity), accuracy against a known ground truth (ROC-AUC), and Pope et al.'s
 graph-classification metrics (fidelity by occlusion, contrastivity, sparsity)."""
 
+from jgattr.metrics._blocked import evaluate_in_blocks
 from jgattr.metrics._faithfulness import (
     LEVELS,
     candidate_scores,
@@ -21,6 +22,7 @@ __all__ = [
     "contrastivity",
     "deletion_masks",
     "evaluate",
+    "evaluate_in_blocks",
     "evaluate_keep_masks",
     "explanation_accuracy",
     "neighbourhoods",
