@@ -172,10 +172,12 @@ def evaluate_keep_masks(
         raise ValueError(
             f"keep must be [M, {neighbourhood.union.num_copies}], got shape {keep.shape}"
         )
-    graph = prepare_data(data, explainable).on_device
+    prepared = prepare_data(data, explainable)
+    graph = prepared.input_graph(explainable)  # sparse X stays sparse: no dense copy
     inputs = graph.nodes
     if explainable.input_kernel is not None:  # zeroing X zeroes P = X W: same logits, D wide
-        inputs = inputs @ explainable.input_kernel(params)
+        x = graph.nodes if prepared.sparse_features is None else prepared.sparse_features
+        inputs = x @ explainable.input_kernel(params)
     evaluator = _evaluator(explainable, mode)
     union = neighbourhood.on_device
     padded = -keep.shape[0] % batch
