@@ -86,3 +86,21 @@ def test_batch_size_is_checked(tmp_path):
     with pytest.raises(ValueError, match=r"batch_size = 8 needs a graph-classification dataset"):
         cora = load_dataset("ba-shapes")
         train(GraphClassifier(2), cora, TrainConfig(batch_size=8), key=jax.random.key(0))
+
+
+def test_report_says_the_epoch_kept_and_the_whole_dataset_scores():
+    from jgattr.jobs._report import _model_line
+
+    trained = {
+        "task": "graph classification",
+        "seed": 0,
+        "epochs": 100,
+        "epoch_kept": 37,
+        "accuracy": {"train": 0.9, "val": 0.8, "test": 0.7, "all": 0.88},
+        "roc_auc": {"all": 0.95, "test": 0.72, "train": 0.99, "val": None},
+        "model": {"architecture": "gcn", "num_layers": 3, "hidden_size": [8, 8, 8]},
+        "settings": {"train": {"batch_size": 32}},
+    }
+    line = _model_line(trained)[0]
+    assert "100 epochs of mini-batches of 32 graphs run, parameters of epoch 37 kept" in line
+    assert "whole dataset 0.8800; ROC-AUC train 0.9900, test 0.7200, all 0.9500)" in line

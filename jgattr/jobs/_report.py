@@ -163,7 +163,8 @@ def _more_scores(trained: dict) -> str:
     """The whole-dataset accuracy and ROC-AUCs of mini-batch graph training, if recorded."""
     acc, auc = trained["accuracy"], trained.get("roc_auc") or {}
     text = f", whole dataset {acc['all']:.4f}" if "all" in acc else ""
-    aucs = [f"{name} {value:.4f}" for name, value in auc.items() if value is not None]
+    order = ("train", "val", "test", "all")
+    aucs = [f"{name} {auc[name]:.4f}" for name in order if auc.get(name) is not None]
     return text + (f"; ROC-AUC {', '.join(aucs)}" if aucs else "")
 
 
