@@ -14,6 +14,7 @@ SHARED_DATA = Path(os.environ.get("JGATTR_SHARED_DATA", REPO.parent / "shared" /
 DATA_DIRS = {  # dataset name prefix -> sub-folder of the shared data
     "cora": "planetoid",
     "tu:": "tu",
+    "moleculenet:": "moleculenet",
     "twitch:": "twitch",
     "gnnexplainer:": "gnnexplainer",
 }

@@ -23,6 +23,9 @@ class TrainConfig:
       seed: seed of the parameter initialization and dropout.
       balance_classes: weight the loss so every class of the training targets counts equally
         (the full-batch form of Pope et al.'s per-epoch class undersampling).
+      batch_size: graph classification only: graphs per Adam step, shuffled every epoch with
+        ``seed`` (``0``: full batch, one step per epoch; node classification always trains
+        full batch).
     """
 
     learning_rate: float = 0.01
@@ -32,6 +35,7 @@ class TrainConfig:
     restore_best: bool = True
     seed: int = 0
     balance_classes: bool = False
+    batch_size: int = 0
 
     def __post_init__(self) -> None:
         if self.learning_rate <= 0:
@@ -42,3 +46,7 @@ class TrainConfig:
             raise ValueError(f"train.epochs must be >= 1, got {self.epochs}")
         if self.early_stopping < 0:
             raise ValueError(f"train.early_stopping must be >= 0, got {self.early_stopping}")
+        if self.batch_size < 0:
+            raise ValueError(
+                f"train.batch_size must be >= 0 (0: full batch), got {self.batch_size}"
+            )

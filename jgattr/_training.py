@@ -30,6 +30,10 @@ class TrainResult:
       accuracy: ``{"train": ..., "val": ..., "test": ...}`` with dropout off.
       history: per-epoch ``train_loss``, ``val_loss``, ``val_accuracy``.
       seconds: wall time of the whole training, compilation included.
+      epoch_kept: the epoch whose parameters were returned (``restore_best``: the lowest
+        validation loss; else the last epoch run).
+      roc_auc: mini-batch graph training of a binary task: ROC-AUC of class 1 per split and
+        ``"all"`` (``None`` for a split with one class); else ``None``.
     """
 
     params: Params
@@ -37,6 +41,8 @@ class TrainResult:
     accuracy: dict[str, float]
     history: dict[str, list[float]]
     seconds: float
+    epoch_kept: int | None = None
+    roc_auc: dict[str, float | None] | None = None
 
 
 def _masked_cross_entropy(logits: Array, labels: Array, mask: Array, weights=None) -> Array:
@@ -156,7 +162,8 @@ def train(
       loss (``config.restore_best``, default) or of the last epoch run.
 
     Raises:
-      ValueError: ``dataset.train_mask`` selects no node (nothing to train on).
+      ValueError: ``dataset.train_mask`` selects no node (nothing to train on), or
+        ``config.batch_size`` is set for node classification (it trains full batch).
 
     Example:
       >>> result = train(GCN(num_classes=7), load_dataset("cora"), key=jax.random.key(0))
@@ -167,6 +174,8 @@ def train(
             f"{np.size(dataset.train_mask)}): nothing to train on; mark the training nodes in "
             "train_mask (in a .npz: a bool field 'train_mask' [N])"
         )
+    if config.batch_size:
+        return _train_batched(model, dataset, config, key=key, on_epoch=on_epoch)
     start = time.perf_counter()
     graph = jax.tree.map(jnp.asarray, prepare_graph(model, dataset.graph))
     labels = jnp.asarray(dataset.labels)
@@ -185,7 +194,7 @@ def train(
     train_step, evaluate, optimizer = _make_steps(model, config.learning_rate, config.weight_decay)
     opt_state = optimizer.init(params)
     history: dict[str, list[float]] = {"train_loss": [], "val_loss": [], "val_accuracy": []}
-    epoch, best_params, best_loss = 0, params, float("inf")
+    epoch, best_params, best_loss, kept = 0, params, float("inf"), 0
     for epoch in range(1, config.epochs + 1):
         step_key = jax.random.fold_in(dropout_key, epoch)
         params, opt_state, loss = train_step(
@@ -196,7 +205,7 @@ def train(
         history["val_loss"].append(float(metrics["val"][0]))
         history["val_accuracy"].append(float(metrics["val"][1]))
         if history["val_loss"][-1] < best_loss:
-            best_params, best_loss = params, history["val_loss"][-1]
+            best_params, best_loss, kept = params, history["val_loss"][-1], epoch
         if on_epoch is not None:
             on_epoch(epoch, {name: values[-1] for name, values in history.items()})
         if has_val and _should_stop(history["val_loss"], config.early_stopping):
@@ -205,4 +214,17 @@ def train(
         params = best_params
     final = evaluate(params, graph, labels, masks)
     accuracy = {name: float(acc) for name, (_, acc) in final.items()}
-    return TrainResult(params, epoch, accuracy, history, time.perf_counter() - start)
+    kept = kept if config.restore_best and has_val else epoch
+    return TrainResult(params, epoch, accuracy, history, time.perf_counter() - start, kept)
+
+
+def _train_batched(model: nn.Module, dataset: Any, config: TrainConfig, **kwargs) -> TrainResult:
+    """Mini-batch training of a graph classifier (``jgattr._graph_training``)."""
+    if dataset.level != "graph":
+        raise ValueError(
+            f"train.batch_size = {config.batch_size} needs a graph-classification dataset; "
+            f"{dataset.name!r} classifies nodes, which train full batch: remove batch_size"
+        )
+    from jgattr._graph_training import train_graph_batches  # it imports this module
+
+    return train_graph_batches(model, dataset, config, **kwargs)

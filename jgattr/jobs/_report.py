@@ -144,10 +144,29 @@ def _model_line(trained: dict) -> list[str]:
         depends = f"then a {model.get('readout', 'mean')} readout over each graph's nodes"
     return [
         f"{name} ({layers} layers, {depends}; hidden {model['hidden_size']}), seed "
-        f"{trained['seed']}, {trained['epochs']} epochs: test accuracy {acc['test']:.4f} "
-        f"(train {acc['train']:.4f}, val {acc['val']:.4f}).",
+        f"{trained['seed']}, {_epochs(trained)}: test accuracy {acc['test']:.4f} "
+        f"(train {acc['train']:.4f}, val {acc['val']:.4f}{_more_scores(trained)}).",
         "",
     ]
+
+
+def _epochs(trained: dict) -> str:
+    """``"100 epochs"``, or ``"100 epochs run, parameters of epoch 37 kept (lowest val loss)"``."""
+    run, kept = trained["epochs"], trained.get("epoch_kept")
+    batch = trained.get("settings", {}).get("train", {}).get("batch_size")
+    steps = f" of mini-batches of {batch} graphs" if batch else ""
+    if kept is None or kept == run:
+        return f"{run} epochs{steps}"
+    return f"{run} epochs{steps} run, parameters of epoch {kept} kept (lowest validation loss)"
+
+
+def _more_scores(trained: dict) -> str:
+    """The whole-dataset accuracy and ROC-AUCs of mini-batch graph training, if recorded."""
+    acc, auc = trained["accuracy"], trained.get("roc_auc") or {}
+    text = f", whole dataset {acc['all']:.4f}" if "all" in acc else ""
+    order = ("train", "val", "test", "all")
+    aucs = [f"{name} {auc[name]:.4f}" for name in order if auc.get(name) is not None]
+    return text + (f"; ROC-AUC {', '.join(aucs)}" if aucs else "")
 
 
 def compile_cell(stats: dict) -> str:

@@ -13,6 +13,8 @@ import numpy as np
 
 from jgattr._checkpoint import checkpoint_path, load_checkpoint
 from jgattr._config import Config
+from jgattr._graph_batches import GraphBatches
+from jgattr._graph_training import graph_logits
 from jgattr.data import (
     Dataset,
     GraphDataset,
@@ -23,6 +25,7 @@ from jgattr.data import (
 from jgattr.models import as_explainable, make_apply_fn, prepare_graph
 
 EXPLAIN_JSON = "explain.json"
+GRAPHS_PER_BATCH = 256  # whole_graph_logits of a graph dataset, a batch at a time
 
 
 class RunFolderConflict(ValueError):
@@ -103,8 +106,13 @@ def target_pool(dataset: Dataset | GraphDataset) -> int:
 
 
 def whole_graph_logits(model, params, dataset: Dataset | GraphDataset) -> np.ndarray:
-    """Whole-graph logits ``[N, C]`` of the model on the dataset (``[G, C]`` for graphs)."""
-    return np.asarray(jax.jit(make_apply_fn(model))(params, prepare_graph(model, dataset.graph)))
+    """Whole-graph logits ``[N, C]`` of the model on the dataset (``[G, C]`` for graphs,
+    computed ``GRAPHS_PER_BATCH`` graphs at a time, so memory does not grow with the dataset)."""
+    prepared = prepare_graph(model, dataset.graph)
+    if dataset.level == "graph":
+        batches = GraphBatches.from_prepared(prepared, dataset.graph.n_node, GRAPHS_PER_BATCH)
+        return graph_logits(model, params, batches, np.arange(dataset.num_graphs))
+    return np.asarray(jax.jit(make_apply_fn(model))(params, prepared))
 
 
 def read_json(run: str | os.PathLike, name: str) -> dict | None:

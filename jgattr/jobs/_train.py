@@ -84,8 +84,10 @@ def train_and_save(
         stops before training).
 
     Returns:
-      The content of ``train.json``: dataset, seed, epochs, train/val/test accuracy, seconds, the
-      settings (see :func:`reusable_training`) and the paths written.
+      The content of ``train.json``: dataset, seed, epochs run and the epoch whose parameters
+      were kept, train/val/test accuracy (mini-batch graph training: also ``all`` and the
+      ROC-AUCs of a binary task), seconds, the settings (see :func:`reusable_training`) and
+      the paths written.
     """
     out = Path(out)
     with run_folder_lock(out, "jgattr train"):
@@ -127,7 +129,9 @@ def _train(config: Config, out: Path, data_dir, on_epoch, before) -> dict[str, A
         "task": f"{dataset.level} classification",
         "seed": config.train.seed,
         "epochs": result.epochs,
+        "epoch_kept": result.epoch_kept,
         "accuracy": result.accuracy,
+        "roc_auc": result.roc_auc,
         "seconds": round(result.seconds, 3),
         "model": {
             "architecture": config.model.architecture,

@@ -1,8 +1,9 @@
 """Pope et al.'s metrics of graph-classification explanations: fidelity, contrastivity, sparsity.
 
-All graphs of a :class:`~jgattr.data.GraphDataset` live in one disjoint union, so occluding the
-selected nodes of every graph and predicting again is one forward pass of the model per
-(class map, threshold), all of them batched by ``vmap`` in one jitted call.
+The explained graphs are cut from the dataset's disjoint union in blocks of ``GRAPHS_PER_BLOCK``
+graphs (padded to bucketed shapes); per block, occluding the selected nodes and predicting again
+is one forward pass per (class map, threshold), all of them batched by ``vmap`` in one jitted
+call. Memory follows the block, not the dataset.
 
 References:
   Pope, Kolouri, Rostami, Martin & Hoffmann, Explainability Methods for Graph Convolutional
@@ -17,10 +18,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jgattr._graph_batches import GraphBatches
 from jgattr.attribution import Attributions, PreparedGraph, as_explainable, prepare_data
 
 THRESHOLDS = (0.0, 0.01, 0.05, 0.1)
 HEADLINE_THRESHOLD = 0.01
+GRAPHS_PER_BLOCK = 128
 
 
 def _class_maps(result: Attributions, n_node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -64,6 +67,24 @@ def _occluded_logits(apply: Callable, params, graph, occluded: jax.Array) -> jax
         return apply(params, graph._replace(nodes=nodes))
 
     return jax.vmap(one)(occluded)
+
+
+def _occluded_correct(explainable, params, prepared, occluded: np.ndarray, explained) -> np.ndarray:
+    """``[M, explained graphs]`` whether each explained graph is still classified correctly with
+    the nodes of ``occluded [M, N]`` occluded, mask by mask; streamed over blocks of
+    ``GRAPHS_PER_BLOCK`` graphs cut from the union, so memory does not grow with the dataset."""
+    ids = np.flatnonzero(explained)
+    n_node = np.asarray(prepared.graph.n_node)
+    batches = GraphBatches.from_prepared(prepared.graph, n_node, GRAPHS_PER_BLOCK)
+    correct = []
+    for start in range(0, len(ids), GRAPHS_PER_BLOCK):
+        part = ids[start : start + GRAPHS_PER_BLOCK]
+        graph, nodes = batches.batch(part), batches.node_ids(part)
+        masks = np.zeros((occluded.shape[0], graph.nodes.shape[0]), bool)
+        masks[:, : len(nodes)] = occluded[:, nodes]
+        logits = _occluded_logits(explainable.apply, params, graph, jnp.asarray(masks))
+        correct.append(np.asarray(logits)[:, : len(part)].argmax(-1) == prepared.labels[part])
+    return np.concatenate(correct, axis=1)
 
 
 def pope_metrics(
@@ -128,9 +149,7 @@ def pope_metrics(
     occluded = np.concatenate(
         [np.zeros((1, maps.shape[1]), bool), selected.reshape(-1, maps.shape[1])]
     )
-    logits = _occluded_logits(explainable.apply, params, prepared.on_device, jnp.asarray(occluded))
-    correct = np.asarray(logits).argmax(-1)[:, explained] == prepared.labels[explained]
-    accuracy = correct.mean(-1)
+    accuracy = _occluded_correct(explainable, params, prepared, occluded, explained).mean(-1)
     occluded_accuracy = accuracy[1:].reshape(2, len(thresholds))
     fidelity = accuracy[0] - occluded_accuracy
     headline = thresholds.index(float(threshold))
