@@ -28,7 +28,8 @@ METHOD_ALIASES: dict[str, str] = {
     "node_and_edge_ig_nodes": "node_and_edge_integrated_gradients_nodes",
     "node_and_edge_ig_edges": "node_and_edge_integrated_gradients_edges",
 }
-ARCHITECTURES: tuple[str, ...] = ("gcn", "gat", "gin", "sage")
+ARCHITECTURES: tuple[str, ...] = ("gcn", "gat", "gin", "sage", "gcn_concat")
+NODE_ONLY_ARCHITECTURES: tuple[str, ...] = ("gcn_concat",)  # no graph-classifier encoder
 POOLS: tuple[str, ...] = ("mean", "sum", "max")
 DATASET_NAMES: tuple[str, ...] = (
     "cora", "citeseer", "pubmed", "pubmed-structure", "ogbn-arxiv", "ogbn-products",

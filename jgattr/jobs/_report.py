@@ -19,7 +19,13 @@ MODES = {
 }
 # Methods whose node scores are magnitudes (never negative): nothing to delete in a minimal patch.
 UNSIGNED = frozenset({"saliency", "edge_saliency", "gnn_explainer", "gnn_explainer_nodes"})
-_MODEL_NAMES = {"gcn": "GCN", "gat": "GAT", "gin": "GIN", "sage": "GraphSAGE"}
+_MODEL_NAMES = {
+    "gcn": "GCN",
+    "gat": "GAT",
+    "gin": "GIN",
+    "sage": "GraphSAGE",
+    "gcn_concat": "concat-GCN (Ying et al.)",
+}
 
 EXPLAIN_LEGEND = [
     "- *targets*: {noun}s explained, one ({noun}, explained class) pair each.",
