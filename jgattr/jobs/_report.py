@@ -10,6 +10,7 @@ from pathlib import Path
 
 from jgattr._io import atomic_write_bytes
 from jgattr.jobs._budget import budget_table
+from jgattr.jobs._report_edges import edge_faithfulness_table, table_head
 from jgattr.jobs._report_graphs import graph_figures, pope_table
 
 MODES = {
@@ -224,8 +225,13 @@ def _metrics_tables(metrics: dict, hops: int | None) -> list[str]:
 
 def _faithfulness_table(metrics: dict, hops: int | None) -> list[str]:
     random_auc = metrics["random"]["deletion_auc"]
-    node = {n: m for n, m in metrics["methods"].items() if "deletion_auc" in m}
-    edge = [n for n in metrics["methods"] if n not in node]
+    node = {
+        n: m
+        for n, m in metrics["methods"].items()
+        if "deletion_auc" in m and m.get("deletes", "nodes") == "nodes"
+    }
+    scored = {n for n, m in metrics["methods"].items() if m.get("deletes") == "edges"}
+    edge = [n for n in metrics["methods"] if n not in node and n not in scored]
     lines = [
         "## Faithfulness",
         "",
@@ -234,8 +240,7 @@ def _faithfulness_table(metrics: dict, hops: int | None) -> list[str]:
         f"(mode `{metrics['mode']}`: {MODES.get(metrics['mode'], metrics['mode'])}) in the "
         f"order of each method's scores. A random order reaches deletion AUC {random_auc:.4f}.",
         "",
-        "| method | " + " | ".join(c[0] for c in FAITHFULNESS_COLUMNS) + " |",
-        "|---" * (len(FAITHFULNESS_COLUMNS) + 1) + "|",
+        *table_head(FAITHFULNESS_COLUMNS),
     ]
     for name, m in node.items():
         cells = [_cell(name, m, key, fmt) for _, key, fmt, _ in FAITHFULNESS_COLUMNS]
@@ -244,7 +249,7 @@ def _faithfulness_table(metrics: dict, hops: int | None) -> list[str]:
         f"| {name} | " + " | ".join(["—¹"] * len(FAITHFULNESS_COLUMNS)) + " |" for name in edge
     ]
     lines += ["", *_faithfulness_legend(hops, random_auc, edge, metrics, node)]
-    return [*lines, ""]
+    return [*lines, "", *edge_faithfulness_table(metrics, hops, FAITHFULNESS_COLUMNS, _cell)]
 
 
 def _cell(name: str, entry: dict, key: str, fmt: str) -> str:
@@ -272,9 +277,8 @@ def _faithfulness_legend(
             else "this dataset has no ground truth, so they have no metric here"
         )
         lines.append(
-            f"- ¹ {', '.join(edge)} score edges, not nodes. These metrics delete nodes, and no "
-            "sound rule turns edge scores into a node order, so they are not computed for edge "
-            f"methods; {where}."
+            f"- ¹ {', '.join(edge)} score edges, not nodes, and this eval.json has no edge "
+            f"deletion for them (rerun `jgattr evaluate`); {where}."
         )
     unsigned = sorted(UNSIGNED & set(node))
     if unsigned:
@@ -332,6 +336,15 @@ def _curve_figures(metrics: dict, hops: int | None) -> list[str]:
         "probability_change": (
             f"Mean change in p(explained class) when only the most relevant fraction of each "
             f"target's {nb} is kept; higher = more faithful."
+        ),
+        "edge_deletion_curves": (
+            "Edge methods: test accuracy of the targets as the most relevant fraction of each "
+            "target's computation-graph edges is deleted (every node kept); lower = more "
+            f"faithful. Dashed grey: random edge order (mean ± std over {seeds} seeds)."
+        ),
+        "edge_probability_change": (
+            "Edge methods: mean change in p(explained class) when only the most relevant "
+            "fraction of each target's computation-graph edges is kept; higher = more faithful."
         ),
     }
     lines = []
