@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from jgattr._model_config import ModelConfig
-from jgattr._names import did_you_mean, shown, unknown_dataset, unknown_method
+from jgattr._names import (
+    GNN_EXPLAINER_PRESETS,
+    did_you_mean,
+    method_key,
+    shown,
+    unknown_dataset,
+    unknown_method,
+)
 from jgattr._train_config import TrainConfig
 
 
@@ -79,7 +86,9 @@ class ExplainConfig:
       n_samples: LID family: n of the paper's sampling rule.
       per_method: settings of one method, overriding the shared ones above, keyed by method
         name (TOML: ``[explain.per_method.edge_ig] n_steps = 20``); a key must be an argument
-        of that method's factory.
+        of that method's factory. GNNExplainer's ``preset`` picks its defaults: ``"pyg"``
+        (PyG's) or ``"ying"`` (Ying et al.'s code: ``[explain.per_method.gnn_explainer]
+        preset = "ying"``), checked here before JAX loads.
 
     The shared settings go to every method whose factory takes them (``quadrature`` is the
     factories' ``quadrature_rule``).
@@ -118,6 +127,21 @@ class ExplainConfig:
         for key in ("n_steps", "n_samples"):
             if getattr(self, key) < 1:
                 raise ValueError(f"[explain] {key} must be >= 1, got {getattr(self, key)}")
+        _check_presets(self.per_method)
+
+
+def _check_presets(per_method: dict[str, dict[str, Any]]) -> None:
+    """GNNExplainer's ``preset`` (``[explain.per_method.gnn_explainer] preset = "ying"``)."""
+    for name, table in per_method.items():
+        if not (method_key(name).startswith("gnn_explainer") and isinstance(table, dict)):
+            continue
+        preset = table.get("preset", GNN_EXPLAINER_PRESETS[0])
+        if preset not in GNN_EXPLAINER_PRESETS:
+            raise ValueError(
+                f"[explain.per_method.{name}] preset must be one of {list(GNN_EXPLAINER_PRESETS)} "
+                f"(PyG's defaults or Ying et al.'s code), got {shown(preset)}"
+                + did_you_mean(preset, GNN_EXPLAINER_PRESETS)
+            )
 
 
 def _check_methods(methods: tuple[str, ...]) -> None:

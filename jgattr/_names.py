@@ -31,6 +31,7 @@ METHOD_ALIASES: dict[str, str] = {
 ARCHITECTURES: tuple[str, ...] = ("gcn", "gat", "gin", "sage", "gcn_concat")
 NODE_ONLY_ARCHITECTURES: tuple[str, ...] = ("gcn_concat",)  # no graph-classifier encoder
 POOLS: tuple[str, ...] = ("mean", "sum", "max")
+GNN_EXPLAINER_PRESETS: tuple[str, ...] = ("pyg", "ying")  # the factory's `preset` (a test checks)
 DATASET_NAMES: tuple[str, ...] = (
     "cora", "citeseer", "pubmed", "pubmed-structure", "ogbn-arxiv", "ogbn-products",
     "ba-shapes", "ba-community", "tree-cycles", "tree-grid", "ba-2motifs", "tu:MUTAG",

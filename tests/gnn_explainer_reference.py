@@ -50,22 +50,25 @@ def _adam(lr, b1=0.9, b2=0.999, eps=1e-8):
     return step
 
 
-def _init(graph, a, c, restart, seed, node_mask_type, nodes, edges):
+def _init(graph, a, c, restart, seed, node_mask_type, nodes, edges, mean=0.0, node_std=0.1):
+    """Edge masks ``N(mean, 2 / n)`` (PyG: mean 0; Ying et al.: 1), node masks
+    ``N(0, node_std²)`` (PyG: 0.1; Ying et al.: 0)."""
     n, f = graph.nodes.shape
     params = {"edge": np.zeros(graph.senders.shape[0])}
     std = np.sqrt(2.0) * np.sqrt(1.0 / len(nodes))
     for p, e in enumerate(edges):
-        params["edge"][e] = np.asarray(_normal(seed, EDGE_STREAM, restart, a, c, p, ())) * std
+        normal = np.asarray(_normal(seed, EDGE_STREAM, restart, a, c, p, ()))
+        params["edge"][e] = normal * std + mean
     if node_mask_type == "common_attributes":
-        params["node"] = _normal(seed, NODE_STREAM, restart, a, c, 0, (f,))[None] * 0.1
+        params["node"] = _normal(seed, NODE_STREAM, restart, a, c, 0, (f,))[None] * node_std
     elif node_mask_type == "object":
         params["node"] = np.zeros((n, 1))
         for p, v in enumerate(nodes):
-            params["node"][v] = _normal(seed, NODE_STREAM, restart, a, c, p, (1,)) * 0.1
+            params["node"][v] = _normal(seed, NODE_STREAM, restart, a, c, p, (1,)) * node_std
     elif node_mask_type == "attributes":  # feature j of a node: its own key, fold_in(key, j)
         params["node"] = np.zeros((n, f))
         for p, v in enumerate(nodes):
-            params["node"][v] = _feature_normals(seed, restart, a, c, p, f) * 0.1
+            params["node"][v] = _feature_normals(seed, restart, a, c, p, f) * node_std
     return jax.tree.map(jnp.asarray, params)
 
 
@@ -120,7 +123,18 @@ def _one_target(model, graph, a, c, restart, kw, gradients):
     inside = np.flatnonzero(np.isin(receivers, inner))
     edges = inside[np.argsort(receivers[inside], kind="stable")]  # the union's edge order
     node_type = kw.get("node_mask_type", "object")
-    masks = _init(graph, seed_node, c, restart, kw.get("seed", 0), node_type, nodes, edges)
+    masks = _init(
+        graph,
+        seed_node,
+        c,
+        restart,
+        kw.get("seed", 0),
+        node_type,
+        nodes,
+        edges,
+        kw.get("edge_init_mean", 0.0),
+        kw.get("node_init_std", 0.1),
+    )
     if node_type == "none":
         del masks["node"]
     first_gradient, gradient = gradients
