@@ -21,6 +21,7 @@ instead of each computation graph's.
 """
 
 import argparse
+import inspect
 import sys
 import time
 from pathlib import Path
@@ -30,6 +31,7 @@ import numpy as np
 from _report import emit
 
 from jgattr import build_model, load_config, load_dataset, train
+from jgattr.attribution import METHODS as REGISTRY
 from jgattr.attribution import explain, get_method, gnn_explainer
 from jgattr.metrics import explanation_accuracy
 
@@ -80,6 +82,15 @@ def _restart_spread(model, params, dataset, restarts: int, init_nodes, preset: s
     }
 
 
+def _method(name: str, relu_average: str):
+    """The method with the config's ``relu_average`` where it takes one (the concat-GCN has no
+    exact walk-sum path, so its configs say ``n_sample``)."""
+    accepted = inspect.signature(REGISTRY[get_method(name).name]).parameters
+    return get_method(
+        name, **({"relu_average": relu_average} if "relu_average" in accepted else {})
+    )
+
+
 def _explainers(restarts: int, init_nodes: int | None) -> dict:
     return {
         key: gnn_explainer(preset=preset, restarts=restarts, init_nodes=init_nodes)
@@ -95,7 +106,7 @@ def _benchmark(
     model = build_model(config.model, dataset.num_classes)
     trained = train(model, dataset, config.train, key=jax.random.key(config.train.seed))
     init_nodes = dataset.num_nodes if pyg_init else None
-    runs = {m: get_method(m) for m in methods if m != "gnn_explainer"}
+    runs = {m: _method(m, config.explain.relu_average) for m in methods if m != "gnn_explainer"}
     if "gnn_explainer" in methods:
         runs |= _explainers(restarts, init_nodes)
     results, seconds = {}, {}

@@ -90,7 +90,7 @@ def _loss_gradients(model, params, graph, kw):
         total = jnp.sum(jnp.where(hard, values, 0.0))
         return jnp.where(count > 0, total / jnp.maximum(count, 1), 0.0)
 
-    def loss(p, hard, a, c):
+    def loss(p, hard, a, c, entries=1.0):
         x = base.nodes * jax.nn.sigmoid(p["node"]) if "node" in p else base.nodes
         scale = jnp.where(loop, 1.0, jax.nn.sigmoid(p["edge"]))
         z = apply(params, base._replace(nodes=x, edges=base.edges * scale))[a]
@@ -99,7 +99,11 @@ def _loss_gradients(model, params, graph, kw):
             return total
         m = jax.nn.sigmoid(p["edge"])
         total += kw.get("edge_size", 0.005) * jnp.sum(jnp.where(hard["edge"], m, 0.0))
-        total += kw.get("edge_ent", 1.0) * masked_mean(_entropy(m, eps), hard["edge"])
+        if kw.get("edge_entropy_mean", "edges") == "dense":  # over the n² dense entries
+            entropy = jnp.sum(jnp.where(hard["edge"], _entropy(m, eps), 0.0)) / entries
+        else:
+            entropy = masked_mean(_entropy(m, eps), hard["edge"])
+        total += kw.get("edge_ent", 1.0) * entropy
         if "node" in p:
             m = jax.nn.sigmoid(p["node"])
             total += kw.get("node_feat_size", 1.0) * masked_mean(m, hard["node"])
@@ -143,7 +147,7 @@ def _one_target(model, graph, a, c, restart, kw, gradients):
     hard = jax.tree.map(lambda g: np.asarray(g) != 0, grads)
     masks = adam(masks, grads)
     for _ in range(kw["epochs"] - 1):
-        masks = adam(masks, gradient(masks, hard, a, c))
+        masks = adam(masks, gradient(masks, hard, a, c, float(len(nodes)) ** 2))
     final = jax.tree.map(lambda p, h: np.where(h, jax.nn.sigmoid(p), 0.0), masks, hard)
     if kw.get("level", "edge") == "edge":
         return final["edge"]

@@ -46,6 +46,7 @@ YING = {  # preset "ying" written out (jgattr.attribution._gnn_explainer_setting
     "node_feat_ent": 0.0,
     "edge_init_mean": 1.0,
     "node_init_std": 0.0,
+    "edge_entropy_mean": "dense",
 }
 METHOD_TABLE = [
     ("saliency", {}, ("grad", {})),

@@ -183,6 +183,7 @@ def test_presets_give_the_unset_settings_and_are_checked_before_jax():
         1.0,
     )
     assert (ying["node_init_std"], ying["node_feat_ent"], ying["preset"]) == (0.0, 0.0, "ying")
+    assert ying["edge_entropy_mean"] == "dense"
     pyg = dict(gnn_explainer().hyperparameters)
     assert (pyg["lr"], pyg["node_mask_type"], pyg["edge_init_mean"]) == (0.01, "object", 0.0)
     mixed = dict(gnn_explainer(preset="ying", lr=0.02, node_mask_type=None).hyperparameters)

@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import optax
 
 from jgattr._types import Array
+from jgattr.attribution._gnn_explainer_loss import regularizer
 from jgattr.attribution._gnn_explainer_settings import (
     FROM_PRESET,
     check_structure,
@@ -178,42 +179,6 @@ def _masked_logits(
     return model.joint_logits(x, edge)
 
 
-def _per_target_sum(values, segments, num_targets):
-    """``[T]`` sum of ``values [rows, ...]`` per target; ``segments [rows]``: each row's target.
-    Rows are reduced first, so the scatter runs over rows, never over rows x features."""
-    rows = values.reshape(values.shape[0], -1).sum(-1)
-    return jax.ops.segment_sum(rows, segments, num_targets)
-
-
-def _per_target_mean(values, hard, segments, num_targets):
-    """``[T]`` mean of ``values`` over each target's hard elements (0 for a target with none)."""
-    total = _per_target_sum(jnp.where(hard, values, 0.0), segments, num_targets)
-    count = _per_target_sum(hard.astype(values.dtype), segments, num_targets)
-    return total / jnp.maximum(count, 1.0)
-
-
-def _entropy(m, eps):
-    return -m * jnp.log(m + eps) - (1 - m) * jnp.log(1 - m + eps)
-
-
-def _regularizer(params, hard, layout: _Layout, coeffs: Coefficients, num_targets):
-    """``[T]`` PyG's size and entropy terms of each target, over its hard elements."""
-    total = jnp.zeros((num_targets,), next(iter(params.values())).dtype)
-    if "edge" in params:
-        m, h, seg = jax.nn.sigmoid(params["edge"]), hard["edge"], layout.edge_target
-        size = _per_target_sum(jnp.where(h, m, 0.0), seg, num_targets)
-        ent = _per_target_mean(_entropy(m, coeffs.eps), h, seg, num_targets)
-        total += coeffs.edge_size * size + coeffs.edge_ent * ent
-    if "node" in params:
-        m, h = jax.nn.sigmoid(params["node"]), hard["node"]
-        per_target = m.shape[0] == num_targets  # common_attributes
-        seg = jnp.arange(num_targets) if per_target else layout.copy_target
-        size = _per_target_mean(m, h, seg, num_targets)
-        ent = _per_target_mean(_entropy(m, coeffs.eps), h, seg, num_targets)
-        total += coeffs.node_feat_size * size + coeffs.node_feat_ent * ent
-    return total
-
-
 def _prediction_loss(logits, classes):
     """``[T]`` cross entropy of each target's logits against its explained class."""
     return (
@@ -233,8 +198,9 @@ def _optimize(model, layout, x, inputs, classes, restart, settings) -> dict:
         return jnp.sum(_prediction_loss(logits, classes))
 
     def full(p, hard):
-        regularizer = _regularizer(p, hard, layout, coeffs, num_targets)
-        return prediction(p) + jnp.sum(regularizer)
+        dense = settings["edge_entropy_mean"] == "dense"
+        terms = regularizer(p, hard, layout, coeffs, num_targets, dense)
+        return prediction(p) + jnp.sum(terms)
 
     grads = jax.grad(prediction)(params)
     hard = jax.tree.map(lambda g: g != 0, grads)
@@ -285,6 +251,7 @@ def gnn_explainer(
     node_mask_type: str | None = FROM_PRESET,
     edge_init_mean: float | None = None,
     node_init_std: float | None = None,
+    edge_entropy_mean: str | None = None,
     edge_mask: bool = True,
     mask_self_loops: bool = False,
     restarts: int = 1,
@@ -337,6 +304,9 @@ def gnn_explainer(
         ``"none"`` (or ``None``); unset: the preset's.
       edge_init_mean, node_init_std: the initial edge masks' mean and node masks' standard
         deviation (unset: the preset's; PyG 0 and 0.1, Ying et al. 1 and 0).
+      edge_entropy_mean: ``"edges"`` (PyG: the edge entropy's mean over the target's hard
+        edges) or ``"dense"`` (Ying et al.: over the ``n²`` entries of the computation graph's
+        dense adjacency, so each edge's entropy weighs ``1 / n²``).
       edge_mask: learn an edge mask (PyG ``edge_mask_type="object"``) or not (``False``).
       mask_self_loops: also mask edges from a node to itself.
       restarts: R independent initializations per target; the result is their mean mask
@@ -368,6 +338,7 @@ def gnn_explainer(
             "node_mask_type": "none" if node_mask_type is None else node_mask_type,
             "edge_init_mean": edge_init_mean,
             "node_init_std": node_init_std,
+            "edge_entropy_mean": edge_entropy_mean,
         },
     )
     node_mask_type = chosen["node_mask_type"]
@@ -377,6 +348,7 @@ def gnn_explainer(
         "preset": preset,
         "edge_init_mean": float(chosen["edge_init_mean"]),
         "node_init_std": float(chosen["node_init_std"]),
+        "edge_entropy_mean": chosen["edge_entropy_mean"],
         "epochs": chosen["epochs"],
         "lr": chosen["lr"],
         "coeffs": coeffs,

@@ -6,9 +6,11 @@ as far as jgattr's per-edge objective can follow it: Adam lr 0.1 for 100 epochs;
 starts at ``N(1, 2 / N)`` (mean 1, where PyG's mean is 0); one feature mask shared by all nodes
 (``common_attributes``), starting at 0 (σ = 0.5); loss = cross entropy + 0.005 Σ σ(M_e) + mean
 H(σ(M_e)) + mean σ(M_x) (their loss leaves the feature-mask entropy out: ``node_feat_ent = 0``).
-Not followed: their mask covers every entry of the neighbourhood's dense adjacency (its size and
-entropy terms also run over non-edges), is symmetrized (``(M + Mᵀ) / 2``), adds a Laplacian
-term of the predicted labels (weight 1 / n²), and their cross entropy is of the true label.
+Their mask covers every entry of the neighbourhood's dense ``n x n`` adjacency, so its entropy
+mean runs over ``n²`` entries (``edge_entropy_mean = "dense"``: each edge's entropy weighs
+``1 / n²``; the non-edge entries do not move the edges' masks, so the rest of their size and
+entropy terms changes no gradient). Not followed: the symmetrized mask (``(M + Mᵀ) / 2``), the
+Laplacian term of the predicted labels (weight 1 / n²), and their cross entropy of the true label.
 
 References:
   Ying et al., GNNExplainer, NeurIPS 2019 (https://github.com/RexYing/gnn-model-explainer);
@@ -36,6 +38,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "node_mask_type": "object",
         "edge_init_mean": 0.0,
         "node_init_std": 0.1,
+        "edge_entropy_mean": "edges",
     },
     "ying": {
         "epochs": 100,
@@ -47,6 +50,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "node_mask_type": "common_attributes",
         "edge_init_mean": 1.0,
         "node_init_std": 0.0,
+        "edge_entropy_mean": "dense",
     },
 }
 FROM_PRESET = "preset"  # node_mask_type's default: the preset's (None already means no mask)
@@ -79,6 +83,11 @@ def _check_numbers(chosen: dict[str, Any]) -> None:
         if not finite or value < 0 or (name == "lr" and value == 0):
             kind = "a positive number" if name == "lr" else "a number >= 0"
             raise ValueError(f"{name} must be {kind}, got {value!r}")
+    if chosen["edge_entropy_mean"] not in ("edges", "dense"):
+        raise ValueError(
+            "edge_entropy_mean must be 'edges' (PyG) or 'dense' (Ying et al.), got "
+            f"{chosen['edge_entropy_mean']!r}"
+        )
     for name in ("edge_init_mean", "node_init_std"):
         value = chosen[name]
         if not (isinstance(value, int | float) and math.isfinite(value)):
