@@ -16,11 +16,13 @@ from jgattr._model_config import ModelConfig
 from jgattr._names import (
     ARCHITECTURES,
     CLASS_CHOICES,
+    GNN_EXPLAINER_PRESETS,
     MODES,
     PATHS,
     TARGET_SETS,
     UNDIRECTED_ONLY,
     did_you_mean,
+    method_key,
     shown,
     unknown_dataset,
     unknown_method,
@@ -86,7 +88,9 @@ class ExplainConfig:
       n_samples: LID family: n of the paper's sampling rule.
       per_method: settings of one method, overriding the shared ones above, keyed by method
         name (TOML: ``[explain.per_method.edge_ig] n_steps = 20``); a key must be an argument
-        of that method's factory.
+        of that method's factory. GNNExplainer's ``preset`` picks its defaults: ``"pyg"``
+        (PyG's) or ``"ying"`` (Ying et al.'s code: ``[explain.per_method.gnn_explainer]
+        preset = "ying"``), checked here before JAX loads.
 
     The shared settings go to every method whose factory takes them (``quadrature`` is the
     factories' ``quadrature_rule``).
@@ -131,6 +135,21 @@ class ExplainConfig:
         for key in ("n_steps", "n_samples"):
             if getattr(self, key) < 1:
                 raise ValueError(f"[explain] {key} must be >= 1, got {getattr(self, key)}")
+        _check_presets(self.per_method)
+
+
+def _check_presets(per_method: dict[str, dict[str, Any]]) -> None:
+    """GNNExplainer's ``preset`` (``[explain.per_method.gnn_explainer] preset = "ying"``)."""
+    for name, table in per_method.items():
+        if not (method_key(name).startswith("gnn_explainer") and isinstance(table, dict)):
+            continue
+        preset = table.get("preset", GNN_EXPLAINER_PRESETS[0])
+        if preset not in GNN_EXPLAINER_PRESETS:
+            raise ValueError(
+                f"[explain.per_method.{name}] preset must be one of {list(GNN_EXPLAINER_PRESETS)} "
+                f"(PyG's defaults or Ying et al.'s code), got {shown(preset)}"
+                + did_you_mean(preset, GNN_EXPLAINER_PRESETS)
+            )
 
 
 def _check_methods(methods: tuple[str, ...]) -> None:
@@ -266,14 +285,23 @@ def _section(cls: type, table: Any, where: str, source: str) -> Any:
 def default_config() -> Config:
     """The built-in config of ``jgattr`` commands run without ``--config``: BA-Shapes, offline.
 
-    The same as ``configs/ba-shapes.toml``: a 3-layer GCN (hidden 20, no dropout) trained for up
-    to 1000 epochs, explained with saliency, NAM, IG, SIG-LID-IG and the edge methods (edge IG,
+    The same as ``configs/ba-shapes.toml``: Ying et al.'s 3-layer concat-GCN (hidden 20, no
+    dropout) trained as in their code (Adam lr 0.001, weight decay 0.005, 1000 epochs, the last
+    epoch kept), explained with saliency, NAM, IG, SIG-LID-IG and the edge methods (edge IG,
     edge saliency, GNNExplainer) on the test nodes.
     """
     return Config(
         data=DataConfig(name="ba-shapes", normalize_features=False),
-        model=ModelConfig(num_layers=3, hidden_size=20, dropout_rate=0.0),
-        train=TrainConfig(weight_decay=0.0, epochs=1000, early_stopping=0),
+        model=ModelConfig(
+            architecture="gcn_concat", num_layers=3, hidden_size=20, dropout_rate=0.0
+        ),
+        train=TrainConfig(
+            learning_rate=0.001,
+            weight_decay=0.005,
+            epochs=1000,
+            early_stopping=0,
+            restore_best=False,
+        ),
         explain=ExplainConfig(
             methods=(
                 "saliency",
@@ -283,7 +311,8 @@ def default_config() -> Config:
                 "edge_ig",
                 "edge_saliency",
                 "gnn_explainer",
-            )
+            ),
+            relu_average="n_sample",
         ),
     )
 

@@ -2,7 +2,7 @@
 
 import dataclasses
 
-from jgattr._names import ARCHITECTURES, POOLS, did_you_mean, shown
+from jgattr._names import ARCHITECTURES, NODE_ONLY_ARCHITECTURES, POOLS, did_you_mean, shown
 
 SOURCES = ("jgattr", "torch")
 
@@ -12,11 +12,14 @@ class ModelConfig:
     """Model hyperparameters, as in the ``[model]`` table of a config file.
 
     Attributes:
-      architecture: one of ``ARCHITECTURES``: ``gcn``, ``gat``, ``gin``, ``sage``.
+      architecture: one of ``ARCHITECTURES``: ``gcn``, ``gat``, ``gin``, ``sage``, or
+        ``gcn_concat`` (Ying et al.'s GNNExplainer node classifier: every layer's output
+        concatenated before a linear head; node classification only).
       num_layers: number of message-passing layers K (>= 1).
       hidden_size: hidden width (>= 1; per head for GAT), or one width per layer: K - 1 widths
         for a node classifier, K for a graph classifier (its last layer gives the node
-        embeddings, e.g. ``[128, 256, 512]`` for Pope et al.'s model).
+        embeddings, e.g. ``[128, 256, 512]`` for Pope et al.'s model) and for ``gcn_concat``
+        (every layer feeds the head).
       dropout_rate: in [0, 1).
       heads: GAT only: heads of the hidden layers (the last layer has one).
       readout: graph classifiers only: ``mean``, ``sum`` or ``max`` pooling of each graph's nodes.
@@ -84,13 +87,20 @@ class ModelConfig:
 
     def layer_widths(self, level: str) -> int | tuple[int, ...]:
         """``hidden_size`` checked against ``num_layers`` for a node or graph classifier."""
+        if level == "graph" and self.architecture in NODE_ONLY_ARCHITECTURES:
+            usable = [a for a in ARCHITECTURES if a not in NODE_ONLY_ARCHITECTURES]
+            raise ValueError(
+                f"model.architecture = {self.architecture!r} classifies nodes, but this dataset "
+                f"has graph targets: set architecture to one of {usable}"
+            )
         if not isinstance(self.hidden_size, tuple):
             return self.hidden_size if level == "node" else (self.hidden_size,) * self.num_layers
-        needed = self.num_layers - 1 if level == "node" else self.num_layers
+        every_layer = level == "graph" or self.architecture in NODE_ONLY_ARCHITECTURES
+        needed = self.num_layers if every_layer else self.num_layers - 1
         if len(self.hidden_size) != needed:
             raise ValueError(
                 f"model.hidden_size lists {len(self.hidden_size)} widths, but a {level} "
                 f"classifier with num_layers = {self.num_layers} needs {needed} "
-                + ("(one per hidden layer)" if level == "node" else "(one per layer)")
+                + ("(one per layer)" if every_layer else "(one per hidden layer)")
             )
         return self.hidden_size

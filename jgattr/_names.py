@@ -39,10 +39,12 @@ CLASS_CHOICES: tuple[str, ...] = ("predicted", "true", "all")
 PATHS: tuple[str, ...] = ("auto", "fast", "general")
 # [evaluate] mode, --mode and jgattr.metrics: how a deleted node goes.
 MODES: tuple[str, ...] = ("remove", "zero")
-ARCHITECTURES: tuple[str, ...] = ("gcn", "gat", "gin", "sage")
+ARCHITECTURES: tuple[str, ...] = ("gcn", "gat", "gin", "sage", "gcn_concat")
+NODE_ONLY_ARCHITECTURES: tuple[str, ...] = ("gcn_concat",)  # no graph-classifier encoder
 # Those whose normalization assumes an undirected graph (ModelEntry.undirected_only; a test checks).
 UNDIRECTED_ONLY: tuple[str, ...] = ("gcn",)
 POOLS: tuple[str, ...] = ("mean", "sum", "max")
+GNN_EXPLAINER_PRESETS: tuple[str, ...] = ("pyg", "ying")  # the factory's `preset` (a test checks)
 DATASET_NAMES: tuple[str, ...] = dataset_names()
 _PATH_SUFFIXES = (".npz", ".zip", ".csv", ".csv.gz", ".pkl")
 

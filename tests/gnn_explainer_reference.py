@@ -50,22 +50,25 @@ def _adam(lr, b1=0.9, b2=0.999, eps=1e-8):
     return step
 
 
-def _init(graph, a, c, restart, seed, node_mask_type, nodes, edges):
+def _init(graph, a, c, restart, seed, node_mask_type, nodes, edges, mean=0.0, node_std=0.1):
+    """Edge masks ``N(mean, 2 / n)`` (PyG: mean 0; Ying et al.: 1), node masks
+    ``N(0, node_std²)`` (PyG: 0.1; Ying et al.: 0)."""
     n, f = graph.nodes.shape
     params = {"edge": np.zeros(graph.senders.shape[0])}
     std = np.sqrt(2.0) * np.sqrt(1.0 / len(nodes))
     for p, e in enumerate(edges):
-        params["edge"][e] = np.asarray(_normal(seed, EDGE_STREAM, restart, a, c, p, ())) * std
+        normal = np.asarray(_normal(seed, EDGE_STREAM, restart, a, c, p, ()))
+        params["edge"][e] = normal * std + mean
     if node_mask_type == "common_attributes":
-        params["node"] = _normal(seed, NODE_STREAM, restart, a, c, 0, (f,))[None] * 0.1
+        params["node"] = _normal(seed, NODE_STREAM, restart, a, c, 0, (f,))[None] * node_std
     elif node_mask_type == "object":
         params["node"] = np.zeros((n, 1))
         for p, v in enumerate(nodes):
-            params["node"][v] = _normal(seed, NODE_STREAM, restart, a, c, p, (1,)) * 0.1
+            params["node"][v] = _normal(seed, NODE_STREAM, restart, a, c, p, (1,)) * node_std
     elif node_mask_type == "attributes":  # feature j of a node: its own key, fold_in(key, j)
         params["node"] = np.zeros((n, f))
         for p, v in enumerate(nodes):
-            params["node"][v] = _feature_normals(seed, restart, a, c, p, f) * 0.1
+            params["node"][v] = _feature_normals(seed, restart, a, c, p, f) * node_std
     return jax.tree.map(jnp.asarray, params)
 
 
@@ -87,7 +90,7 @@ def _loss_gradients(model, params, graph, kw):
         total = jnp.sum(jnp.where(hard, values, 0.0))
         return jnp.where(count > 0, total / jnp.maximum(count, 1), 0.0)
 
-    def loss(p, hard, a, c):
+    def loss(p, hard, a, c, entries=1.0):
         x = base.nodes * jax.nn.sigmoid(p["node"]) if "node" in p else base.nodes
         scale = jnp.where(loop, 1.0, jax.nn.sigmoid(p["edge"]))
         z = apply(params, base._replace(nodes=x, edges=base.edges * scale))[a]
@@ -96,7 +99,11 @@ def _loss_gradients(model, params, graph, kw):
             return total
         m = jax.nn.sigmoid(p["edge"])
         total += kw.get("edge_size", 0.005) * jnp.sum(jnp.where(hard["edge"], m, 0.0))
-        total += kw.get("edge_ent", 1.0) * masked_mean(_entropy(m, eps), hard["edge"])
+        if kw.get("edge_entropy_mean", "edges") == "dense":  # over the n² dense entries
+            entropy = jnp.sum(jnp.where(hard["edge"], _entropy(m, eps), 0.0)) / entries
+        else:
+            entropy = masked_mean(_entropy(m, eps), hard["edge"])
+        total += kw.get("edge_ent", 1.0) * entropy
         if "node" in p:
             m = jax.nn.sigmoid(p["node"])
             total += kw.get("node_feat_size", 1.0) * masked_mean(m, hard["node"])
@@ -120,7 +127,18 @@ def _one_target(model, graph, a, c, restart, kw, gradients):
     inside = np.flatnonzero(np.isin(receivers, inner))
     edges = inside[np.argsort(receivers[inside], kind="stable")]  # the union's edge order
     node_type = kw.get("node_mask_type", "object")
-    masks = _init(graph, seed_node, c, restart, kw.get("seed", 0), node_type, nodes, edges)
+    masks = _init(
+        graph,
+        seed_node,
+        c,
+        restart,
+        kw.get("seed", 0),
+        node_type,
+        nodes,
+        edges,
+        kw.get("edge_init_mean", 0.0),
+        kw.get("node_init_std", 0.1),
+    )
     if node_type == "none":
         del masks["node"]
     first_gradient, gradient = gradients
@@ -129,7 +147,7 @@ def _one_target(model, graph, a, c, restart, kw, gradients):
     hard = jax.tree.map(lambda g: np.asarray(g) != 0, grads)
     masks = adam(masks, grads)
     for _ in range(kw["epochs"] - 1):
-        masks = adam(masks, gradient(masks, hard, a, c))
+        masks = adam(masks, gradient(masks, hard, a, c, float(len(nodes)) ** 2))
     final = jax.tree.map(lambda p, h: np.where(h, jax.nn.sigmoid(p), 0.0), masks, hard)
     if kw.get("level", "edge") == "edge":
         return final["edge"]

@@ -40,6 +40,14 @@ from tests.gnn_explainer_reference import reference_gnn_explainer
 # name, factory kwargs, reference: ("grad" | "edge" | "lid" | "joint" | "gnnx", kwargs)
 JOINT = {"n_steps": 10, "quadrature_rule": "gauss_legendre"}
 GNNX_NODES = {"epochs": 12, "node_mask_type": "attributes", "restarts": 2}
+YING = {  # preset "ying" written out (jgattr.attribution._gnn_explainer_settings)
+    "lr": 0.1,
+    "node_mask_type": "common_attributes",
+    "node_feat_ent": 0.0,
+    "edge_init_mean": 1.0,
+    "node_init_std": 0.0,
+    "edge_entropy_mean": "dense",
+}
 METHOD_TABLE = [
     ("saliency", {}, ("grad", {})),
     ("saliency", {"absolute": False}, ("grad", {"absolute": False})),
@@ -80,6 +88,7 @@ METHOD_TABLE = [
     ("node_and_edge_integrated_gradients_nodes", JOINT, ("joint", JOINT)),
     ("node_and_edge_integrated_gradients_edges", JOINT, ("joint", JOINT)),
     ("gnn_explainer", {"epochs": 15}, ("gnnx", {"epochs": 15})),
+    ("gnn_explainer", {"epochs": 15, "preset": "ying"}, ("gnnx", {"epochs": 15, **YING})),
     ("gnn_explainer_nodes", GNNX_NODES, ("gnnx", {**GNNX_NODES, "level": "node"})),
 ]
 TABLE_IDS = [f"{name}-{'-'.join(map(str, kw.values()))}" for name, kw, _ in METHOD_TABLE]

@@ -168,3 +168,30 @@ def test_signed_saliency_keeps_the_sign():
     both = explain(model, params, graph, methods=[signed], targets=TARGETS)["saliency"]
     assert (both.values < 0).any()
     assert np.all(np.abs(both.values) <= plain.values + 1e-6)
+
+
+def test_presets_give_the_unset_settings_and_are_checked_before_jax():
+    from jgattr._config import config_from_dict
+    from jgattr._names import GNN_EXPLAINER_PRESETS
+    from jgattr.attribution._gnn_explainer_settings import PRESETS
+
+    assert tuple(PRESETS) == GNN_EXPLAINER_PRESETS
+    ying = dict(gnn_explainer(preset="ying").hyperparameters)
+    assert (ying["lr"], ying["node_mask_type"], ying["edge_init_mean"]) == (
+        0.1,
+        "common_attributes",
+        1.0,
+    )
+    assert (ying["node_init_std"], ying["node_feat_ent"], ying["preset"]) == (0.0, 0.0, "ying")
+    assert ying["edge_entropy_mean"] == "dense"
+    pyg = dict(gnn_explainer().hyperparameters)
+    assert (pyg["lr"], pyg["node_mask_type"], pyg["edge_init_mean"]) == (0.01, "object", 0.0)
+    mixed = dict(gnn_explainer(preset="ying", lr=0.02, node_mask_type=None).hyperparameters)
+    assert (mixed["lr"], mixed["node_mask_type"], mixed["epochs"]) == (0.02, "none", 100)
+    with pytest.raises(ValueError, match=r"preset must be one of \['pyg', 'ying'\], got 'paper'"):
+        gnn_explainer(preset="paper")
+    with pytest.raises(ValueError, match=r"lr must be a positive number, got 0"):
+        gnn_explainer(preset="ying", lr=0)
+    raw = {"explain": {"per_method": {"gnn_explainer": {"preset": "yng"}}}}
+    with pytest.raises(ValueError, match=r"preset.*'yng'.*did you mean 'ying'"):
+        config_from_dict(raw)

@@ -140,10 +140,13 @@ def test_subpackage_surfaces_are_documented():
         jgattr.metrics: {
             "LEVELS",
             "MODES",
+            "EdgeCandidates",
             "Neighbourhoods",
             "candidate_scores",
             "contrastivity",
             "deletion_masks",
+            "edge_candidate_scores",
+            "edge_candidates",
             "evaluate",
             "evaluate_in_blocks",
             "evaluate_keep_masks",

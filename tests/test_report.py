@@ -165,6 +165,8 @@ def test_edge_methods_are_in_every_table_or_explained(tmp_path, truth):
     assert set(faithful["edge_saliency"]) == {"—¹"}
     footnote = next(line for line in report.splitlines() if line.startswith("- ¹"))
     assert "edge_integrated_gradients, edge_saliency score edges, not nodes" in footnote
+    assert "no edge deletion for them" in footnote
+    assert "## Faithfulness of edge methods" not in report
     if truth:
         accuracy = {r[0]: r for r in _table(report, "| method | node AUC")[1:]}
         assert set(accuracy) == set(faithful)
@@ -207,7 +209,7 @@ def test_hop_count_comes_from_the_model(tmp_path, hops, monkeypatch):
     for fig in drawn:  # the edge methods are named, with the reason they are not plotted
         assert fig.get_supxlabel() == (
             "Not shown: edge_integrated_gradients, edge_saliency "
-            "(they rank edges; these curves delete nodes)."
+            "(no deletion curves in this eval.json)."
         )
         labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
         assert "nam" in labels and "edge_saliency" not in labels
@@ -275,3 +277,41 @@ def test_a_method_that_misses_completeness_gets_a_sentence(tmp_path):
         "more than 1% of it (worst 11.1%)"
     ) in report
     assert "saliency misses" not in report
+
+
+def test_edge_methods_with_edge_deletion_get_their_own_table_and_figures(tmp_path, monkeypatch):
+    import jgattr.viz
+
+    metrics = _run_folder(tmp_path)
+    for name, auc in (("edge_integrated_gradients", 0.2), ("edge_saliency", 0.3)):
+        metrics["methods"][name] |= _node_metrics(auc) | {"level": "edge", "deletes": "edges"}
+        del metrics["methods"][name]["contrastivity"]
+    metrics["random_edges"] = metrics["random"] | {"deletion_auc": 0.61}
+    metrics["edges_mean"] = 12.25
+    (tmp_path / "eval.json").write_text(json.dumps(metrics))
+    report = write_report(tmp_path).read_text()
+    nodes = {r[0] for r in _table(report, "| method | deletion AUC")[1:]}
+    assert nodes == {"saliency", "nam"} and "- ¹" not in report
+    section = report[report.index("## Faithfulness of edge methods") :]
+    header, *rows = _table(section, "| method | deletion AUC")
+    edge = {r[0]: dict(zip(header[1:], r[1:], strict=True)) for r in rows}
+    assert set(edge) == {"edge_integrated_gradients", "edge_saliency"}
+    assert edge["edge_saliency"]["deletion AUC ↓"] == "0.3000"
+    assert edge["edge_saliency"]["contrastivity ↑"] == "—"
+    assert "edges into a node within 2 hops (mean 12.2 per target" in section
+    assert "random edge order reaches deletion AUC 0.6100" in section
+    drawn = []
+    monkeypatch.setattr(
+        jgattr.viz, "save_figure", lambda fig, path: drawn.append((path.name, fig)) or [path]
+    )
+    _curve_figures(metrics, tmp_path)
+    assert [name for name, _ in drawn] == [
+        "deletion_curves",
+        "probability_change",
+        "edge_deletion_curves",
+        "edge_probability_change",
+    ]
+    edge_figure = dict(drawn)["edge_deletion_curves"]
+    labels = [t.get_text() for t in edge_figure.axes[0].get_legend().get_texts()]
+    assert labels == ["random", "edge_integrated_gradients", "edge_saliency"]
+    assert edge_figure.get_supxlabel() == "Not shown: saliency, nam (in deletion_curves)."

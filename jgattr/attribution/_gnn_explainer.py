@@ -22,7 +22,6 @@ References:
   PyG 2.x ``torch_geometric/explain/algorithm/gnn_explainer.py``.
 """
 
-import math
 from typing import NamedTuple
 
 import jax
@@ -30,12 +29,17 @@ import jax.numpy as jnp
 import optax
 
 from jgattr._types import Array
+from jgattr.attribution._gnn_explainer_loss import regularizer
+from jgattr.attribution._gnn_explainer_settings import (
+    FROM_PRESET,
+    check_structure,
+    resolve_preset,
+)
 from jgattr.attribution._gradients import nan_expected
-from jgattr.attribution._method_types import Contribution, Method, UnionModel, check_choice
+from jgattr.attribution._method_types import Contribution, Method, UnionModel
 
-NODE_MASK_TYPES = ("object", "attributes", "common_attributes", "none")
 NAMES = {"edge": "gnn_explainer", "node": "gnn_explainer_nodes"}  # the method of each level
-STATISTICS = ("mean", "std")
+
 _NODE_STREAM, _EDGE_STREAM = 0, 1
 
 
@@ -116,22 +120,23 @@ def _keys(seed: int, stream: int, restart: Array, node: Array, cls: Array, posit
     return jax.vmap(one)(node, cls, position)
 
 
-def _init(
-    layout: _Layout, classes, restart, *, seed, node_mask_type, edges, inputs, dtype, init_nodes
-):
-    """PyG's initial masks: node ``N(0, 0.1²)``; edge ``N(0, 2 / N)`` with N = ``init_nodes``, or
-    the nodes of the target's computation graph (PyG: ``calculate_gain('relu') · sqrt(2 / 2N)``).
-    A per-feature mask has one entry per stored feature of ``inputs`` (:class:`_NodeInputs`)."""
+def _init(layout: _Layout, classes, restart, *, settings: dict, inputs: _NodeInputs, dtype):
+    """The initial masks: node ``N(0, node_init_std²)`` (PyG: 0.1; Ying et al.: 0); edge
+    ``N(edge_init_mean, 2 / N)`` (PyG: mean 0; Ying et al.: 1) with N = ``init_nodes``, or the
+    nodes of the target's computation graph (``calculate_gain('relu') · sqrt(2 / 2N)``). A
+    per-feature mask has one entry per stored feature of ``inputs`` (:class:`_NodeInputs`)."""
+    seed, node_mask_type = settings["seed"], settings["node_mask_type"]
+    init_nodes, node_std = settings["init_nodes"], settings["node_init_std"]
     params = {}
     normal = lambda keys, shape: jax.vmap(lambda k: jax.random.normal(k, shape, dtype))(keys)
-    if edges:
+    if settings["edge_mask"]:
         t = layout.edge_target
         keys = _keys(
             seed, _EDGE_STREAM, restart, layout.target_node[t], classes[t], layout.edge_position
         )
         nodes = layout.target_nodes[t] if init_nodes is None else jnp.full_like(t, init_nodes)
         std = jnp.sqrt(2.0) * jnp.sqrt(1.0 / jnp.maximum(nodes, 1))
-        params["edge"] = normal(keys, ()) * std.astype(dtype)
+        params["edge"] = normal(keys, ()) * std.astype(dtype) + settings["edge_init_mean"]
     features = inputs.values.shape[1]
     if node_mask_type in ("object", "attributes"):
         t = layout.copy_target
@@ -139,17 +144,17 @@ def _init(
             seed, _NODE_STREAM, restart, layout.target_node[t], classes[t], layout.copy_position
         )
         if node_mask_type == "object":
-            params["node"] = normal(keys, (1,)) * 0.1
+            params["node"] = normal(keys, (1,)) * node_std
         else:
             columns = inputs.columns
             if columns is None:
                 columns = jnp.broadcast_to(jnp.arange(features), inputs.values.shape)
-            params["node"] = _feature_normals(keys, columns, dtype) * 0.1
+            params["node"] = _feature_normals(keys, columns, dtype) * node_std
     elif node_mask_type == "common_attributes":
         keys = _keys(
             seed, _NODE_STREAM, restart, layout.target_node, classes, jnp.zeros_like(classes)
         )
-        params["node"] = normal(keys, (features,)) * 0.1
+        params["node"] = normal(keys, (features,)) * node_std
     return params
 
 
@@ -176,42 +181,6 @@ def _masked_logits(
     return model.joint_logits(x, edge)
 
 
-def _per_target_sum(values, segments, num_targets):
-    """``[T]`` sum of ``values [rows, ...]`` per target; ``segments [rows]``: each row's target.
-    Rows are reduced first, so the scatter runs over rows, never over rows x features."""
-    rows = values.reshape(values.shape[0], -1).sum(-1)
-    return jax.ops.segment_sum(rows, segments, num_targets)
-
-
-def _per_target_mean(values, hard, segments, num_targets):
-    """``[T]`` mean of ``values`` over each target's hard elements (0 for a target with none)."""
-    total = _per_target_sum(jnp.where(hard, values, 0.0), segments, num_targets)
-    count = _per_target_sum(hard.astype(values.dtype), segments, num_targets)
-    return total / jnp.maximum(count, 1.0)
-
-
-def _entropy(m, eps):
-    return -m * jnp.log(m + eps) - (1 - m) * jnp.log(1 - m + eps)
-
-
-def _regularizer(params, hard, layout: _Layout, coeffs: Coefficients, num_targets):
-    """``[T]`` PyG's size and entropy terms of each target, over its hard elements."""
-    total = jnp.zeros((num_targets,), next(iter(params.values())).dtype)
-    if "edge" in params:
-        m, h, seg = jax.nn.sigmoid(params["edge"]), hard["edge"], layout.edge_target
-        size = _per_target_sum(jnp.where(h, m, 0.0), seg, num_targets)
-        ent = _per_target_mean(_entropy(m, coeffs.eps), h, seg, num_targets)
-        total += coeffs.edge_size * size + coeffs.edge_ent * ent
-    if "node" in params:
-        m, h = jax.nn.sigmoid(params["node"]), hard["node"]
-        per_target = m.shape[0] == num_targets  # common_attributes
-        seg = jnp.arange(num_targets) if per_target else layout.copy_target
-        size = _per_target_mean(m, h, seg, num_targets)
-        ent = _per_target_mean(_entropy(m, coeffs.eps), h, seg, num_targets)
-        total += coeffs.node_feat_size * size + coeffs.node_feat_ent * ent
-    return total
-
-
 def _prediction_loss(logits, classes):
     """``[T]`` cross entropy of each target's logits against its explained class."""
     return (
@@ -223,17 +192,7 @@ def _prediction_loss(logits, classes):
 def _optimize(model, layout, x, inputs, classes, restart, settings) -> dict:
     """Final masks ``sigmoid(parameter)``, 0 outside the hard set, of one restart."""
     num_targets = classes.shape[0]
-    params = _init(
-        layout,
-        classes,
-        restart,
-        seed=settings["seed"],
-        node_mask_type=settings["node_mask_type"],
-        edges=settings["edge_mask"],
-        inputs=inputs,
-        dtype=x.dtype,
-        init_nodes=settings["init_nodes"],
-    )
+    params = _init(layout, classes, restart, settings=settings, inputs=inputs, dtype=x.dtype)
     coeffs, optimizer = settings["coeffs"], optax.adam(settings["lr"])
 
     def prediction(p):
@@ -241,8 +200,9 @@ def _optimize(model, layout, x, inputs, classes, restart, settings) -> dict:
         return jnp.sum(_prediction_loss(logits, classes))
 
     def full(p, hard):
-        regularizer = _regularizer(p, hard, layout, coeffs, num_targets)
-        return prediction(p) + jnp.sum(regularizer)
+        dense = settings["edge_entropy_mean"] == "dense"
+        terms = regularizer(p, hard, layout, coeffs, num_targets, dense)
+        return prediction(p) + jnp.sum(terms)
 
     grads = jax.grad(prediction)(params)
     hard = jax.tree.map(lambda g: g != 0, grads)
@@ -282,14 +242,18 @@ def _make_attribute(settings: dict, level: str, statistic: str):
 
 def gnn_explainer(
     *,
-    epochs: int = 100,
-    lr: float = 0.01,
-    edge_size: float = 0.005,
-    edge_ent: float = 1.0,
-    node_feat_size: float = 1.0,
-    node_feat_ent: float = 0.1,
+    preset: str = "pyg",
+    epochs: int | None = None,
+    lr: float | None = None,
+    edge_size: float | None = None,
+    edge_ent: float | None = None,
+    node_feat_size: float | None = None,
+    node_feat_ent: float | None = None,
     eps: float = 1e-15,
-    node_mask_type: str | None = "object",
+    node_mask_type: str | None = FROM_PRESET,
+    edge_init_mean: float | None = None,
+    node_init_std: float | None = None,
+    edge_entropy_mean: str | None = None,
     edge_mask: bool = True,
     mask_self_loops: bool = False,
     restarts: int = 1,
@@ -298,7 +262,7 @@ def gnn_explainer(
     level: str = "edge",
     statistic: str = "mean",
 ) -> Method:
-    """GNNExplainer (PyG's objective and defaults), every target optimized at once.
+    """GNNExplainer (PyG's objective; PyG's or Ying et al.'s defaults), every target at once.
 
     Per target (node ``a``, class ``c``) and per restart, masks ``M_e`` (one per edge of ``a``'s
     computation graph) and ``M_x`` (``node_mask_type``) minimize, with Adam (``lr``) for
@@ -310,6 +274,11 @@ def gnn_explainer(
     ``H(m) = −m log(m + eps) − (1 − m) log(1 − m + eps)``; sums and means run over the hard
     elements (non-zero gradient at the first step, which uses the cross entropy alone). The
     masked model scales each edge's weight by ``σ(M_e)`` and multiplies the input by ``σ(M_x)``.
+
+    ``preset`` gives every setting left unset: ``"pyg"`` (PyG's defaults) or ``"ying"`` (Ying
+    et al.'s code: lr 0.1, one feature mask shared by all nodes starting at σ = 0.5, the edge
+    mask starting around 1, no feature-mask entropy; :mod:`._gnn_explainer_presets` lists both
+    and what of theirs is not followed).
 
     Initialization (PyG): ``M_x ~ N(0, 0.1²)``; ``M_e ~ N(0, 2 / N_t)`` where ``N_t`` is the
     number of nodes of the target's computation graph (PyG uses the whole graph's N; per
@@ -329,10 +298,17 @@ def gnn_explainer(
     stays 1 and their reported value is 0. ``mask_self_loops=True`` masks them too.
 
     Args:
-      epochs, lr, edge_size, edge_ent, node_feat_size, node_feat_ent, eps: PyG's settings.
+      preset: ``"pyg"`` or ``"ying"``: the defaults of the settings below left unset.
+      epochs, lr, edge_size, edge_ent, node_feat_size, node_feat_ent, eps: the objective and
+        the optimizer (unset: the preset's).
       node_mask_type: ``"object"`` (one mask per node), ``"attributes"`` (per node and
         feature), ``"common_attributes"`` (per feature, shared by the target's nodes) or
-        ``"none"`` (or ``None``).
+        ``"none"`` (or ``None``); unset: the preset's.
+      edge_init_mean, node_init_std: the initial edge masks' mean and node masks' standard
+        deviation (unset: the preset's; PyG 0 and 0.1, Ying et al. 1 and 0).
+      edge_entropy_mean: ``"edges"`` (PyG: the edge entropy's mean over the target's hard
+        edges) or ``"dense"`` (Ying et al.: over the ``n²`` entries of the computation graph's
+        dense adjacency, so each edge's entropy weighs ``1 / n²``).
       edge_mask: learn an edge mask (PyG ``edge_mask_type="object"``) or not (``False``).
       mask_self_loops: also mask edges from a node to itself.
       restarts: R independent initializations per target; the result is their mean mask
@@ -352,28 +328,31 @@ def gnn_explainer(
     Example:
       >>> method = gnn_explainer(epochs=100, node_mask_type="attributes", restarts=5)
     """
-    node_mask_type = "none" if node_mask_type is None else node_mask_type
-    check_choice("node_mask_type", node_mask_type, NODE_MASK_TYPES)
-    check_choice("level", level, tuple(NAMES))
-    check_choice("statistic", statistic, STATISTICS)
-    if init_nodes is not None and (not isinstance(init_nodes, int) or init_nodes < 1):
-        raise ValueError(f"init_nodes must be None or an integer >= 1, got {init_nodes!r}")
-    for name, value in (("epochs", epochs), ("restarts", restarts)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    if level == "edge" and not edge_mask:
-        raise ValueError("edge_mask=False learns no edge mask: use level='node' for the node mask")
-    if level == "node" and node_mask_type == "none":
-        raise ValueError(
-            "node_mask_type='none' learns no node mask: use level='edge', or a node_mask_type"
-        )
-    for name, value in (("lr", lr), ("eps", eps)):
-        if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a positive number, got {value!r}")
-    coeffs = Coefficients(edge_size, edge_ent, node_feat_size, node_feat_ent, eps)
+    chosen = resolve_preset(
+        preset,
+        {
+            "epochs": epochs,
+            "lr": lr,
+            "edge_size": edge_size,
+            "edge_ent": edge_ent,
+            "node_feat_size": node_feat_size,
+            "node_feat_ent": node_feat_ent,
+            "node_mask_type": "none" if node_mask_type is None else node_mask_type,
+            "edge_init_mean": edge_init_mean,
+            "node_init_std": node_init_std,
+            "edge_entropy_mean": edge_entropy_mean,
+        },
+    )
+    node_mask_type = chosen["node_mask_type"]
+    check_structure(node_mask_type, level, statistic, init_nodes, restarts, edge_mask, eps)
+    coeffs = Coefficients(*(chosen[k] for k in Coefficients._fields[:-1]), eps)
     settings = {
-        "epochs": epochs,
-        "lr": lr,
+        "preset": preset,
+        "edge_init_mean": float(chosen["edge_init_mean"]),
+        "node_init_std": float(chosen["node_init_std"]),
+        "edge_entropy_mean": chosen["edge_entropy_mean"],
+        "epochs": chosen["epochs"],
+        "lr": chosen["lr"],
         "coeffs": coeffs,
         "node_mask_type": node_mask_type,
         "edge_mask": edge_mask,

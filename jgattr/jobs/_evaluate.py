@@ -62,47 +62,73 @@ def _attributions(config: Config, run: Path, dataset, model, params):
     return {m.name: results[m.name] for m in methods}, counts
 
 
-def _curve_figures(metrics: dict, out: Path) -> list[Path]:
-    """``deletion_curves`` and ``probability_change`` (PNG and SVG) of the node methods."""
+def _scored(metrics: dict, unit: str) -> dict[str, dict]:
+    """The methods whose deletion curves delete ``unit`` (``"nodes"`` or ``"edges"``)."""
+    return {
+        name: entry
+        for name, entry in metrics["methods"].items()
+        if "deletion_accuracy" in entry and entry.get("deletes", "nodes") == unit
+    }
+
+
+def _curve_figures(metrics: dict, out: Path) -> list[str]:
+    """``deletion_curves`` and ``probability_change`` (PNG and SVG) of the node methods, and
+    ``edge_deletion_curves`` / ``edge_probability_change`` of the edge methods."""
+    hops = metrics.get("num_hops")
+    neighbours = f"{hops}-hop neighbours" if hops else "neighbours"
+    paths = []
+    for unit, prefix, random_key, what in (
+        ("nodes", "", "random", neighbours),
+        ("edges", "edge_", "random_edges", "computation-graph edges"),
+    ):
+        methods = _scored(metrics, unit)
+        if methods:
+            paths += _figure_pair(metrics, out, methods, prefix, metrics[random_key], what)
+    return paths
+
+
+def _not_shown(metrics: dict, shown: dict, other_figure: str) -> str | None:
+    """The line under a figure naming the methods it leaves out, and where they are."""
+    others = [name for name in metrics["methods"] if name not in shown]
+    drawn = [name for name in others if "deletion_accuracy" in metrics["methods"][name]]
+    missing = [name for name in others if name not in drawn]
+    parts = [f"{', '.join(drawn)} (in {other_figure})"] if drawn else []
+    parts += [f"{', '.join(missing)} (no deletion curves in this eval.json)"] if missing else []
+    return f"Not shown: {'; '.join(parts)}." if parts else None
+
+
+def _figure_pair(metrics, out: Path, methods: dict, prefix: str, random: dict, what: str):
     from jgattr.viz import curves_figure, save_figure
 
     levels = np.asarray(metrics["levels"])
-    hops = metrics.get("num_hops")
-    neighbours = f"{hops}-hop neighbours" if hops else "neighbours"
-    deletion = {"random": np.asarray(metrics["random"]["deletion_accuracy"])}
-    node_level = {n: v for n, v in metrics["methods"].items() if "deletion_accuracy" in v}
-    deletion |= {n: np.asarray(v["deletion_accuracy"]) for n, v in node_level.items()}
-    change = {n: np.asarray(v["probability_change_keep_top"]) for n, v in node_level.items()}
-    skipped = sorted(set(metrics["methods"]) - set(node_level))
-    note = (
-        f"Not shown: {', '.join(skipped)} (they rank edges; these curves delete nodes)."
-        if skipped
-        else None
-    )
+    deletion = {"random": np.asarray(random["deletion_accuracy"])}
+    deletion |= {n: np.asarray(v["deletion_accuracy"]) for n, v in methods.items()}
+    change = {n: np.asarray(v["probability_change_keep_top"]) for n, v in methods.items()}
+    note = _not_shown(metrics, methods, "deletion_curves" if prefix else "edge_deletion_curves")
     targets = f"{metrics['targets']} targets, mode {metrics['mode']}"
     paths = save_figure(
         curves_figure(
             levels,
             deletion,
-            xlabel=f"fraction of each target's {neighbours} deleted (most relevant first)",
+            xlabel=f"fraction of each target's {what} deleted (most relevant first)",
             ylabel="test accuracy",
-            title=f"Deletion curves ({targets}; lower = more faithful)",
+            title=f"{'Edge d' if prefix else 'D'}eletion curves ({targets}; lower = more faithful)",
             note=note,
         ),
-        out / "deletion_curves",
+        out / f"{prefix}deletion_curves",
     )
     paths += save_figure(
         curves_figure(
             levels,
             change,
-            xlabel=f"fraction of each target's {neighbours} kept (most relevant first)",
+            xlabel=f"fraction of each target's {what} kept (most relevant first)",
             ylabel="mean change in p(explained class)",
             title=f"Probability change ({targets}; higher = more faithful)",
             reference=None,
             note=note,
             scale_after_first=True,  # keeping nothing is one drop for all: it would squeeze them
         ),
-        out / "probability_change",
+        out / f"{prefix}probability_change",
     )
     return paths
 
@@ -114,7 +140,8 @@ def evaluate_run(
 
     The metrics score a seeded sample of ``[evaluate] sample`` explained targets (read lazily
     from the result folders; ``targets_scored`` and ``targets_explained`` in ``eval.json``).
-    Besides the metrics of :func:`jgattr.metrics.evaluate`, ``eval.json`` holds ``num_hops`` (the
+    Besides the metrics of :func:`jgattr.metrics.evaluate` (node methods delete nodes, edge
+    methods the edges of each target's computation graph), ``eval.json`` holds ``num_hops`` (the
     model's number of layers: deletion acts on each target's ``num_hops``-hop neighbours),
     ``first_target`` and ``niv_nodes`` (the nodes ``jgattr run`` draws, see
     :func:`~jgattr.jobs._niv.default_niv_nodes`). For graph classification, deletion acts on
@@ -130,9 +157,10 @@ def evaluate_run(
     nodes = {name: r for name, r in results.items() if r.level == "node"}
     seeds = tuple(range(config.evaluate.random_seeds))
     metrics = evaluate_in_blocks(
-        model, params, dataset, nodes, mode=config.evaluate.mode, random_seeds=seeds
+        model, params, dataset, results, mode=config.evaluate.mode, random_seeds=seeds
     )
-    _add_contrastivity(metrics, config, dataset, model, params, nodes)
+    if nodes:
+        _add_contrastivity(metrics, config, dataset, model, params, nodes)
     for name, result in results.items():  # every method, edge methods included (level "edge")
         entry = metrics["methods"].setdefault(name, {})
         entry["level"] = result.level

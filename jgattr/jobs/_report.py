@@ -12,6 +12,7 @@ from typing import Any
 from jgattr._io import atomic_write_bytes
 from jgattr.attribution import get_method
 from jgattr.jobs._budget import budget_table
+from jgattr.jobs._report_edges import edge_faithfulness_table, table_head
 from jgattr.jobs._report_graphs import graph_figures, pope_table
 from jgattr.models import MODELS
 
@@ -255,8 +256,13 @@ def _sample_sentence(metrics: dict) -> str:
 
 def _faithfulness_table(metrics: dict, hops: int | None) -> list[str]:
     random_auc = metrics["random"]["deletion_auc"]
-    node = {n: m for n, m in metrics["methods"].items() if "deletion_auc" in m}
-    edge = [n for n in metrics["methods"] if n not in node]
+    node = {
+        n: m
+        for n, m in metrics["methods"].items()
+        if "deletion_auc" in m and m.get("deletes", "nodes") == "nodes"
+    }
+    scored = {n for n, m in metrics["methods"].items() if m.get("deletes") == "edges"}
+    edge = [n for n in metrics["methods"] if n not in node and n not in scored]
     lines = [
         "## Faithfulness",
         "",
@@ -266,8 +272,7 @@ def _faithfulness_table(metrics: dict, hops: int | None) -> list[str]:
         f"order of each method's scores. A random order reaches deletion AUC {random_auc:.4f}."
         + _sample_sentence(metrics),
         "",
-        "| method | " + " | ".join(c[0] for c in FAITHFULNESS_COLUMNS) + " |",
-        "|---" * (len(FAITHFULNESS_COLUMNS) + 1) + "|",
+        *table_head(FAITHFULNESS_COLUMNS),
     ]
     for name, m in node.items():
         signed = _fact(name, metrics, "signed")
@@ -277,7 +282,7 @@ def _faithfulness_table(metrics: dict, hops: int | None) -> list[str]:
         f"| {name} | " + " | ".join(["—¹"] * len(FAITHFULNESS_COLUMNS)) + " |" for name in edge
     ]
     lines += ["", *_faithfulness_legend(hops, random_auc, edge, metrics, node)]
-    return [*lines, ""]
+    return [*lines, "", *edge_faithfulness_table(metrics, hops, FAITHFULNESS_COLUMNS, _cell)]
 
 
 def _cell(signed: bool, entry: dict, key: str, fmt: str) -> str:
@@ -305,9 +310,8 @@ def _faithfulness_legend(
             else "this dataset has no ground truth, so they have no metric here"
         )
         lines.append(
-            f"- ¹ {', '.join(edge)} score edges, not nodes. These metrics delete nodes, and no "
-            "sound rule turns edge scores into a node order, so they are not computed for edge "
-            f"methods; {where}."
+            f"- ¹ {', '.join(edge)} score edges, not nodes, and this eval.json has no edge "
+            f"deletion for them (rerun `jgattr evaluate`); {where}."
         )
     unsigned = sorted(name for name in node if not _fact(name, metrics, "signed"))
     if unsigned:
@@ -365,6 +369,15 @@ def _curve_figures(metrics: dict, hops: int | None) -> list[str]:
         "probability_change": (
             f"Mean change in p(explained class) when only the most relevant fraction of each "
             f"target's {nb} is kept; higher = more faithful."
+        ),
+        "edge_deletion_curves": (
+            "Edge methods: test accuracy of the targets as the most relevant fraction of each "
+            "target's computation-graph edges is deleted (every node kept); lower = more "
+            f"faithful. Dashed grey: random edge order (mean ± std over {seeds} seeds)."
+        ),
+        "edge_probability_change": (
+            "Edge methods: mean change in p(explained class) when only the most relevant "
+            "fraction of each target's computation-graph edges is kept; higher = more faithful."
         ),
     }
     lines = []

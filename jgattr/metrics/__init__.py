@@ -1,8 +1,10 @@
-"""Metrics of attributions: faithfulness (deletion curves, fidelity, minimal patch, sparsity,
-contrastivity), accuracy against a known ground truth (ROC-AUC), and Pope et al.'s
-graph-classification metrics (fidelity by occlusion, contrastivity, sparsity)."""
+"""Metrics of attributions: faithfulness (deletion curves of nodes, or of edges for edge
+methods; fidelity, minimal patch, sparsity, contrastivity), accuracy against a known ground
+truth (ROC-AUC), and Pope et al.'s graph-classification metrics (fidelity by occlusion,
+contrastivity, sparsity)."""
 
 from jgattr.metrics._blocked import evaluate_in_blocks
+from jgattr.metrics._edge_deletion import EdgeCandidates, edge_candidate_scores, edge_candidates
 from jgattr.metrics._faithfulness import (
     LEVELS,
     candidate_scores,
@@ -17,10 +19,13 @@ from jgattr.metrics._pope import pope_metrics
 __all__ = [
     "LEVELS",
     "MODES",
+    "EdgeCandidates",
     "Neighbourhoods",
     "candidate_scores",
     "contrastivity",
     "deletion_masks",
+    "edge_candidate_scores",
+    "edge_candidates",
     "evaluate",
     "evaluate_in_blocks",
     "evaluate_keep_masks",

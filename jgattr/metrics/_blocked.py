@@ -79,10 +79,16 @@ def _merged(parts: list[dict]) -> dict:
     merged = _mean_of(parts, weights / weights.sum())
     merged["targets"] = int(weights.sum())
     merged["blocks"] = len(parts)
-    curves = np.array(merged["random"]["deletion_accuracy"])  # per seed, already merged
-    merged["random"]["deletion_accuracy_std"] = curves.std(0).tolist()
-    candidates = weights * np.array([part["neighbours_mean"] for part in parts])
+    for baseline in ("random", "random_edges"):  # node and edge deletion orders
+        if baseline in merged:
+            curves = np.array(merged[baseline]["deletion_accuracy"])  # per seed, merged
+            merged[baseline]["deletion_accuracy_std"] = curves.std(0).tolist()
+    per_target = {
+        "nodes": np.array([part["neighbours_mean"] for part in parts]),
+        "edges": np.array([part.get("edges_mean", 0.0) for part in parts]),
+    }
     for name, method in merged["methods"].items():
+        candidates = weights * per_target[method.get("deletes", "nodes")]
         sparsity = [part["methods"][name]["sparsity"] for part in parts]
         method["sparsity"] = float(np.dot(sparsity, candidates) / max(candidates.sum(), 1.0))
         deltas = [part["methods"][name]["delta"]["max_abs"] for part in parts]

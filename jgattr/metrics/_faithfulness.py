@@ -10,9 +10,12 @@ References:
   Pope et al., Explainability Methods for Graph Convolutional Neural Networks, CVPR 2019.
 """
 
+import functools
+
 import numpy as np
 
 from jgattr.attribution import Attributions
+from jgattr.metrics._edge_deletion import EdgeCandidates, edge_candidate_scores, edge_candidates
 from jgattr.metrics._perturb import Neighbourhoods, evaluate_keep_masks, neighbourhoods
 
 LEVELS = np.round(np.linspace(0.0, 1.0, 11), 10)
@@ -77,9 +80,27 @@ class _Evaluation:
         self.logits = self.logits_for(full)[0]
         self.predicted = self.logits.argmax(-1)
 
+    @functools.cached_property
+    def edges(self) -> EdgeCandidates:
+        """The deletable edges of every target (built when an edge method is evaluated)."""
+        return edge_candidates(self.model, self.data, self.neighbourhood)
+
     def logits_for(self, keep: np.ndarray) -> np.ndarray:
         return evaluate_keep_masks(
             self.model, self.params, self.data, self.neighbourhood, keep, mode=self.mode
+        )
+
+    def logits_for_edges(self, edge_keep: np.ndarray) -> np.ndarray:
+        """``[M, T, C]`` logits with every node kept and the edges of ``edge_keep [M, E_u]``."""
+        keep = np.ones((edge_keep.shape[0], self.neighbourhood.union.num_copies), bool)
+        return evaluate_keep_masks(
+            self.model,
+            self.params,
+            self.data,
+            self.neighbourhood,
+            keep,
+            mode=self.mode,
+            edge_keep=edge_keep,
         )
 
     def accuracy(self, logits: np.ndarray) -> np.ndarray:
@@ -90,15 +111,21 @@ class _Evaluation:
 
 
 def _method_metrics(run: _Evaluation, result: Attributions, levels, num_nodes: int) -> dict:
-    scores = candidate_scores(run.neighbourhood, result, num_nodes)
+    """Node methods delete nodes; edge methods delete the edges of the computation graphs."""
+    if result.level == "edge":
+        items, logits_for = run.edges, run.logits_for_edges
+        scores = edge_candidate_scores(items, result)
+    else:
+        items, logits_for = run.neighbourhood, run.logits_for
+        scores = candidate_scores(items, result, num_nodes)
     masks = np.concatenate(
         [
-            deletion_masks(run.neighbourhood, scores, levels),
-            deletion_masks(run.neighbourhood, -scores, levels),
-            (~(run.neighbourhood.candidate & (scores < 0)))[None, :],
+            deletion_masks(items, scores, levels),
+            deletion_masks(items, -scores, levels),
+            (~(items.candidate & (scores < 0)))[None, :],
         ]
     )
-    logits = run.logits_for(masks)
+    logits = logits_for(masks)
     top, bottom, patch = logits[: len(levels)], logits[len(levels) : -1], logits[-1:]
     classes = result.classes
     base = _softmax_at(run.logits[None], classes)[0]
@@ -107,6 +134,7 @@ def _method_metrics(run: _Evaluation, result: Attributions, levels, num_nodes: i
     deletion, reverse = run.accuracy(top), run.accuracy(bottom)
     fraction = int(np.argmin(np.abs(np.asarray(levels) - FIDELITY_FRACTION)))
     return {
+        "deletes": "edges" if result.level == "edge" else "nodes",
         "deletion_accuracy": deletion.tolist(),
         "deletion_auc": _auc(levels, deletion),
         "reverse_deletion_accuracy": reverse.tolist(),
@@ -116,12 +144,12 @@ def _method_metrics(run: _Evaluation, result: Attributions, levels, num_nodes: i
         "fidelity_plus": float(run.changed(top[fraction : fraction + 1])[0]),
         "fidelity_minus": float(run.changed(keep_top[fraction : fraction + 1])[0]),
         "minimal_patch_probability_change": float((_softmax_at(patch, classes)[0] - base).mean()),
-        "sparsity": _sparsity(run.neighbourhood, scores),
+        "sparsity": _sparsity(items, scores),
         "delta": _delta_summary(result),
     }
 
 
-def _sparsity(neighbourhood: Neighbourhoods, scores: np.ndarray) -> float:
+def _sparsity(neighbourhood: Neighbourhoods | EdgeCandidates, scores: np.ndarray) -> float:
     """Pope et al.: 1 − (important nodes / all), important = |value| ≥ 10% of the target's max."""
     index = np.flatnonzero(neighbourhood.candidate)
     owner = neighbourhood.copy_target[index]
@@ -167,18 +195,15 @@ def _delta_summary(result: Attributions) -> dict:
     return {"max_abs": float(delta.max()), "mean_abs": float(delta.mean())}
 
 
-def _random_metrics(run: _Evaluation, levels, seeds) -> dict:
+def _random_metrics(run: _Evaluation, levels, seeds, *, edges: bool = False) -> dict:
+    """Deletion in random orders of the nodes (or, ``edges``, of the computation graphs' edges)."""
+    items = run.edges if edges else run.neighbourhood
+    size = items.candidate.shape[0]
     masks = [
-        deletion_masks(
-            run.neighbourhood,
-            np.random.default_rng(seed).random(run.neighbourhood.union.num_copies),
-            levels,
-        )
-        for seed in seeds
+        deletion_masks(items, np.random.default_rng(seed).random(size), levels) for seed in seeds
     ]
-    logits = run.logits_for(np.concatenate(masks)).reshape(
-        len(seeds), len(levels), *run.logits.shape
-    )
+    logits_for = run.logits_for_edges if edges else run.logits_for
+    logits = logits_for(np.concatenate(masks)).reshape(len(seeds), len(levels), *run.logits.shape)
     curves = np.stack([run.accuracy(per_seed) for per_seed in logits])
     return {
         "seeds": list(seeds),
@@ -215,7 +240,10 @@ def evaluate(
       A JSON-ready dict: ``levels``, ``random`` (mean/std curves, AUC), and per method the
       deletion and reverse-deletion accuracy curves with their areas, the probability change
       when keeping the top q, fidelity+ / fidelity- at 20%, the minimal-patch probability
-      change, sparsity and the completeness/conservation delta summary.
+      change, sparsity and the completeness/conservation delta summary. Node methods delete
+      nodes; edge methods (``level = "edge"``) delete the edges of each target's computation
+      graph (every node kept), and then ``edges_mean`` (deletable edges per target) and
+      ``random_edges`` (random edge orders) are added; each method says what it ``deletes``.
 
     Example:
       >>> metrics = evaluate(model, params, cora, explain(model, params, cora, methods=["nam"]))
@@ -227,7 +255,7 @@ def evaluate(
     if levels.ndim != 1 or np.any((levels < 0) | (levels > 1)):
         raise ValueError(f"levels must be fractions in [0, 1], got {levels}")
     run = _Evaluation(model, params, dataset, first.targets, dataset.labels, mode)
-    return {
+    metrics = {
         "mode": mode,
         "levels": levels.tolist(),
         "targets": int(first.num_targets),
@@ -239,3 +267,7 @@ def evaluate(
             for name, result in results.items()
         },
     }
+    if any(result.level == "edge" for result in results.values()):
+        metrics["edges_mean"] = float(run.edges.counts.mean())
+        metrics["random_edges"] = _random_metrics(run, levels, random_seeds, edges=True)
+    return metrics

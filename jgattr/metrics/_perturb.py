@@ -56,7 +56,6 @@ class Neighbourhoods:
             "senders": jnp.asarray(union.edge_sender),
             "receivers": jnp.asarray(union.edge_receiver),
             "edge_id": jnp.asarray(union.edge_id),
-            "edge_mask": jnp.ones(union.edge_id.shape[0], jnp.float32),
             "target_copy": jnp.asarray(union.target_copy),
             "n_node": jnp.asarray(np.diff(union.node_offsets).astype(np.int32)),
         }
@@ -97,14 +96,15 @@ def neighbourhoods(model, data, targets: np.ndarray) -> Neighbourhoods:
 
 @functools.lru_cache(maxsize=32)
 def _evaluator(model: Explainable, mode: str):
-    """Jitted ``(params, graph, inputs, union, keep [B, S]) -> [B, T, C]`` logits."""
+    """Jitted ``(params, graph, inputs, union, keep [B, S], edge_keep [B, E_u]) -> [B, T, C]``
+    logits."""
     projected = model.input_kernel is not None
     apply = model.apply_projected if projected else model.apply
 
-    def logits_for(params, graph, inputs, union, keep):
+    def logits_for(params, graph, inputs, union, keep, edge_keep):
         keep = keep.astype(inputs.dtype)
         node, senders, receivers = union["copy_node"], union["senders"], union["receivers"]
-        edge_mask = union["edge_mask"].astype(inputs.dtype)
+        edge_mask = edge_keep.astype(inputs.dtype)
         if mode == "remove":
             alive = keep[senders] * keep[receivers] * edge_mask
             weights = model.edge_weights(senders, receivers, alive, keep.shape[0])
@@ -130,7 +130,7 @@ def _evaluator(model: Explainable, mode: str):
             h = layer(h)
         return model.graph_readout.logits(params, h, union["n_node"], keep)
 
-    batched = jax.vmap(logits_for, in_axes=(None, None, None, None, 0))
+    batched = jax.vmap(logits_for, in_axes=(None, None, None, None, 0, 0))
     return jax.jit(batched)
 
 
@@ -143,8 +143,9 @@ def evaluate_keep_masks(
     *,
     mode: str = "remove",
     batch: int = 16,
+    edge_keep: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Logits of every target under every keep mask.
+    """Logits of every target under every keep mask (of nodes, and optionally of edges).
 
     Args:
       model: a built-in model or an :class:`~jgattr.models.Explainable`.
@@ -154,6 +155,9 @@ def evaluate_keep_masks(
       keep: ``[M, S]`` bool, one mask over the union's copies per perturbation.
       mode: ``"remove"`` (recompute normalization) or ``"zero"`` (features to zero).
       batch: masks evaluated per vmapped call (memory: ``batch * S * width`` floats).
+      edge_keep: optional ``[M, E_u]`` bool, which of the union's edges survive under each
+        mask (default: all). ``remove``: a deleted edge goes and the model re-prepares the
+        rest (GCN: the degrees drop); ``zero``: its weight becomes 0, the others stay.
 
     Returns:
       ``[M, T, C]`` logits.
@@ -172,6 +176,12 @@ def evaluate_keep_masks(
         raise ValueError(
             f"keep must be [M, {neighbourhood.union.num_copies}], got shape {keep.shape}"
         )
+    edges = neighbourhood.union.num_edges
+    if edge_keep is None:
+        edge_keep = np.ones((keep.shape[0], edges), bool)
+    edge_keep = np.asarray(edge_keep, dtype=bool)
+    if edge_keep.shape != (keep.shape[0], edges):
+        raise ValueError(f"edge_keep must be [{keep.shape[0]}, {edges}], got {edge_keep.shape}")
     prepared = prepare_data(data, explainable)
     graph = prepared.input_graph(explainable)  # sparse X stays sparse: no dense copy
     inputs = graph.nodes
@@ -182,8 +192,18 @@ def evaluate_keep_masks(
     union = neighbourhood.on_device
     padded = -keep.shape[0] % batch
     rows = np.concatenate([keep, np.ones((padded, keep.shape[1]), bool)])
+    edge_rows = np.concatenate([edge_keep, np.ones((padded, edges), bool)])
     outputs = [
-        np.asarray(evaluator(params, graph, inputs, union, jnp.asarray(rows[i : i + batch])))
+        np.asarray(
+            evaluator(
+                params,
+                graph,
+                inputs,
+                union,
+                jnp.asarray(rows[i : i + batch]),
+                jnp.asarray(edge_rows[i : i + batch]),
+            )
+        )
         for i in range(0, rows.shape[0], batch)
     ]
     return np.concatenate(outputs)[: keep.shape[0]]

@@ -18,6 +18,7 @@ from jgattr.models._chain import (
 from jgattr.models._chain_builtin import builtin_equivalent
 from jgattr.models._gat import GAT
 from jgattr.models._gcn import GCN, GCNConv, gcn_edge_weights, gcn_normalize, propagate
+from jgattr.models._gcn_concat import ConcatGCN
 from jgattr.models._gin import GIN
 from jgattr.models._graph_classifier import GraphClassifier
 from jgattr.models._params import (
@@ -49,6 +50,7 @@ __all__ = [
     "MODELS",
     "POOLS",
     "STEP_KINDS",
+    "ConcatGCN",
     "ExcitationStep",
     "Explainable",
     "ExplainableModel",

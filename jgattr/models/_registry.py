@@ -7,6 +7,7 @@ import flax.linen as nn
 
 from jgattr.models._gat import GAT
 from jgattr.models._gcn import GCN
+from jgattr.models._gcn_concat import ConcatGCN
 from jgattr.models._gin import GIN
 from jgattr.models._sage import GraphSAGE
 
@@ -35,6 +36,7 @@ MODELS: dict[str, ModelEntry] = {
     "gat": ModelEntry(GAT, "GAT", ("heads",)),
     "gin": ModelEntry(GIN, "GIN"),
     "sage": ModelEntry(GraphSAGE, "GraphSAGE"),
+    "gcn_concat": ModelEntry(ConcatGCN, "concat-GCN (Ying et al.)"),
 }
 ARCHITECTURES = tuple(MODELS)  # the same as jgattr._names.ARCHITECTURES (a test checks)
 

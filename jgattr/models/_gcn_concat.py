@@ -1,0 +1,122 @@
+"""Ying et al.'s GNNExplainer node classifier: a GCN whose head reads every layer's output.
+
+Layer ``l`` (``l = 1..K``): ``Zˡ = A Hˡ⁻¹ Wˡ + bˡ`` over the graph as it is (sum of the
+neighbours, no self loops, no degree normalization: ``A`` is the raw adjacency), then each row
+scaled to unit L2 norm, ``Eˡ = Zˡ / max(‖Zˡ‖, 1e-12)``, then ReLU for ``l < K``
+(``Hˡ = ReLU(Eˡ)``; ``Hᴷ = Eᴷ``). The logits are one linear head on the concatenation of every
+layer: ``[H¹ | … | Hᴷ⁻¹ | Hᴷ] W_head + b_head``.
+
+This is ``GcnEncoderNode`` of Ying et al.'s public code (``models.py``) with its defaults for the
+synthetic benchmarks: no batch norm, no ``add_self`` term, no prediction MLP. ``w = graph.edges``
+is 1 on every edge, so an edge mask scales each message.
+
+The ``layers`` hook carries the concatenation as its state: layer ``l < K`` maps
+``[H¹ | … | Hˡ⁻¹] ↦ [H¹ | … | Hˡ]`` and layer K gives the logits, so the layer-wise methods
+decompose the model as it is (the head's skip connections included).
+
+References:
+  Ying, Bourgeois, You, Zitnik & Leskovec, GNNExplainer: Generating Explanations for Graph
+  Neural Networks, NeurIPS 2019 (https://github.com/RexYing/gnn-model-explainer, ``models.py``).
+"""
+
+import functools
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import jraph
+
+from jgattr._types import Array, Params
+from jgattr.models._gcn import GCNConv, propagate
+from jgattr.models._protocol import Explainable, hidden_width, through_layers
+
+NORM_EPS = 1e-12  # torch.nn.functional.normalize's eps
+
+
+def unit_rows(z: Array) -> Array:
+    """``z / max(‖z‖₂, eps)`` per row ``[N, D]`` (zero rows stay zero; finite gradients)."""
+    squared = jnp.sum(jnp.square(z), axis=-1, keepdims=True)
+    return z * jax.lax.rsqrt(jnp.maximum(squared, NORM_EPS**2))
+
+
+class ConcatGCN(nn.Module):
+    """K-layer GCN with L2-normalized layers whose outputs are all concatenated before the head.
+
+    Attributes:
+      num_classes: width of the logits.
+      hidden_size: width of every layer (Ying et al.: 20), or one width per layer (K widths).
+      num_layers: K, the number of graph convolutions (the receptive field is K hops).
+      dropout_rate: dropout on every layer's input while training (Ying et al.: 0).
+      input_dropout: whether dropout also hits the input features.
+
+    Example:
+      >>> model = ConcatGCN(num_classes=4, hidden_size=20, num_layers=3)
+    """
+
+    num_classes: int
+    hidden_size: int | tuple[int, ...] = 20
+    num_layers: int = 3
+    dropout_rate: float = 0.0
+    input_dropout: bool = True
+
+    @nn.compact
+    def __call__(self, graph: jraph.GraphsTuple, *, deterministic: bool = True) -> Array:
+        """Logits ``[N, num_classes]`` of a prepared graph (no self loops, unit weights)."""
+        h, outputs = graph.nodes, []
+        for layer in range(self.num_layers):
+            skip = layer == 0 and not self.input_dropout
+            h = nn.Dropout(self.dropout_rate)(h, deterministic=deterministic or skip)
+            width = hidden_width(self.hidden_size, layer)
+            h = unit_rows(GCNConv(width, name=f"conv_{layer}")(graph, h))
+            if layer < self.num_layers - 1:
+                h = jax.nn.relu(h)
+            outputs.append(h)
+        return nn.Dense(self.num_classes, name="head")(jnp.concatenate(outputs, axis=-1))
+
+    @nn.nowrap
+    def explainable(self) -> Explainable:
+        """This model as the engine sees it (cached per hyperparameters)."""
+        return _concat_explainable(self.num_classes, self.hidden_size, self.num_layers)
+
+
+def _layer_output(params: Params, graph, index: int, last: bool, projected: Array) -> Array:
+    """``Hˡ`` (``Eᴷ`` for the last layer) from this layer's projected input ``Hˡ⁻¹ Wˡ``."""
+    z = propagate(graph, projected) + params[f"conv_{index}"]["bias"][None, :]
+    return unit_rows(z) if last else jax.nn.relu(unit_rows(z))
+
+
+def _layers(model: ConcatGCN, params: Params, graph) -> tuple:
+    """The K layers on the concatenated state; the first takes ``P = X W¹``, the last gives
+    the logits ``[H¹ | … | Eᴷ] W_head + b_head``."""
+    count = model.num_layers
+    widths = [hidden_width(model.hidden_size, layer) for layer in range(count)]
+
+    def layer(index: int, state: Array) -> Array:
+        if index == 0:
+            projected = state
+        else:
+            previous = state[:, -widths[index - 1] :]
+            projected = previous @ params[f"conv_{index}"]["kernel"]
+        out = _layer_output(params, graph, index, index == count - 1, projected)
+        joined = out if index == 0 else jnp.concatenate([state, out], axis=-1)
+        if index < count - 1:
+            return joined
+        head = params["head"]
+        return joined @ head["kernel"] + head["bias"][None, :]
+
+    return tuple(functools.partial(layer, index) for index in range(count))
+
+
+@functools.lru_cache(maxsize=64)
+def _concat_explainable(num_classes: int, hidden_size: int | tuple, num_layers: int) -> Explainable:
+    model = ConcatGCN(num_classes, hidden_size, num_layers)
+    layers = functools.partial(_layers, model)
+    return Explainable(
+        apply=lambda params, graph: model.apply({"params": params}, graph, deterministic=True),
+        num_layers=num_layers,
+        name=f"concat-GCN (Ying et al., K={num_layers})",
+        self_loops=False,
+        input_kernel=lambda params: params["conv_0"]["kernel"],
+        apply_projected=through_layers(layers),
+        layers=layers,
+    )
