@@ -19,6 +19,7 @@ from jgattr._names import (
     GNN_EXPLAINER_PRESETS,
     MODES,
     PATHS,
+    PRESET_METHODS,
     TARGET_SETS,
     UNDIRECTED_ONLY,
     did_you_mean,
@@ -141,7 +142,7 @@ class ExplainConfig:
 def _check_presets(per_method: dict[str, dict[str, Any]]) -> None:
     """GNNExplainer's ``preset`` (``[explain.per_method.gnn_explainer] preset = "ying"``)."""
     for name, table in per_method.items():
-        if not (method_key(name).startswith("gnn_explainer") and isinstance(table, dict)):
+        if not (method_key(name) in PRESET_METHODS and isinstance(table, dict)):
             continue
         preset = table.get("preset", GNN_EXPLAINER_PRESETS[0])
         if preset not in GNN_EXPLAINER_PRESETS:

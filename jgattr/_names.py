@@ -45,6 +45,7 @@ NODE_ONLY_ARCHITECTURES: tuple[str, ...] = ("gcn_concat",)  # no graph-classifie
 UNDIRECTED_ONLY: tuple[str, ...] = ("gcn",)
 POOLS: tuple[str, ...] = ("mean", "sum", "max")
 GNN_EXPLAINER_PRESETS: tuple[str, ...] = ("pyg", "ying")  # the factory's `preset` (a test checks)
+PRESET_METHODS: tuple[str, ...] = ("gnn_explainer", "gnn_explainer_nodes")  # take a `preset`
 DATASET_NAMES: tuple[str, ...] = dataset_names()
 _PATH_SUFFIXES = (".npz", ".zip", ".csv", ".csv.gz", ".pkl")
 
