@@ -10,9 +10,9 @@ import pytest
 
 from jgattr._config import ConfigError, load_config
 from jgattr._graph_batches import GraphBatches, bucket
+from jgattr._names import NODE_ONLY_ARCHITECTURES
 from jgattr._training import TrainConfig, train
 from jgattr.data import load_dataset
-from jgattr._names import NODE_ONLY_ARCHITECTURES
 from jgattr.models import ARCHITECTURES, GraphClassifier, init_params, prepare_graph
 from tests.test_graph_tasks import _dataset
 
