@@ -67,6 +67,9 @@ class UnionModel(NamedTuple):
         ``(P [S, D], m [E]) -> [T, C]``, the logits from ``P = X W`` with edge scales ``m``. A
         method then works on each row's non-zeros alone (``[S, row_nnz]``, not ``[S, F]``).
         ``None`` otherwise.
+      step_batch: how many points of a path integral one pass takes (``path_gradient``): 1
+        scans them one at a time; more ``vmap`` them as a batch axis (a wider pass, that much
+        more memory), chosen by the engine from the device and the memory budget.
     """
 
     logits: Callable[[Array], Array]
@@ -82,6 +85,7 @@ class UnionModel(NamedTuple):
     joint_logits: Callable[[Array, Array], Array] | None = None
     chunk: dict[str, Array] | None = None
     sparse_inputs: "SparseInputs | None" = None
+    step_batch: int = 1
 
 
 class SparseInputs(NamedTuple):
