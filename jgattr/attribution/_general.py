@@ -41,6 +41,20 @@ def layer_hops(model: Explainable) -> int:
     return model.num_layers if pruned else 0
 
 
+def _layer_graphs(union, chunk: dict, w: Array) -> list:
+    """The graph each layer runs on, edge weights ``w``: the union, then layer ``l >= 2`` on
+    the edges into copies within ``K − l`` hops of their target alone (:func:`layer_hops`)."""
+    edge, valid = chunk["layer_edge"], chunk["layer_valid"]
+    return [union._replace(edges=w)] + [
+        union._replace(
+            edges=w[edge[row]] * valid[row].astype(w.dtype),
+            senders=chunk["layer_senders"][row],
+            receivers=chunk["layer_receivers"][row],
+        )
+        for row in range(edge.shape[0])
+    ]
+
+
 def _forward(model: Explainable, params, union, chunk: dict, projected: bool):
     """``(h [S, ·], w [E]) -> [S, C]``: the model on the union with inputs ``h`` and edge
     weights ``w``; the rows are right at the targets' copies (all that is read of them).
@@ -52,22 +66,33 @@ def _forward(model: Explainable, params, union, chunk: dict, projected: bool):
     if "layer_edge" not in chunk:
         apply = model.apply_projected if projected else model.apply
         return lambda h, w: apply(params, union._replace(nodes=h, edges=w))
-    edge, valid = chunk["layer_edge"], chunk["layer_valid"]
 
     def run(h: Array, w: Array) -> Array:
-        graphs = [union._replace(edges=w)] + [
-            union._replace(
-                edges=w[edge[row]] * valid[row].astype(w.dtype),
-                senders=chunk["layer_senders"][row],
-                receivers=chunk["layer_receivers"][row],
-            )
-            for row in range(edge.shape[0])
-        ]
-        for index, graph in enumerate(graphs):
+        for index, graph in enumerate(_layer_graphs(union, chunk, w)):
             h = _layers(model, params, graph, projected)[index](h)
         return h
 
     return run
+
+
+def _linear_input(model: Explainable, params, union, chunk: dict, projected: bool):
+    """``(linear, rows)``: layer 1's linear part on the copies' inputs (``Explainable.
+    linear_input``) and ``u ↦ [S, C]`` the model's rows from its output; ``None`` when the
+    model has no such split or runs on the whole union (no layer edges)."""
+    if model.linear_input is None or "layer_edge" not in chunk:
+        return None
+    graphs = _layer_graphs(union, chunk, union.edges)
+    linear, rest = model.linear_input(params, graphs[0])
+    if model.input_kernel is not None and not projected:
+        linear = lambda x, in_p=linear: in_p(x @ model.input_kernel(params))
+
+    def rows(u: Array) -> Array:
+        h = rest(u)
+        for index, graph in enumerate(graphs[1:], start=1):
+            h = _layers(model, params, graph, projected)[index](h)
+        return h
+
+    return linear, rows
 
 
 def pad_layers(totals: Array, num_layers: int) -> Array:
@@ -129,6 +154,7 @@ def general_chunk(
             excitation = model.excitation_layers(params, union)
         scaled = _edge_scale(model, union)
         forward = _forward(model, params, union, chunk, projected)
+        linear = _linear_input(model, params, union, chunk, projected)
         sparse = None
         if row_nnz is not None:
             in_p = _forward(model, params, union, chunk, True)
@@ -151,6 +177,9 @@ def general_chunk(
                 chunk=chunk,
                 sparse_inputs=sparse,
                 step_batch=step_batch,
+                linear_input=None
+                if linear is None
+                else (linear[0], lambda u: select(linear[1](u))),
             ),
             union.nodes,
             inputs_ref[chunk["copy_node"]],

@@ -98,9 +98,14 @@ def _make_ig_attribute(alphas: np.ndarray, weights: np.ndarray, output: str):
     def attribute(model, x, x_ref, classes) -> Contribution:
         scores = target_scores(model, classes, output)
         cast = lambda a: jnp.asarray(a, x.dtype)
-        average = path_gradient(
-            scores, x, x_ref, cast(alphas), cast(weights), min(model.step_batch, len(alphas))
-        )
+        points = (cast(alphas), cast(weights), min(model.step_batch, len(alphas)))
+        if model.linear_input is None:
+            average = path_gradient(scores, x, x_ref, *points)
+        else:  # the path's image under layer 1's linear part: integrate there, map back once
+            linear, logits_from = model.linear_input
+            in_u = target_scores(model._replace(logits=logits_from), classes, output)
+            average_u = path_gradient(in_u, linear(x), linear(x_ref), *points)
+            average = jax.vjp(linear, x)[1](average_u)[0]
         return Contribution((x - x_ref) * average, scores(x) - scores(x_ref), ())
 
     return attribute

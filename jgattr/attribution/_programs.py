@@ -152,7 +152,7 @@ def step_batch(method: Method, problem: Problem, bytes_per_copy: float) -> int:
     """Points of a path integral per pass (:attr:`UnionModel.step_batch`) for ``method``.
 
     1 on CPUs: XLA:CPU runs the gathers and scatters of a ``vmap``-ped pass 2-4x slower per
-    point than one point at a time (GAT, GIN on Cora, benchmarks/general_path.py's note), and
+    point than one point at a time (GAT, GIN on Cora: docs/math.md §6), and
     its passes are already wide enough to keep the cores busy. On accelerators, the method's
     ``n_steps`` up to :data:`STEP_BATCH`, as far as the memory budget still holds chunks of
     :data:`MIN_CHUNK_COPIES` copies at that batch.
