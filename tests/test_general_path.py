@@ -9,6 +9,7 @@ import pytest
 import jgattr.attribution._programs as programs
 from jgattr.attribution import InEdges, computation_graphs, explain, get_method
 from jgattr.attribution._plan import Chunk, layer_edges, padded_size
+from jgattr.models import as_explainable
 from tests.attribution_helpers import MODEL_NAMES, TARGETS, build, k_hop_sets
 
 # n_steps 12 in passes of 5: two batched scan steps and a last pass of the 2 points left
@@ -86,3 +87,20 @@ def test_layer_edges_are_the_edges_into_copies_near_enough_to_the_target():
         padding = ~valid
         assert padding.any() and (layers["layer_senders"][row][padding] == union.num_copies).all()
         assert (layers["layer_receivers"][row][padding] == union.num_copies).all()
+
+
+@pytest.mark.parametrize("model_name", ["gat", "gin", "sage"])
+def test_linear_input_splits_layer_one_into_a_linear_map_and_the_rest(model_name):
+    """``rest(linear(P)) = layer_1(P)``, and ``linear`` is linear (what IG integrates past)."""
+    with jax.enable_x64(True):
+        model, params, graph = build(model_name, seed=4)
+        explainable = as_explainable(model)
+        p = graph.nodes @ explainable.input_kernel(params)
+        q = np.random.default_rng(0).normal(size=p.shape)
+        linear, rest = explainable.linear_input(params, graph)
+        layer = explainable.layers(params, graph)[0]
+        np.testing.assert_allclose(rest(linear(p)), layer(p), rtol=1e-12, atol=1e-12)
+        mixed = jax.tree.map(lambda a, b: 2.0 * a - 3.0 * b, linear(p), linear(q))
+        combined = jax.tree.leaves(linear(2.0 * p - 3.0 * q))
+        for got, want in zip(combined, jax.tree.leaves(mixed), strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

@@ -71,24 +71,30 @@ def path_gradient(scores, x, x_ref, alphas, weights, batch: int = 1) -> Array:
 
     ``batch`` > 1: ``batch`` points per scan step as one ``vmap``-ped (wider) pass, the last
     ``n mod batch`` points in one pass after the scan (:attr:`UnionModel.step_batch`).
+    ``x`` and ``x_ref`` may be pytrees of arrays (a path in :attr:`UnionModel.linear_input`).
     """
-    delta = x - x_ref
+    tree = jax.tree.map
+    delta = tree(lambda a, b: a - b, x, x_ref)
+    point = lambda alpha: tree(lambda r, d: r + alpha * d, x_ref, delta)
+    zeros = tree(jnp.zeros_like, x)
     if batch == 1:
 
-        def step(total, point):
-            alpha, weight = point
-            return total + weight * gradient_of(scores, x_ref + alpha * delta), None
+        def step(total, item):
+            alpha, weight = item
+            grads = gradient_of(scores, point(alpha))
+            return tree(lambda t, g: t + weight * g, total, grads), None
 
-        return jax.lax.scan(step, jnp.zeros_like(x), (alphas, weights))[0]
-    points = jax.vmap(lambda alpha: gradient_of(scores, x_ref + alpha * delta))
+        return jax.lax.scan(step, zeros, (alphas, weights))[0]
+    points = jax.vmap(lambda alpha: gradient_of(scores, point(alpha)))
 
-    def batched(total, point):
-        alpha, weight = point  # [b]
-        return total + jnp.tensordot(weight, points(alpha), axes=1), None
+    def batched(total, item):
+        alpha, weight = item  # [b]
+        grads = points(alpha)
+        return tree(lambda t, g: t + jnp.tensordot(weight, g, axes=1), total, grads), None
 
     full = alphas.shape[0] // batch * batch
     steps = (alphas[:full].reshape(-1, batch), weights[:full].reshape(-1, batch))
-    total = jax.lax.scan(batched, jnp.zeros_like(x), steps)[0]
+    total = jax.lax.scan(batched, zeros, steps)[0]
     if full < alphas.shape[0]:
         total = batched(total, (alphas[full:], weights[full:]))[0]
     return total
