@@ -71,7 +71,7 @@ class UnionModel(NamedTuple):
         scans them one at a time; more ``vmap`` them as a batch axis (a wider pass, that much
         more memory), chosen by the engine from the device and the memory budget.
       linear_input: ``(linear, logits_from)`` when layer 1 is ``rest ∘ linear`` with ``linear``
-        linear in the copies' inputs (GIN, GraphSAGE: ``Explainable.linear_input``):
+        linear in the copies' inputs (GAT, GIN, GraphSAGE: ``Explainable.linear_input``):
         ``x [S, ·] -> u`` and ``u -> [T, C]``, the logits from ``u``. A straight path in x is
         straight in u, so a path integral can run in u and map back once through ``linearᵀ``.
         ``None`` otherwise.

@@ -179,8 +179,9 @@ class Explainable:
         (never P). Needed by excitation backprop (GCN, GIN, GraphSAGE have it; GAT does not).
       linear_input: optional ``(params, graph) -> (linear, rest)`` with ``layer_1 = rest ∘
         linear`` and ``linear`` a linear map of layer 1's input (``P`` with ``input_kernel``, else
-        X) on the graph as it is: GIN's and GraphSAGE's aggregation (``rest``: bias, MLP,
-        activation). Integrated gradients then integrates past it: the path's image under
+        X) on the graph as it is (its output may be a pytree): GIN's and GraphSAGE's aggregation
+        (``rest``: bias, MLP, activation), GAT's per-edge raw scores and senders' rows
+        (``rest``: LeakyReLU, softmax, weighted sum). Integrated gradients then integrates past it: the path's image under
         ``linear`` is straight, so ``∫ ∇_P f dα = linearᵀ ∫ ∇_U g dα`` and each point skips layer
         1's aggregation and its transpose.
       edge_mask_self_loops: whether the edge methods (edge saliency, edge IG, joint node-and-edge
