@@ -63,12 +63,18 @@ def _time_engine(model, params, dataset, method, path: str, repeats: int) -> tup
     }
 
 
-def _benchmark(architecture: str, args) -> dict:
+def trained(architecture: str, args) -> tuple:
+    """(config, Cora, the model, its trained parameters, the prepared graph on the device)."""
     config = _config(architecture, args.epochs)
     dataset = load_dataset(config.data.name, data_dir=args.data_dir)
     model = build_model(config.model, dataset.num_classes)
     params = train(model, dataset, config.train, key=jax.random.key(0)).params
     graph = jax.tree.map(jnp.asarray, prepare_graph(model, dataset.graph))
+    return config, dataset, model, params, graph
+
+
+def _benchmark(architecture: str, args) -> dict:
+    config, dataset, model, params, graph = trained(architecture, args)
     rows = {}
     for name, method in METHODS.items():
         paths = ["general"] + (["fast"] if architecture == "gcn" else [])

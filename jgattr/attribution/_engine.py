@@ -148,7 +148,12 @@ def _run_block(run: _MethodRun, block: Problem, index, out_dir, progress, count)
     devices = block.mesh.devices.size
     program = run.program
     chunks = plan_chunks(
-        block.union, program.bytes_per_copy, program.bytes_per_edge, block.budget_bytes, devices
+        block.union,
+        program.bytes_per_copy,
+        program.bytes_per_edge,
+        block.budget_bytes,
+        devices,
+        program.hops,
     )
     rounds = group_rounds(chunks, devices)
     resume = _resume_for(out_dir, run, block, chunks, rounds, index)

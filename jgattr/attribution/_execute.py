@@ -62,7 +62,7 @@ def put(tree, mesh: Mesh, spec: P):
 
 def round_structure(union: Union, members: list[Chunk], mesh: Mesh) -> dict:
     """The stacked, sharded structure of one round, kept on the devices for later methods."""
-    key = (tuple((c.start, c.stop, c.bucket) for c in members), mesh.device_ids.tobytes())
+    key = (tuple((c.start, c.stop, c.bucket, c.hops) for c in members), mesh.device_ids.tobytes())
     return union.device_cache.get_or_make(
         key, lambda: put(stack([chunk_structure(union, chunk) for chunk in members]), mesh, P(AXIS))
     )[0]

@@ -66,23 +66,52 @@ def _nam_attribute(model, x, x_ref, classes) -> Contribution:
     return Contribution(grads * x, nan_expected(classes, x.dtype), ())
 
 
-def path_gradient(scores, x, x_ref, alphas, weights) -> Array:
-    """``Σ_k w_k ∇ scores(x̂ + α_k (x − x̂))``, accumulated over the points by ``lax.scan``."""
-    delta = x - x_ref
+def path_gradient(scores, x, x_ref, alphas, weights, batch: int = 1) -> Array:
+    """``Σ_k w_k ∇ scores(x̂ + α_k (x − x̂))``, accumulated over the points by ``lax.scan``.
 
-    def step(total, point):
-        alpha, weight = point
-        return total + weight * gradient_of(scores, x_ref + alpha * delta), None
+    ``batch`` > 1: ``batch`` points per scan step as one ``vmap``-ped (wider) pass, the last
+    ``n mod batch`` points in one pass after the scan (:attr:`UnionModel.step_batch`).
+    ``x`` and ``x_ref`` may be pytrees of arrays (a path in :attr:`UnionModel.linear_input`).
+    """
+    tree = jax.tree.map
+    delta = tree(lambda a, b: a - b, x, x_ref)
+    point = lambda alpha: tree(lambda r, d: r + alpha * d, x_ref, delta)
+    zeros = tree(jnp.zeros_like, x)
+    if batch == 1:
 
-    return jax.lax.scan(step, jnp.zeros_like(x), (alphas, weights))[0]
+        def step(total, item):
+            alpha, weight = item
+            grads = gradient_of(scores, point(alpha))
+            return tree(lambda t, g: t + weight * g, total, grads), None
+
+        return jax.lax.scan(step, zeros, (alphas, weights))[0]
+    points = jax.vmap(lambda alpha: gradient_of(scores, point(alpha)))
+
+    def batched(total, item):
+        alpha, weight = item  # [b]
+        grads = points(alpha)
+        return tree(lambda t, g: t + jnp.tensordot(weight, g, axes=1), total, grads), None
+
+    full = alphas.shape[0] // batch * batch
+    steps = (alphas[:full].reshape(-1, batch), weights[:full].reshape(-1, batch))
+    total = jax.lax.scan(batched, zeros, steps)[0]
+    if full < alphas.shape[0]:
+        total = batched(total, (alphas[full:], weights[full:]))[0]
+    return total
 
 
 def _make_ig_attribute(alphas: np.ndarray, weights: np.ndarray, output: str):
     def attribute(model, x, x_ref, classes) -> Contribution:
         scores = target_scores(model, classes, output)
-        average = path_gradient(
-            scores, x, x_ref, jnp.asarray(alphas, x.dtype), jnp.asarray(weights, x.dtype)
-        )
+        cast = lambda a: jnp.asarray(a, x.dtype)
+        points = (cast(alphas), cast(weights), min(model.step_batch, len(alphas)))
+        if model.linear_input is None:
+            average = path_gradient(scores, x, x_ref, *points)
+        else:  # the path's image under layer 1's linear part: integrate there, map back once
+            linear, logits_from = model.linear_input
+            in_u = target_scores(model._replace(logits=logits_from), classes, output)
+            average_u = path_gradient(in_u, linear(x), linear(x_ref), *points)
+            average = jax.vjp(linear, x)[1](average_u)[0]
         return Contribution((x - x_ref) * average, scores(x) - scores(x_ref), ())
 
     return attribute
@@ -103,7 +132,9 @@ def _make_auto_ig_attribute(levels: int, tolerance: float, output: str):
         scores = target_scores(model, classes, output)
         expected = scores(x) - scores(x_ref)
         cast = lambda a: jnp.asarray(a, x.dtype)
-        gradient = lambda alphas, w: path_gradient(scores, x, x_ref, cast(alphas), cast(w))
+        gradient = lambda alphas, w: path_gradient(
+            scores, x, x_ref, cast(alphas), cast(w), min(model.step_batch, len(alphas))
+        )
 
         def missing(average: Array) -> Array:  # [T]
             totals = jax.ops.segment_sum(
@@ -157,6 +188,7 @@ def _make_edge_ig_attribute(alphas: np.ndarray, weights: np.ndarray):
             jnp.zeros_like(ones),
             jnp.asarray(alphas, x.dtype),
             jnp.asarray(weights, x.dtype),
+            min(model.step_batch, len(alphas)),
         )
         return Contribution(average, scores(ones) - scores(jnp.zeros_like(ones)), ())
 

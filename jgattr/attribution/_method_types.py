@@ -71,6 +71,14 @@ class UnionModel(NamedTuple):
         ``(P [S, D], m [E]) -> [T, C]``, the logits from ``P = X W`` with edge scales ``m``. A
         method then works on each row's non-zeros alone (``[S, row_nnz]``, not ``[S, F]``).
         ``None`` otherwise.
+      step_batch: how many points of a path integral one pass takes (``path_gradient``): 1
+        scans them one at a time; more ``vmap`` them as a batch axis (a wider pass, that much
+        more memory), chosen by the engine from the device and the memory budget.
+      linear_input: ``(linear, logits_from)`` when layer 1 is ``rest ∘ linear`` with ``linear``
+        linear in the copies' inputs (GAT, GIN, GraphSAGE: ``Explainable.linear_input``):
+        ``x [S, ·] -> u`` and ``u -> [T, C]``, the logits from ``u``. A straight path in x is
+        straight in u, so a path integral can run in u and map back once through ``linearᵀ``.
+        ``None`` otherwise.
     """
 
     logits: Callable[[Array], Array]
@@ -86,6 +94,8 @@ class UnionModel(NamedTuple):
     joint_logits: Callable[[Array, Array], Array] | None = None
     chunk: dict[str, Array] | None = None
     sparse_inputs: "SparseInputs | None" = None
+    step_batch: int = 1
+    linear_input: tuple[Callable[[Array], Array], Callable[[Array], Array]] | None = None
 
 
 class SparseInputs(NamedTuple):

@@ -14,7 +14,7 @@ from jax.sharding import Mesh
 
 from jgattr._types import Params
 from jgattr.attribution._forward import InputForward, reference_inputs
-from jgattr.attribution._general import general_chunk, uses_projection
+from jgattr.attribution._general import general_chunk, layer_hops, uses_projection
 from jgattr.attribution._method_types import Method
 from jgattr.attribution._subgraphs import Union
 from jgattr.attribution._walks import walk_chunk, walk_prep
@@ -48,6 +48,8 @@ class ChunkProgram(NamedTuple):
       per_target: ``{name: [T, ...]}`` inputs split with the targets.
       bytes_per_copy: estimated device memory per union copy (planning).
       bytes_per_edge: the same per union edge.
+      hops: K when each chunk carries the edges of its layers ``2..K`` (``_plan.layer_edges``);
+        0 otherwise.
     """
 
     key: Any
@@ -56,6 +58,7 @@ class ChunkProgram(NamedTuple):
     per_target: dict[str, np.ndarray]
     bytes_per_copy: float
     bytes_per_edge: float
+    hops: int = 0
 
 
 def uses_walks(method: Method, problem: Problem, path: str, feature_level: bool) -> bool:
@@ -129,14 +132,37 @@ def general_program(method: Method, problem: Problem, x_ref, feature_level: bool
     if row_nnz is not None:  # X's rows once, then [nnz, D] per copy: the kernel rows and masks
         hidden = int(problem.at_input.projected.shape[1])
         per_copy = 3 * width + 8 * row_nnz * hidden + 12 * hidden
+    batch = step_batch(method, problem, itemsize * per_copy)
+    per_copy *= batch
     return ChunkProgram(
-        key=("general", method, model, projected, feature_level, row_nnz),
-        run=general_chunk(method, model, projected, feature_level, row_nnz),
+        key=("general", method, model, projected, feature_level, row_nnz, batch),
+        run=general_chunk(method, model, projected, feature_level, row_nnz, batch),
         replicated=(problem.params, inputs, inputs_ref, graph.edges),
         per_target={"classes": problem.classes},
         bytes_per_copy=itemsize * per_copy,
         bytes_per_edge=itemsize * 4 * max(width, 64),
+        hops=layer_hops(model),
     )
+
+
+STEP_BATCH = 16  # most path-integral points in one pass (accelerators)
+MIN_CHUNK_COPIES = 2**15  # a step batch leaves room in the budget for chunks this large
+
+
+def step_batch(method: Method, problem: Problem, bytes_per_copy: float) -> int:
+    """Points of a path integral per pass (:attr:`UnionModel.step_batch`) for ``method``.
+
+    1 on CPUs: XLA:CPU runs the gathers and scatters of a ``vmap``-ped pass 2-4x slower per
+    point than one point at a time (GAT, GIN on Cora: docs/math.md §6), and
+    its passes are already wide enough to keep the cores busy. On accelerators, the method's
+    ``n_steps`` up to :data:`STEP_BATCH`, as far as the memory budget still holds chunks of
+    :data:`MIN_CHUNK_COPIES` copies at that batch.
+    """
+    steps = dict(method.hyperparameters).get("n_steps")
+    if problem.mesh.devices.flat[0].platform == "cpu" or not isinstance(steps, int):
+        return 1
+    room = int(problem.budget_bytes // (bytes_per_copy * MIN_CHUNK_COPIES))
+    return max(1, min(steps, STEP_BATCH, room))
 
 
 def _row_nnz_bound(model: Explainable, prepared) -> int | None:

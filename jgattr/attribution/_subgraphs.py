@@ -159,6 +159,23 @@ def computation_graphs(in_edges: InEdges, targets: np.ndarray, num_hops: int) ->
     )
 
 
+def receiver_depths(
+    target_copy: np.ndarray, senders: np.ndarray, receivers: np.ndarray, num_copies: int, hops: int
+) -> np.ndarray:
+    """``[E]`` the hop distance from its target of each edge's receiver (0..K − 1) in a union
+    of computation graphs (``target_copy [T]``, edges ``senders → receivers``, K = ``hops``).
+
+    Layer ``l`` of a K-layer model needs only the edges whose receiver is within ``K − l`` hops
+    of its target: its rows elsewhere never reach the target's logits.
+    """
+    depth = np.full(num_copies, hops, np.int8)
+    depth[target_copy] = 0
+    for hop in range(1, hops):
+        near = senders[depth[receivers] < hop]
+        depth[near] = np.minimum(depth[near], hop)
+    return depth[receivers]
+
+
 def graph_unions(in_edges: InEdges, node_offsets: np.ndarray, graphs: np.ndarray) -> Union:
     """The union of whole graphs ``graphs [T]`` of a batch whose graph ``g`` owns the nodes
     ``node_offsets[g]:node_offsets[g + 1]`` (graph targets: a graph's logits read all of it).

@@ -31,14 +31,43 @@ def attention_layer(
     negative_slope: float = 0.2,
 ) -> Array:
     """One GAT layer on projected inputs ``z = H W`` ``[N, heads * d]`` (pre-activation)."""
-    n = z.shape[0]
-    z = z.reshape(n, heads, -1)
+    return attend(
+        params,
+        graph,
+        edge_inputs(params, graph, z, heads),
+        num_nodes=z.shape[0],
+        concat=concat,
+        dropout=dropout,
+        negative_slope=negative_slope,
+    )
+
+
+def edge_inputs(params: Params, graph: jraph.GraphsTuple, z: Array, heads: int) -> tuple:
+    """What a layer reads of ``z = H W`` ``[N, heads * d]``, per edge ``j → i`` and linear in
+    ``z``: the raw scores ``a_dst · z_i + a_src · z_j`` ``[E, heads]`` and ``z_j``
+    ``[E, heads, d]``."""
+    z = z.reshape(z.shape[0], heads, -1)
+    scores = jnp.sum(z * params["att_dst"][None], -1)[graph.receivers]
+    return scores + jnp.sum(z * params["att_src"][None], -1)[graph.senders], z[graph.senders]
+
+
+def attend(
+    params: Params,
+    graph: jraph.GraphsTuple,
+    inputs: tuple[Array, Array],
+    *,
+    num_nodes: int,
+    concat: bool,
+    dropout=None,
+    negative_slope: float = 0.2,
+) -> Array:
+    """The layer from its :func:`edge_inputs`: softmax over each node's in-edges, the weighted
+    sum of the senders' ``z``, heads concatenated or averaged, plus the bias ``[N, ·]``."""
+    raw, sent = inputs
+    n = num_nodes
     weights = graph.edges
     present = weights > 0
-    scores = jnp.sum(z * params["att_dst"][None], -1)[graph.receivers]
-    scores = jax.nn.leaky_relu(
-        scores + jnp.sum(z * params["att_src"][None], -1)[graph.senders], negative_slope
-    )
+    scores = jax.nn.leaky_relu(raw, negative_slope)
     scores = jnp.where(present[:, None], scores, -jnp.inf)
     # the softmax is invariant to a per-receiver shift, so the shift carries no gradient
     peak = jax.lax.stop_gradient(jax.ops.segment_max(scores, graph.receivers, num_segments=n))
@@ -48,7 +77,7 @@ def attention_layer(
     alpha = exp / jnp.where(total > 0, total, 1.0)[graph.receivers]
     if dropout is not None:
         alpha = dropout(alpha)
-    messages = (weights[:, None] * alpha)[..., None] * z[graph.senders]
+    messages = (weights[:, None] * alpha)[..., None] * sent
     out = jax.ops.segment_sum(messages, graph.receivers, num_segments=n)
     out = out.reshape(n, -1) if concat else out.mean(axis=1)
     return out + params["bias"][None, :]
@@ -153,6 +182,20 @@ def _layers(model: GAT, params: Params, graph) -> tuple:
     return tuple(functools.partial(layer, index) for index in range(model.num_layers))
 
 
+def _linear_input(model: GAT, params: Params, graph) -> tuple:
+    """Layer 1 as ``rest ∘ linear``: ``linear(p)`` its :func:`edge_inputs` (the scores before
+    the LeakyReLU and the senders' rows, linear in ``P = X W¹``), ``rest`` the softmax and sum."""
+    weights, last = params["layer_0"], model.num_layers == 1
+    heads = model.output_heads if last else model.heads
+    n = graph.nodes.shape[0]
+
+    def rest(inputs: tuple[Array, Array]) -> Array:
+        out = attend(weights, graph, inputs, num_nodes=n, concat=not last)
+        return out if last else jax.nn.elu(out)
+
+    return functools.partial(edge_inputs, weights, graph, heads=heads), rest
+
+
 @functools.lru_cache(maxsize=64)
 def _gat_explainable(
     num_classes: int, hidden_size: int | tuple, heads: int, output_heads: int, num_layers: int
@@ -167,4 +210,5 @@ def _gat_explainable(
         input_kernel=lambda params: params["layer_0"]["kernel"],
         apply_projected=through_layers(functools.partial(_layers, model)),
         layers=functools.partial(_layers, model),
+        linear_input=functools.partial(_linear_input, model),
     )

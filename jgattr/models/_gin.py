@@ -105,6 +105,17 @@ def _layers(model: GIN, params: Params, graph) -> tuple:
     return tuple(functools.partial(layer, index) for index in range(model.num_layers))
 
 
+def _linear_input(num_layers: int, params: Params, graph) -> tuple:
+    """Layer 1 as ``rest ∘ linear``: ``linear(p) = agg(p)`` (P = X W¹), ``rest`` its MLP."""
+    bias, out_layer = params["layer_0_in_bias"][None, :], params["layer_0_out"]
+
+    def rest(u: Array) -> Array:
+        out = jax.nn.relu(u + bias) @ out_layer["kernel"] + out_layer["bias"][None, :]
+        return out if num_layers == 1 else jax.nn.relu(out)
+
+    return functools.partial(aggregate, graph), rest
+
+
 def _excitation_layers(num_layers: int, params: Params, graph) -> tuple:
     """Each layer's positive steps for excitation backprop, on X first (never P).
 
@@ -141,4 +152,5 @@ def _gin_explainable(num_classes: int, hidden_size: int | tuple, num_layers: int
         apply_projected=through_layers(functools.partial(_layers, model)),
         layers=functools.partial(_layers, model),
         excitation_layers=functools.partial(_excitation_layers, num_layers),
+        linear_input=functools.partial(_linear_input, num_layers),
     )

@@ -178,6 +178,13 @@ class Explainable:
         step's inputs off it; where the model adds a bias and a ReLU in between, the step is an
         :class:`ExcitationStep` whose ``forward`` gives them (GIN's MLP). Layer 1 takes X
         (never P). Needed by excitation backprop (GCN, GIN, GraphSAGE have it; GAT does not).
+      linear_input: optional ``(params, graph) -> (linear, rest)`` with ``layer_1 = rest ∘
+        linear`` and ``linear`` a linear map of layer 1's input (``P`` with ``input_kernel``, else
+        X) on the graph as it is (its output may be a pytree): GIN's and GraphSAGE's aggregation
+        (``rest``: bias, MLP, activation), GAT's per-edge raw scores and senders' rows
+        (``rest``: LeakyReLU, softmax, weighted sum). Integrated gradients then integrates past it: the path's image under
+        ``linear`` is straight, so ``∫ ∇_P f dα = linearᵀ ∫ ∇_U g dα`` and each point skips layer
+        1's aggregation and its transpose.
       edge_mask_self_loops: whether the edge methods (edge saliency, edge IG, joint node-and-edge
         IG) scale the self loops of the prepared graph too. ``True`` (the built-in models): an
         edge mask covers every edge, self loops included. ``False`` (PyG's convention for layers
@@ -203,6 +210,7 @@ class Explainable:
     prepare: Callable[[jraph.GraphsTuple], jraph.GraphsTuple] | None = None
     graph_readout: GraphReadout | None = None
     excitation_layers: ExcitationFn | None = None
+    linear_input: Callable[[Params, jraph.GraphsTuple], tuple[Callable, Callable]] | None = None
     edge_mask_self_loops: bool = True
     hops: int | None = None
 

@@ -97,6 +97,19 @@ def _layers(model: GraphSAGE, params: Params, graph) -> tuple:
     return tuple(functools.partial(layer, index) for index in range(model.num_layers))
 
 
+def _linear_input(num_layers: int, params: Params, graph) -> tuple:
+    """Layer 1 as ``rest ∘ linear``: ``linear(p) = root + mean(neigh)``, ``rest`` adds the bias
+    (and the ReLU of a hidden layer)."""
+    bias = params["layer_0"]["bias"]
+    linear = functools.partial(sage_layer, {"bias": jnp.zeros_like(bias)}, graph)
+
+    def rest(u: Array) -> Array:
+        out = u + bias[None, :]
+        return out if num_layers == 1 else jax.nn.relu(out)
+
+    return linear, rest
+
+
 def _excitation_layers(num_layers: int, params: Params, graph) -> tuple:
     """One positive step per layer for excitation backprop: ``h ↦ h W_root⁺ + mean(h) W_neigh⁺``
     (the mean over neighbours is a non-negative map, so root and neighbour terms form one step)."""
@@ -123,4 +136,5 @@ def _sage_explainable(num_classes: int, hidden_size: int | tuple, num_layers: in
         apply_projected=through_layers(functools.partial(_layers, model)),
         layers=functools.partial(_layers, model),
         excitation_layers=functools.partial(_excitation_layers, num_layers),
+        linear_input=functools.partial(_linear_input, num_layers),
     )
