@@ -182,9 +182,10 @@ class Explainable:
         linear`` and ``linear`` a linear map of layer 1's input (``P`` with ``input_kernel``, else
         X) on the graph as it is (its output may be a pytree): GIN's and GraphSAGE's aggregation
         (``rest``: bias, MLP, activation), GAT's per-edge raw scores and senders' rows
-        (``rest``: LeakyReLU, softmax, weighted sum). Integrated gradients then integrates past it: the path's image under
-        ``linear`` is straight, so ``∫ ∇_P f dα = linearᵀ ∫ ∇_U g dα`` and each point skips layer
-        1's aggregation and its transpose.
+        (``rest``: LeakyReLU, softmax, weighted sum). Integrated gradients then integrates past
+        it: the path's image under ``linear`` is straight, so
+        ``∫ ∇_P f dα = linearᵀ ∫ ∇_U g dα`` and each point skips layer 1's aggregation and its
+        transpose.
       edge_mask_self_loops: whether the edge methods (edge saliency, edge IG, joint node-and-edge
         IG) scale the self loops of the prepared graph too. ``True`` (the built-in models): an
         edge mask covers every edge, self loops included. ``False`` (PyG's convention for layers
