@@ -15,7 +15,7 @@ import numpy as np
 from jgattr.attribution import Attributions, as_explainable, prepare_data
 from jgattr.metrics._faithfulness import evaluate
 
-MAX_COPIES = 1 << 21  # neighbourhood copies of one block (their keep masks are [B, copies])
+MAX_COPIES = 1 << 19  # neighbourhood copies of one block: its activations are [16 masks, copies, D]
 
 
 def _walk_bounds(model: Any, dataset: Any, targets: np.ndarray) -> np.ndarray:
