@@ -101,6 +101,7 @@ def test_public_surface() -> None:
             "GraphDataset",
             "GroundTruth",
             "SYNTHETIC",
+            "SparseFeatures",
             "UnsafePickleError",
             "ba_2motifs",
             "cache_dir",
