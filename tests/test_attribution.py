@@ -305,6 +305,7 @@ def test_fast_path_equals_general_path_in_float32(name):
 
 @pytest.mark.parametrize("name", ["lid_ig", "sig_lid_ig"])
 @pytest.mark.parametrize("num_layers", [2, 3])
+@pytest.mark.slow  # an 8000-point dense path integral per target
 def test_exact_relu_averages_match_a_dense_path_integral(name, num_layers):
     with jax.enable_x64(True):
         graph = random_graph(seed=num_layers + 20)

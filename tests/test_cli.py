@@ -51,6 +51,7 @@ def test_console_script_entry_point_runs():
     assert result.returncode == 0 and "usage: jgattr" in result.stdout
 
 
+@pytest.mark.slow  # trains, explains and evaluates the real Cora
 def test_cli_smoke_run(tmp_path, real_planetoid_dir, capsys):
     out = tmp_path / "run"
     code = main(
@@ -117,6 +118,7 @@ def test_cli_explain_writes_results_and_explain_json(tmp_path, real_planetoid_di
     assert "explain.json" in printed and "1000 targets" in printed
 
 
+@pytest.mark.slow  # the real Cora end to end
 def test_cli_run_trains_explains_evaluates_and_reports(tmp_path, real_planetoid_dir, capsys):
     out = tmp_path / "main"
     code = main(
@@ -150,6 +152,7 @@ def test_cli_run_trains_explains_evaluates_and_reports(tmp_path, real_planetoid_
     assert f"report: {out / 'report.md'}" in printed
 
 
+@pytest.mark.slow  # trains the real Cora first
 def test_cli_evaluate_and_niv_on_a_trained_run(tmp_path, real_planetoid_dir, capsys):
     out = tmp_path / "e"
     common = ["--config", str(REPO / "configs/test.toml"), "--data-dir", str(real_planetoid_dir)]

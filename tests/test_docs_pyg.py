@@ -7,6 +7,8 @@ or without the real Cora files.
 
 import re
 
+import pytest
+
 from tests.conftest import REPO, TORCH_HINT, import_optional
 
 import_optional("torch", "torch_geometric", "captum", install=f"{TORCH_HINT} captum")
@@ -17,6 +19,7 @@ def python_blocks(text: str) -> list[str]:
     return re.findall(r"```python\n(.*?)```", text, re.S)
 
 
+@pytest.mark.slow  # docs/pyg.md: two PyG models on Cora, Captum on 6 nodes
 def test_the_pyg_tutorial_runs(tmp_path, real_planetoid_dir, monkeypatch):
     monkeypatch.setenv("JGATTR_DATA_DIR", str(real_planetoid_dir))
     monkeypatch.chdir(tmp_path)

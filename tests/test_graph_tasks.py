@@ -244,6 +244,7 @@ def _tu_zip(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # `jgattr run` end to end (60-90 s)
 def test_jgattr_run_on_a_tu_zip(tmp_path):
     config = _graph_config(tmp_path, str(_tu_zip(tmp_path / "RINGS.zip")), ["nam", "cam", "eb"])
     out = tmp_path / "run"
@@ -257,6 +258,7 @@ def test_jgattr_run_on_a_tu_zip(tmp_path):
     assert "## Pope et al.'s metrics" in report and "## Graphs" in report
 
 
+@pytest.mark.slow  # `jgattr run` end to end (60-90 s)
 def test_jgattr_run_on_smiles(tmp_path):
     pytest.importorskip("rdkit")
     csv = tmp_path / "mols.csv"

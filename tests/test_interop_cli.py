@@ -128,6 +128,7 @@ def _train_pyg(module, dataset, epochs: int = 40) -> None:
     module.eval()
 
 
+@pytest.mark.slow  # a PyG GraphSAGE trained, then imported
 def test_jgattr_run_imports_a_pyg_graphsage_and_reports(tmp_path, capsys):
     import torch_geometric.nn as pyg
 
@@ -154,6 +155,7 @@ def test_jgattr_run_imports_a_pyg_graphsage_and_reports(tmp_path, capsys):
     capsys.readouterr()
 
 
+@pytest.mark.slow  # a PyG GCN trained on Cora, then imported
 def test_jgattr_run_on_a_pyg_trained_cora_gcn(tmp_path, real_planetoid_dir, monkeypatch):
     """The shipped configs/cora-pyg.toml with examples/pyg_cora.py's GCN (trained briefly)."""
     import importlib.util

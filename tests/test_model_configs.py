@@ -56,10 +56,12 @@ def test_config_builds_a_model_with_finite_logits(path):
     prepared = jax.tree.map(jnp.asarray, prepare_graph(model, graph))
     params = init_params(model, prepared, key=jax.random.key(0))
 
-    logits = make_apply_fn(model)(params, prepared)
-    training = model.apply(
-        {"params": params}, prepared, deterministic=False, rngs={"dropout": jax.random.key(1)}
-    )
+    logits = jax.jit(make_apply_fn(model))(params, prepared)  # compiled: op by op is slow cold
+    training = jax.jit(
+        lambda p, g: model.apply(
+            {"params": p}, g, deterministic=False, rngs={"dropout": jax.random.key(1)}
+        )
+    )(params, prepared)
 
     n = graph.nodes.shape[0] if level == "node" else 1  # a graph classifier: one row per graph
     for out in (logits, training):

@@ -9,6 +9,7 @@ import textwrap
 import time
 
 import numpy as np
+import pytest
 
 from jgattr.attribution import Attributions, explain
 from tests.attribution_helpers import NUM_NODES, random_gcn, random_graph
@@ -47,6 +48,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow  # two jax.distributed processes
 def test_two_processes_equal_one_bit_for_bit(tmp_path):
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     env.pop("XLA_FLAGS", None)

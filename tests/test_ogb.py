@@ -235,6 +235,7 @@ def test_integers_refuse_decimals_and_empty_tables() -> None:
         read_csv_gz(io.BytesIO(b"0,1\n"), "i.csv.gz", np.int64)
 
 
+@pytest.mark.slow  # configs/ogbn-arxiv.toml trained and explained
 def test_shipped_config_trains_and_explains_through_the_cli(tmp_path) -> None:
     """configs/ogbn-arxiv.toml end to end on the tiny zip (its hash is not the pinned one)."""
     data_dir = _write_zip(tmp_path / "data" / "arxiv.zip", _members()).parent

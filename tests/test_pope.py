@@ -377,6 +377,7 @@ def test_pope_metrics_of_every_method_on_an_untrained_classifier(tiny):
         assert 0.0 <= out["sparsity"] <= 1.0 and np.all(np.abs(out["fidelity_per_class"]) <= 1.0)
 
 
+@pytest.mark.slow  # six Pope methods, two chunk shapes, three runs
 def test_pope_methods_are_independent_of_chunking_and_never_recompile():
     """The shared engine checks for Pope et al.'s methods (not in the float64 table: their
     references are the dense ones above): many small chunks give the same maps, and a second

@@ -46,6 +46,7 @@ def test_readme_accuracy_table_is_the_accuracy_json():
         assert cells[1] in line, (line, cells[1])
 
 
+@pytest.mark.slow  # `jgattr run` on BA-2Motifs (about 70 s quiet)
 def test_readme_ba2motifs_tables_are_what_jgattr_run_gives(tmp_path):
     """Reruns ``jgattr run --config configs/ba-2motifs.toml`` (about a minute) and checks the
     README's accuracies and both tables against its output."""
@@ -61,6 +62,7 @@ def test_readme_ba2motifs_tables_are_what_jgattr_run_gives(tmp_path):
         assert table in README, table
 
 
+@pytest.mark.slow  # ground_truth.py on BA-Shapes
 def test_readme_ba_shapes_column_is_what_ground_truth_py_gives():
     """Reruns ``benchmarks/ground_truth.py`` on BA-Shapes (no GNNExplainer, whose rows come from
     its own JSON) and checks the JSON, hence the README's BA-Shapes column, against it."""

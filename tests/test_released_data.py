@@ -157,6 +157,7 @@ def test_real_mutag(real_mutag_dir: Path) -> None:
     assert int(mutag.labels.sum()) == 125
 
 
+@pytest.mark.slow  # the real BBBP through RDKit (2,050 SMILES)
 def test_real_bbbp(real_bbbp_dir: Path) -> None:
     pytest.importorskip("rdkit")
     with pytest.warns(UserWarning, match="skipped 11 of 2050 rows"):

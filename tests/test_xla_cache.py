@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import jax
+import pytest
 
 from jgattr._xla_cache import cache_folder, enable_persistent_cache
 from tests.conftest import REPO
@@ -41,6 +42,7 @@ def _explain_in_a_new_process(folder, architecture: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # two processes each train and explain a GAT
 def test_a_second_process_finds_every_program_in_the_persistent_cache(tmp_path):
     folder = tmp_path / "xla"
     first = _explain_in_a_new_process(folder, "gat")
