@@ -251,8 +251,7 @@ def test_evaluation_in_blocks_equals_one_evaluation():
     per-target means weighted by each block's targets, sparsity by its candidates, the random
     baseline's spread recomputed over the merged per-seed curves."""
     from jgattr.data import synthetic_dataset
-    from jgattr.metrics import evaluate_in_blocks
-    from jgattr.metrics._blocked import target_blocks
+    from jgattr.metrics import MAX_COPIES, target_blocks
     from jgattr.models import init_params
 
     dataset = synthetic_dataset("ba-shapes")
@@ -261,15 +260,15 @@ def test_evaluation_in_blocks_equals_one_evaluation():
         lambda a: a * 3.0,
         init_params(model, prepare_graph(model, dataset.graph), key=jax.random.key(0)),
     )
-    targets = np.arange(300, 318)
+    # node 300 twice, apart: its rows must land in one block, counted once
+    targets = np.array([300, *range(301, 318), 300])
     results = explain(model, params, dataset, methods=["nam", "saliency"], targets=targets)
     whole = evaluate(model, params, dataset, results, random_seeds=(0, 1, 2))
-    blocks = target_blocks(model, dataset, targets, 1500)
-    assert len(blocks) == 3 and np.array_equal(np.concatenate(blocks), np.arange(18))
-    split = evaluate_in_blocks(
-        model, params, dataset, results, max_copies=1500, random_seeds=(0, 1, 2)
-    )
-    assert split["blocks"] == len(blocks) and split["targets"] == whole["targets"] == 18
+    assert "blocks" not in whole and MAX_COPIES == 1 << 19  # one block by default
+    blocks = target_blocks(model, dataset, targets, 3000)
+    assert len(blocks) == 3 and np.array_equal(np.concatenate(blocks), np.arange(300, 318))
+    split = evaluate(model, params, dataset, results, max_copies=3000, random_seeds=(0, 1, 2))
+    assert split["blocks"] == len(blocks) and split["targets"] == whole["targets"] == 19
     for key in ("neighbours_mean", "accuracy_unperturbed"):
         assert split[key] == pytest.approx(whole[key], rel=1e-9)
     np.testing.assert_allclose(

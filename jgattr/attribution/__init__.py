@@ -1,5 +1,6 @@
 """Attribution engine and methods: every target of a graph explained in one run."""
 
+from jgattr.attribution._blocks import target_walks
 from jgattr.attribution._cache import cache_info, clear_caches
 from jgattr.attribution._cam import cam, contrastive_gradient, grad_cam, grad_cam_avg
 from jgattr.attribution._completeness import CompletenessWarning
@@ -77,4 +78,5 @@ __all__ = [
     "sig_lid_ig",
     "sig_lid_taylor",
     "st_lid_taylor",
+    "target_walks",
 ]

@@ -8,14 +8,14 @@ import numpy as np
 
 from jgattr._config import Config
 from jgattr._io import atomic_write_json
-from jgattr.attribution import Attributions, open_shards, result_complete
+from jgattr.attribution import Attributions, as_explainable, open_shards, result_complete
 from jgattr.jobs._explain import configured_methods, job_explain
 from jgattr.jobs._graph_figure import default_figure_graphs
 from jgattr.jobs._niv import default_niv_nodes
 from jgattr.jobs._run_folder import load_run, whole_graph_logits
 from jgattr.metrics import (
     contrastivity,
-    evaluate_in_blocks,
+    evaluate,
     explanation_accuracy,
     pope_metrics,
 )
@@ -156,7 +156,7 @@ def evaluate_run(
     results, (scored, explained) = _attributions(config, run, dataset, model, params)
     nodes = {name: r for name, r in results.items() if r.level == "node"}
     seeds = tuple(range(config.evaluate.random_seeds))
-    metrics = evaluate_in_blocks(
+    metrics = evaluate(
         model, params, dataset, results, mode=config.evaluate.mode, random_seeds=seeds
     )
     if nodes:
@@ -169,7 +169,7 @@ def evaluate_run(
     metrics["dataset"] = dataset.name
     metrics["targets_scored"], metrics["targets_explained"] = scored, explained
     metrics["target_level"] = dataset.level
-    metrics["num_hops"] = int(model.num_layers)
+    metrics["num_hops"] = as_explainable(model).num_hops
     targets = next(iter(results.values())).targets
     metrics["first_target"] = int(targets[0])
     predicted = whole_graph_logits(model, params, dataset).argmax(-1)

@@ -13,6 +13,7 @@ from jgattr.data import Dataset
 from jgattr.jobs._budget import budget_line, budgets_of
 from jgattr.jobs._explain import configured_methods, job_explain
 from jgattr.jobs._run_folder import load_run, whole_graph_logits
+from jgattr.models import as_explainable
 
 
 def default_niv_nodes(
@@ -146,8 +147,8 @@ def niv_run(
         subtitles={name: budget_line(b, "\n") for name, b in budgets.items()},
         note=_budget_note(budgets.values()),
         title=(
-            f"NIV of node {node} ({dataset.name}, {model.num_layers}-hop neighbourhood; "
-            f"predicted {names[int(predicted[node])]}{truth})"
+            f"NIV of node {node} ({dataset.name}, {as_explainable(model).num_hops}-hop "
+            f"neighbourhood; predicted {names[int(predicted[node])]}{truth})"
         ),
     )
     explained = int(results[methods[0].name].classes[0])

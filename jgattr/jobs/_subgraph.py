@@ -12,7 +12,7 @@ from jgattr.jobs._budget import budget_line, budgets_of
 from jgattr.jobs._explain import configured_methods, job_explain
 from jgattr.jobs._niv import class_names_of, motif_of
 from jgattr.jobs._run_folder import load_run, whole_graph_logits
-from jgattr.models import prepare_graph
+from jgattr.models import as_explainable, prepare_graph
 
 
 def subgraph_methods(
@@ -90,8 +90,8 @@ def subgraph_run(
         node_method=node_name,
         budget=_budget_text(results, node_name, methods, np.asarray(logits[node])),
         title=(
-            f"Node {node} ({dataset.name}, {model.num_layers}-hop computation graph; predicted "
-            f"{classes[int(predicted[node])]}{truth})"
+            f"Node {node} ({dataset.name}, {as_explainable(model).num_hops}-hop computation graph; "
+            f"predicted {classes[int(predicted[node])]}{truth})"
         ),
     )
     return save_figure(figure, run / f"subgraph_{node}")

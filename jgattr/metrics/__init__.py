@@ -3,14 +3,13 @@ methods; fidelity, minimal patch, sparsity, contrastivity), accuracy against a k
 truth (ROC-AUC), and Pope et al.'s graph-classification metrics (fidelity by occlusion,
 contrastivity, sparsity)."""
 
-from jgattr.metrics._blocked import evaluate_in_blocks
+from jgattr.metrics._blocked import MAX_COPIES, evaluate, target_blocks
 from jgattr.metrics._edge_deletion import EdgeCandidates, edge_candidate_scores, edge_candidates
 from jgattr.metrics._faithfulness import (
     LEVELS,
     candidate_scores,
     contrastivity,
     deletion_masks,
-    evaluate,
 )
 from jgattr.metrics._ground_truth import explanation_accuracy, roc_auc
 from jgattr.metrics._perturb import MODES, Neighbourhoods, evaluate_keep_masks, neighbourhoods
@@ -18,6 +17,7 @@ from jgattr.metrics._pope import pope_metrics
 
 __all__ = [
     "LEVELS",
+    "MAX_COPIES",
     "MODES",
     "EdgeCandidates",
     "Neighbourhoods",
@@ -27,10 +27,10 @@ __all__ = [
     "edge_candidate_scores",
     "edge_candidates",
     "evaluate",
-    "evaluate_in_blocks",
     "evaluate_keep_masks",
     "explanation_accuracy",
     "neighbourhoods",
     "pope_metrics",
     "roc_auc",
+    "target_blocks",
 ]

@@ -1,75 +1,93 @@
-"""Faithfulness metrics in bounded memory: targets evaluated a block at a time, then merged.
-
-:func:`~jgattr.metrics.evaluate` builds the (K+1)-hop neighbourhoods of all its targets at once;
-on a graph with hubs (power-law degrees) 2000 targets can reach tens of millions of copies. Here
-the targets are cut into consecutive blocks whose neighbourhoods hold at most ``max_copies``
-copies (bounded by walk counts: one sparse product per hop), each block is evaluated on its own,
-and the per-target means are merged weighted by the block's targets. The numbers equal one
-:func:`~jgattr.metrics.evaluate` call up to float rounding (test).
-"""
+"""Faithfulness metrics in bounded memory: targets evaluated a block at a time, then merged."""
 
 from typing import Any
 
 import numpy as np
 
-from jgattr.attribution import Attributions, as_explainable, prepare_data
-from jgattr.metrics._faithfulness import evaluate
+from jgattr.attribution import Attributions, as_explainable, prepare_data, target_walks
+from jgattr.metrics._faithfulness import LEVELS, evaluate_together
 
 MAX_COPIES = 1 << 19  # neighbourhood copies of one block: its activations are [16 masks, copies, D]
 
 
-def _walk_bounds(model: Any, dataset: Any, targets: np.ndarray) -> np.ndarray:
-    """``[T]`` upper bound on each target's (K+1)-hop neighbourhood copies: its walks of
-    length 0..K+1 in the prepared graph."""
-    explainable = as_explainable(model)
-    graph = prepare_data(dataset, explainable).graph
-    senders, receivers = np.asarray(graph.senders), np.asarray(graph.receivers)
-    walks = np.ones(int(graph.n_node.sum()))
-    total = walks.copy()
-    for _ in range(explainable.num_hops + 1):
-        walks = np.bincount(receivers, weights=walks[senders], minlength=walks.shape[0])
-        total += walks
-    return total[targets]
+def evaluate(
+    model,
+    params,
+    dataset,
+    results: dict[str, Attributions],
+    *,
+    mode: str = "remove",
+    levels=LEVELS,
+    random_seeds=(0, 1, 2, 3, 4),
+    max_copies: int = MAX_COPIES,
+) -> dict:
+    """Every faithfulness metric for every method, in blocks of bounded memory.
 
+    The targets' (K+1)-hop neighbourhoods are copied once per target; on a graph with hubs
+    (power-law degrees) 2000 targets can reach tens of millions of copies. So the targets are cut
+    into consecutive blocks of at most ``max_copies`` copies (bounded by walk counts), each block
+    is evaluated on its own, and the per-target means are merged weighted by the block's targets:
+    the same numbers as one batch, up to float rounding (test).
 
-def target_blocks(model, dataset, targets: np.ndarray, max_copies: int) -> list[np.ndarray]:
-    """Consecutive row ranges of ``targets`` whose bounds sum to at most ``max_copies`` (a
-    target's rows, repeated for several classes, stay in one block)."""
-    targets = np.asarray(targets)
-    cost = _walk_bounds(model, dataset, targets)
-    starts = np.flatnonzero(np.concatenate([[True], targets[1:] != targets[:-1]]))
-    blocks, begin, used = [], 0, 0.0
-    for start, stop in zip(starts, [*starts[1:], targets.size], strict=True):
-        size = float(cost[start:stop].sum())
-        if stop > begin and start > begin and used + size > max_copies:
-            blocks.append(np.arange(begin, start))
-            begin, used = start, 0.0
-        used += size
-    blocks.append(np.arange(begin, targets.size))
-    return blocks
+    Args:
+      model: a built-in model or an :class:`~jgattr.models.Explainable`.
+      params: its parameters.
+      dataset: a :class:`~jgattr.data.Dataset` (labels give the accuracy curves).
+      results: ``{name: Attributions}`` from :func:`jgattr.attribution.explain`, all for the same
+        targets.
+      mode: ``"remove"`` (nodes and edges go, normalization recomputed) or ``"zero"``.
+      levels: deletion fractions p, ``[L]`` in [0, 1].
+      random_seeds: seeds of the random-order baseline.
+      max_copies: neighbourhood copies of one block (its activations are
+        ``[16 masks, copies, D]``); a target's rows (several classes) stay in one block.
 
+    Returns:
+      A JSON-ready dict: ``levels``, ``random`` (mean/std curves, AUC), and per method the
+      deletion and reverse-deletion accuracy curves with their areas, the probability change
+      when keeping the top q, fidelity+ / fidelity- at 20%, the minimal-patch probability
+      change, sparsity and the completeness/conservation delta summary. Node methods delete
+      nodes; edge methods (``level = "edge"``) delete the edges of each target's computation
+      graph (every node kept), and then ``edges_mean`` (deletable edges per target) and
+      ``random_edges`` (random edge orders) are added; each method says what it ``deletes``.
+      Evaluated in several blocks, ``blocks`` says how many.
 
-def evaluate_in_blocks(
-    model, params, dataset, results: dict[str, Attributions], *, max_copies: int = MAX_COPIES,
-    **kwargs,
-) -> dict:  # fmt: skip
-    """:func:`~jgattr.metrics.evaluate` (same arguments, same result) with its targets cut into
-    blocks of at most ``max_copies`` neighbourhood copies each."""
-    if as_explainable(model).level == "graph":  # a graph's own nodes: small, one block
-        return evaluate(model, params, dataset, results, **kwargs)
+    Example:
+      >>> metrics = evaluate(model, params, cora, explain(model, params, cora, methods=["nam"]))
+    """
+    settings = {"mode": mode, "levels": levels, "random_seeds": random_seeds}
+    if not results or as_explainable(model).level == "graph":  # a graph's own nodes: one block
+        return evaluate_together(model, params, dataset, results, **settings)
     first = next(iter(results.values()))
     blocks = target_blocks(model, dataset, first.targets, max_copies)
     if len(blocks) == 1:
-        return evaluate(model, params, dataset, results, **kwargs)
+        return evaluate_together(model, params, dataset, results, **settings)
     parts = [
-        evaluate(model, params, dataset, {n: _rows(r, rows) for n, r in results.items()}, **kwargs)
-        for rows in blocks
+        evaluate_together(
+            model, params, dataset, {n: r.select(ids) for n, r in results.items()}, **settings
+        )
+        for ids in blocks
     ]
     return _merged(parts)
 
 
-def _rows(result: Attributions, rows: np.ndarray) -> Attributions:
-    return result.select(np.unique(result.targets[rows]))
+def target_blocks(model: Any, dataset: Any, targets: np.ndarray, max_copies: int) -> list:
+    """The distinct ``targets`` (first-appearance order) cut into consecutive blocks of ids whose
+    (K+1)-hop neighbourhoods hold at most ``max_copies`` copies together (bounded by walk
+    counts; a block holds one target at least). Every row of a target falls in its one block."""
+    targets = np.asarray(targets)
+    _, first = np.unique(targets, return_index=True)
+    ids = targets[np.sort(first)]
+    explainable = as_explainable(model)
+    prepared = prepare_data(dataset, explainable)
+    cost = target_walks(prepared, ids, explainable.num_hops + 1)
+    blocks, begin, used = [], 0, 0.0
+    for i, size in enumerate(cost.tolist()):
+        if i > begin and used + size > max_copies:
+            blocks.append(ids[begin:i])
+            begin, used = i, 0.0
+        used += size
+    blocks.append(ids[begin:])
+    return blocks
 
 
 def _merged(parts: list[dict]) -> dict:

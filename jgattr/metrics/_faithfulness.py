@@ -214,7 +214,7 @@ def _random_metrics(run: _Evaluation, levels, seeds, *, edges: bool = False) -> 
     }
 
 
-def evaluate(
+def evaluate_together(
     model,
     params,
     dataset,
@@ -224,30 +224,8 @@ def evaluate(
     levels=LEVELS,
     random_seeds=(0, 1, 2, 3, 4),
 ) -> dict:
-    """Every faithfulness metric for every method, all targets batched.
-
-    Args:
-      model: a built-in model or an :class:`~jgattr.models.Explainable`.
-      params: its parameters.
-      dataset: a :class:`~jgattr.data.Dataset` (labels give the accuracy curves).
-      results: ``{name: Attributions}`` from :func:`jgattr.attribution.explain`, all for the same
-        targets.
-      mode: ``"remove"`` (nodes and edges go, normalization recomputed) or ``"zero"``.
-      levels: deletion fractions p, ``[L]`` in [0, 1].
-      random_seeds: seeds of the random-order baseline.
-
-    Returns:
-      A JSON-ready dict: ``levels``, ``random`` (mean/std curves, AUC), and per method the
-      deletion and reverse-deletion accuracy curves with their areas, the probability change
-      when keeping the top q, fidelity+ / fidelity- at 20%, the minimal-patch probability
-      change, sparsity and the completeness/conservation delta summary. Node methods delete
-      nodes; edge methods (``level = "edge"``) delete the edges of each target's computation
-      graph (every node kept), and then ``edges_mean`` (deletable edges per target) and
-      ``random_edges`` (random edge orders) are added; each method says what it ``deletes``.
-
-    Example:
-      >>> metrics = evaluate(model, params, cora, explain(model, params, cora, methods=["nam"]))
-    """
+    """:func:`~jgattr.metrics.evaluate` on every target at once: one neighbourhood copy per
+    target, all batched (the caller bounds their number)."""
     if not results:
         raise ValueError("results must hold at least one method's attributions")
     first = next(iter(results.values()))
