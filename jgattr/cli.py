@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from jgattr._cli_commands import HANDLERS
-from jgattr._cli_messages import interrupted_message
+from jgattr._cli_messages import DESCRIPTION, help_epilog, interrupted_message, package_version
 from jgattr._io import RunFolderBusy
 from jgattr._names import CLASS_CHOICES, MODES, PATHS, TARGET_SETS
 
@@ -188,15 +188,19 @@ def _add_command(commands, name: str, help: str, description: str) -> argparse.A
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="jgattr",
-        description="Attributions for every node of a graph at once (NAM, IG, SIG-LID-IG).",
+        description=DESCRIPTION,
+        epilog=help_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"jgattr {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     parser.set_defaults(commands=commands.choices)
     train = _add_command(
         commands,
         "train",
-        "train the configured GCN; writes checkpoint.msgpack and train.json",
-        "Train the configured GCN; writes checkpoint.msgpack and train.json to --out.",
+        "train the configured model; writes checkpoint.msgpack and train.json",
+        "Train the model of [model] on the dataset of [data] (a node or a graph classifier); "
+        "writes checkpoint.msgpack and train.json to --out.",
     )
     _add_train_options(train)
     _add_overwrite(train, "the checkpoint of an --out that holds attributions, and delete them")
