@@ -4,6 +4,7 @@ test, tests/test_docs_pyg.py)."""
 
 import re
 
+import jax
 import numpy as np
 import pytest
 
@@ -16,9 +17,12 @@ def python_blocks(page: str) -> list[str]:
 
 
 def _run(page: str, blocks: list[str]) -> dict:
+    """The blocks run in one namespace, with JAX's default rank promotion (a reader's code
+    broadcasts ``h + b``; the test suite otherwise raises on it)."""
     namespace: dict = {}
-    for block in blocks:
-        exec(compile(block, page, "exec"), namespace)
+    with jax.numpy_rank_promotion("allow"):
+        for block in blocks:
+            exec(compile(block, page, "exec"), namespace)
     return namespace
 
 
