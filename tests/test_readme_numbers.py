@@ -109,3 +109,66 @@ def test_docs_name_the_json_beside_each_benchmark_table(name):
     text = BENCHMARKS.replace("\n", " ").replace("benchmarks/results/ ", "benchmarks/results/")
     assert f"benchmarks/results/{name}.json" in text, name
     assert (RESULTS / f"{name}.json").is_file(), name
+
+
+def _table(header: str) -> list[list[str]]:
+    """The cells of the docs/benchmarks.md table whose header line starts with ``header``."""
+    lines = BENCHMARKS.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+    return rows
+
+
+def _shows(cell: str, value: float) -> bool:
+    """Whether ``cell`` (``**3,760**``, ``326x``, ``+0.036``) is ``value`` rounded to the digits
+    it shows."""
+    text = cell.replace("*", "").replace(",", "").removesuffix("x").removeprefix("+")
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return abs(float(text) - value) <= 0.5 * 10**-decimals + 1e-9
+
+
+def _check_row(cells: list[str], values: list[float]) -> None:
+    for cell, value in zip(cells, values, strict=True):
+        assert _shows(cell, value), (cells, cell, value)
+
+
+def test_docs_evaluation_table_is_the_evaluation_json():
+    table = json.loads((RESULTS / "evaluation_cpu_2core.json").read_text())["table"]
+    rows = {row[0]: row[1:] for row in _table("| method | deletion AUC")}
+    assert _shows(rows.pop("random order")[0], table["random"]["deletion_auc"])
+    keys = {
+        "saliency": "saliency", "NAM": "nam", "IG (50 steps)": "integrated_gradients",
+        "LID-IG": "lid_ig", "SIG-LID-Taylor": "sig_lid_taylor", "SIG-LID-IG": "sig_lid_ig",
+    }  # fmt: skip
+    assert set(rows) == set(keys)
+    for label, cells in rows.items():
+        t = table[keys[label]]
+        fields = ("deletion_auc", "fidelity_plus", "fidelity_minus")
+        _check_row(cells, [*(t[f] for f in fields), t["minimal_patch_probability_change"]])
+
+
+def test_docs_scale_table_is_the_scale_json():
+    runs = json.loads((RESULTS / "scale_cpu_2core.json").read_text())["runs"]
+    rows = _table("| N | method | warm s")
+    assert len(rows) == len(runs) == 6
+    for cells, run in zip(rows, runs, strict=True):
+        assert cells[1].lower().startswith(run["method"])
+        fields = ("warm_seconds", "warm_cpu_seconds", "prep_seconds", "compile_seconds")
+        values = [run[f] for f in fields] + [run["peak_rss_mb"], run["pairs"]]
+        _check_row(cells[2:], [*values, run["bytes_on_disk"] / 1e6, run["blocks"]])
+
+
+def test_docs_general_path_table_is_the_general_path_json():
+    results = json.loads((RESULTS / "general_path_cpu_2core.json").read_text())["results"]
+    order = ("nam/general", "nam/fast", "ig/general", "ig/fast")
+    runs = [r["methods"][key] for r in results for key in order if key in r["methods"]]
+    rows = _table("| model | method, path")
+    assert len(rows) == len(runs) == 10
+    for cells, run in zip(rows, runs, strict=True):
+        engine, loop = run["engine"], run["per_target_loop"]
+        values = [engine["seconds"], engine["compile_seconds"], loop["seconds"], run["speedup"]]
+        _check_row(cells[2:], values)
