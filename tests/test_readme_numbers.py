@@ -124,11 +124,21 @@ def _table(header: str) -> list[list[str]]:
 
 
 def _shows(cell: str, value: float) -> bool:
-    """Whether ``cell`` (``**3,760**``, ``326x``, ``+0.036``) is ``value`` rounded to the digits
-    it shows."""
+    """Whether ``cell`` (``**3,760**``, ``326x``, ``+0.036``, ``2.2e-7``) is ``value`` rounded to
+    the digits it shows."""
     text = cell.replace("*", "").replace(",", "").removesuffix("x").removeprefix("+")
-    decimals = len(text.split(".")[1]) if "." in text else 0
-    return abs(float(text) - value) <= 0.5 * 10**-decimals + 1e-9
+    mantissa, _, exponent = text.partition("e")
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    unit = 10.0 ** (int(exponent or 0) - decimals)
+    return abs(float(text) - value) <= 0.5 * unit * (1 + 1e-9) + 1e-12
+
+
+def _pair(cell: str) -> list[str]:
+    """``"0.0149 (0.0073)"`` -> ``["0.0149", "0.0073"]``; ``"445 (20 measured, ...)"`` -> the
+    first number only."""
+    first, _, rest = cell.partition(" (")
+    second = rest.removesuffix(")")
+    return [first, second] if second and " " not in second else [first]
 
 
 def _check_row(cells: list[str], values: list[float]) -> None:
@@ -172,3 +182,42 @@ def test_docs_general_path_table_is_the_general_path_json():
         engine, loop = run["engine"], run["per_target_loop"]
         values = [engine["seconds"], engine["compile_seconds"], loop["seconds"], run["speedup"]]
         _check_row(cells[2:], values)
+
+
+def test_docs_attribution_table_is_the_attribution_json():
+    results = json.loads((RESULTS / "attribution_cpu_2core.json").read_text())["results"]
+    rows = _table("| dataset (targets) | method")
+    assert len(rows) == 4 * len(results) == 12
+    for i, run in enumerate(results):
+        group = rows[4 * i : 4 * i + 4]
+        for cells, key in zip(group, ("nam", "ig", "sig_lid_ig"), strict=False):
+            m = run["methods"][key]
+            engine = [m["engine"]["seconds"], m["engine"]["cached_union_seconds"]]
+            _check_row(_pair(cells[2]), engine)
+            _check_row(
+                [_pair(cells[3])[0], cells[4]], [m["per_target_loop"]["seconds"], m["speedup"]]
+            )
+        three = run["all_three_methods"]
+        _check_row(_pair(group[3][2]), [three["seconds"], three["cached_union_seconds"]])
+
+
+def test_docs_pyg_models_table_is_the_peers_pyg_json():
+    models = json.loads((RESULTS / "peers_pyg.json").read_text())["models"]
+    rows = _table("| PyG model (test acc.)")
+    order = [(name, method) for name in ("gcn", "gat", "gin", "sage") for method in
+             ("saliency", "nam", "ig")]  # fmt: skip
+    assert len(rows) == len(order) == 12
+    for cells, (name, method) in zip(rows, order, strict=True):
+        if cells[0]:
+            assert _shows(_pair(cells[0])[1], models[name]["test_accuracy"]), cells
+        m = models[name]["methods"][method]
+        assert cells[2] == method
+        jgattr = m["jgattr"]
+        _check_row(
+            [*_pair(cells[3]), cells[4], *_pair(cells[5]), *_pair(cells[6])],
+            [
+                m["max_relative_difference"], m["median_relative_difference"],
+                m["captum_seconds_per_target"], jgattr["cold_seconds_per_target"],
+                jgattr["warm_seconds_per_target"], m["speed_ratio_cold"], m["speed_ratio_warm"],
+            ],
+        )  # fmt: skip
