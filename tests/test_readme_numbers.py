@@ -221,3 +221,26 @@ def test_docs_pyg_models_table_is_the_peers_pyg_json():
                 jgattr["warm_seconds_per_target"], m["speed_ratio_cold"], m["speed_ratio_warm"],
             ],
         )  # fmt: skip
+
+
+def test_docs_gnn_explainer_and_graph_methods_tables_are_their_json():
+    results = json.loads((RESULTS / "gnn_explainer_cpu_2core.json").read_text())["results"]
+    for cells in _table("| node mask | jgattr"):
+        r = results[cells[0]]
+        loop, _, faster = cells[3].partition(" (batched ")
+        values = [r["engine"]["seconds"], r["engine"]["compile_seconds"]]
+        _check_row([c.removesuffix(" s") for c in cells[1:3]], values)
+        _check_row([loop.removesuffix(" s"), faster.removesuffix("x faster)")],
+                   [r["per_target_loop"]["seconds"], r["speedup_vs_loop"]])  # fmt: skip
+        assert _shows(cells[4].removesuffix(" s"), r["pyg_2_8_1_seconds"])
+    methods = json.loads((RESULTS / "graph_methods_cpu_2core.json").read_text())["methods"]
+    rows = _table("| method | 1000 graphs, one run")
+    assert len(rows) == len(methods) == 9
+    for cells in rows:
+        m = methods[cells[0].split(" ")[0]]
+        engine, loop = m["engine"], m["per_graph_loop"]
+        _check_row(
+            [cells[1], cells[2], *_pair(cells[3]), cells[4]],
+            [engine["warm_seconds"], engine["compile_seconds"], loop["seconds"],
+             loop["seconds_per_graph"], m["speedup"]],
+        )  # fmt: skip
