@@ -4,6 +4,7 @@ are checked against the JSON files they name, on the page that holds them, and t
 
 import importlib.util
 import json
+import re
 import sys
 
 import numpy as np
@@ -119,7 +120,8 @@ def _table(header: str) -> list[list[str]]:
     for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
-        rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+        cells = re.split(r"(?<!\\)\|", line.strip().strip("|"))  # "\|" is a pipe in a cell
+        rows.append([cell.strip() for cell in cells])
     return rows
 
 
@@ -243,4 +245,21 @@ def test_docs_gnn_explainer_and_graph_methods_tables_are_their_json():
             [cells[1], cells[2], *_pair(cells[3]), cells[4]],
             [engine["warm_seconds"], engine["compile_seconds"], loop["seconds"],
              loop["seconds_per_graph"], m["speedup"]],
+        )  # fmt: skip
+
+
+def test_docs_captum_table_is_the_peers_json():
+    methods = json.loads((RESULTS / "peers.json").read_text())["methods"]
+    rows = _table("| jgattr method | Captum / PyG peer")
+    for cells, name in zip(rows, ("saliency", "nam", "ig"), strict=False):
+        assert cells[0].startswith(f"`{name}`"), cells
+        m = methods[name]
+        _check_row(
+            [*_pair(cells[2]), cells[3], *_pair(cells[4]), *_pair(cells[5])],
+            [
+                m["max_relative_difference"], m["median_relative_difference"],
+                m["captum_seconds_per_target"], m["jgattr"]["cold_seconds_per_target"],
+                m["jgattr"]["warm_seconds_per_target"], m["speed_ratio_cold"],
+                m["speed_ratio_warm"],
+            ],
         )  # fmt: skip
