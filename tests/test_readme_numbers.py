@@ -35,6 +35,9 @@ def test_readme_captum_table_is_the_peers_json():
     for row in rows:
         assert row in README, row
     assert "benchmarks/results/peers.json" in README
+    logits = json.loads((RESULTS / "peers.json").read_text())["max_abs_logit_difference"]
+    (shown,) = re.findall(r"logits within ([\d.e-]+)\)", README)
+    assert _shows(shown, logits), (shown, logits)
 
 
 def test_docs_explanation_accuracy_rows_are_the_ground_truth_json():
