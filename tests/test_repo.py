@@ -30,6 +30,15 @@ def test_readme_stays_short():
     assert lines <= 250, f"README.md has {lines} lines; move detail into a docs/ page"
 
 
+def test_readme_links_point_at_files_that_exist():
+    """The README is not part of the docs site (whose build checks its own links)."""
+    readme = (REPO / "README.md").read_text()
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme)
+    assert len(links) >= 15
+    missing = [link for link in links if "://" not in link and not (REPO / link).exists()]
+    assert not missing, missing
+
+
 def test_docs_hook_checks_repository_links_and_reads_lists_as_github(caplog):
     """mkdocs_hooks.py (CI's `mkdocs build --strict`): a link from a page to a repository file
     becomes its path, a missing one is a warning (so the build fails), lists read as on GitHub."""
