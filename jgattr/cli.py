@@ -111,12 +111,13 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--data-dir",
         type=Path,
         default=None,
-        help="folder holding the Planetoid files (default: $JGATTR_DATA_DIR, else the user cache)",
+        help="folder holding the dataset's files (Planetoid, OGB zips, TU, MoleculeNet, ...; "
+        "default: $JGATTR_DATA_DIR, else the user cache)",
     )
     parser.add_argument(
         "--no-verify-checksums",
         action="store_true",
-        help="accept Planetoid files whose SHA-256 does not match the published one",
+        help="accept Planetoid files or OGB zips whose SHA-256 does not match the published one",
     )
 
 
@@ -154,7 +155,8 @@ def _add_explain_options(parser: argparse.ArgumentParser) -> None:
         "--targets",
         type=_targets,
         default=None,
-        help="test, val, train, all, or comma-separated node ids (default: [explain] targets)",
+        help="test, val, train, all, or comma-separated node (or graph) ids (default: [explain] "
+        "targets)",
     )
     parser.add_argument(
         "--classes",
