@@ -1,14 +1,25 @@
-"""MkDocs hook (``hooks:`` in mkdocs.yml): links from a docs page to a repository file outside
-``docs/`` (``[json](../benchmarks/results/x.json)``, ``../configs/cora.toml``).
+"""MkDocs hooks (``hooks:`` in mkdocs.yml) and a griffe extension for the docs site.
 
-Such links work on GitHub but have no page on the site. The hook checks that the file exists in
-the repository (a missing one is a warning, so ``mkdocs build --strict`` fails on it, as on a
-broken page link) and renders it as its repository path in code, without a link.
+- Links from a docs page to a repository file outside ``docs/``
+  (``[json](../benchmarks/results/x.json)``, ``../configs/cora.toml``) work on GitHub but have
+  no page on the site: the hook checks that the file exists in the repository (a missing one is
+  a warning, so ``mkdocs build --strict`` fails on it, as on a broken page link) and renders it
+  as its repository path in code, without a link.
+- Lists are read as GitHub reads them (Python-Markdown wants a blank line before a list and
+  nested items indented by 4).
+- Docstrings' Sphinx roles (``:func:`x```) link to the API reference where ``x`` is documented.
+- :class:`ExampleSections` (mkdocs.yml: mkdocstrings' ``extensions``) reads a Google
+  ``Example:`` section as ``Examples:``, so its ``>>>`` lines render as code.
 """
 
 import logging
 import re
 from pathlib import Path
+
+try:  # griffe comes with mkdocstrings (the docs extra); tests/test_repo.py imports this file bare
+    import griffe
+except ImportError:
+    griffe = None
 
 log = logging.getLogger("mkdocs.plugins.jgattr")
 REPO = Path(__file__).resolve().parent
@@ -76,3 +87,17 @@ def on_page_content(html: str, page, config, files) -> str:
     """Docstrings' Sphinx roles (``:func:`x```) as links to the API reference where ``x`` is
     a documented object, as plain code otherwise."""
     return ROLE.sub(_role, html)
+
+
+EXAMPLE = re.compile(r"^(\s*)Example:[ \t]*$", re.M)
+
+if griffe is not None:
+
+    class ExampleSections(griffe.Extension):
+        """A Google ``Example:`` section as ``Examples:`` (griffe reads the singular as an
+        admonition, whose ``>>>`` lines render as nested quotes)."""
+
+        def on_instance(self, *, obj, **kwargs) -> None:
+            """Rename the section before the docstring is parsed (parsing is lazy)."""
+            if obj.docstring is not None:
+                obj.docstring.value = EXAMPLE.sub(r"\1Examples:", obj.docstring.value)
