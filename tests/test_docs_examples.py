@@ -26,7 +26,7 @@ def _run(page: str, blocks: list[str]) -> dict:
     return namespace
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # trains Kipf & Welling's GCN on the real Cora, explains 1000 nodes (~25 s)
 def test_the_readme_api_example_runs(tmp_path, real_planetoid_dir, monkeypatch):
     monkeypatch.setenv("JGATTR_DATA_DIR", str(real_planetoid_dir))
     monkeypatch.chdir(tmp_path)
@@ -37,7 +37,7 @@ def test_the_readme_api_example_runs(tmp_path, real_planetoid_dir, monkeypatch):
     assert ns["sources"].size == ns["values"].size > 1
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # 1000 Adam steps and IG with n_steps="auto" on BA-Shapes (~55 s)
 def test_the_own_model_example_runs(tmp_path, monkeypatch):
     """A pure-function model and a Flax module through ``Explainable``, trained and explained
     on BA-Shapes (generated offline)."""
