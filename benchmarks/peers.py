@@ -1,6 +1,6 @@
 """jgattr against PyG + Captum on the same Cora GCN: agreement and time per target.
 
-Usage (torch, PyG and Captum are the optional ``peers`` extra; use a separate venv, see README):
+Usage (torch, PyG and Captum are the optional ``peers`` extra; a separate venv, docs/benchmarks.md):
   python benchmarks/peers.py --out benchmarks/results/peers.json   # trains configs/cora.toml
   python benchmarks/peers.py --run runs/cora                       # a `jgattr train` run
   python benchmarks/peers.py --pyg --targets 20 --out benchmarks/results/peers_pyg.json

@@ -1,12 +1,55 @@
-"""What the ``jgattr`` command says: progress lines on stderr and the Ctrl-C summary."""
+"""What the ``jgattr`` command says: its help and version, progress lines on stderr and the
+Ctrl-C summary."""
 
 import argparse
+import importlib.metadata
 import json
 import sys
+import textwrap
 import time
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
+
+from jgattr._names import DATASET_NAMES, METHOD_ALIASES, METHOD_NAMES, dataset_families
+
+DESCRIPTION = textwrap.fill(
+    "jgattr explains graph neural network predictions for every target of a dataset at once: "
+    "it trains a GNN (GCN, GAT, GIN, GraphSAGE, or imports a PyG model), computes each "
+    "method's attributions (which nodes, edges or features each prediction rests on) for all "
+    "targets in one JAX run, evaluates them and draws figures. A TOML config (configs/*.toml) "
+    "names the dataset, model, training, methods and evaluation; without --config the "
+    "commands run the built-in offline BA-Shapes config.",
+    width=100,
+)
+
+
+def _listing(title: str, names: list[str]) -> str:
+    """``title`` and the names, comma-separated and wrapped to 100 columns, indented."""
+    body = textwrap.fill(", ".join(names), width=98, initial_indent="  ", subsequent_indent="  ")
+    return f"{title}\n{body}"
+
+
+def help_epilog() -> str:
+    """The method and dataset names ``jgattr --help`` lists (from the registries' names)."""
+    aliases = [f"{short}={name}" for short, name in METHOD_ALIASES.items()]
+    return "\n\n".join(
+        [
+            _listing("methods ([explain] methods, --methods):", list(METHOD_NAMES)),
+            _listing("short method names (- and _ alike):", aliases),
+            _listing("datasets ([data] name):", [*DATASET_NAMES, *dataset_families()])
+            + "\n  or the path of a .npz graph, a TU .zip or a SMILES .csv",
+            "Run `jgattr COMMAND --help` for a command's options; docs: README.md and docs/.",
+        ]
+    )
+
+
+def package_version() -> str:
+    """jgattr's version from its installed package metadata."""
+    try:
+        return importlib.metadata.version("jgattr")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed: pip install -e .)"
 
 
 def say(args: argparse.Namespace, message: str) -> None:

@@ -336,7 +336,7 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "config") -> Config:
 
 
 def load_config(path: str | os.PathLike) -> Config:
-    """Read a TOML config file (see ``configs/`` and the README's config reference)."""
+    """Read a TOML config file (see ``configs/`` and docs/config.md, the config reference)."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist; see configs/ for examples")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from jgattr._cli_commands import HANDLERS
-from jgattr._cli_messages import interrupted_message
+from jgattr._cli_messages import DESCRIPTION, help_epilog, interrupted_message, package_version
 from jgattr._io import RunFolderBusy
 from jgattr._names import CLASS_CHOICES, MODES, PATHS, TARGET_SETS
 
@@ -111,12 +111,13 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--data-dir",
         type=Path,
         default=None,
-        help="folder holding the Planetoid files (default: $JGATTR_DATA_DIR, else the user cache)",
+        help="folder holding the dataset's files (Planetoid, OGB zips, TU, MoleculeNet, ...; "
+        "default: $JGATTR_DATA_DIR, else the user cache)",
     )
     parser.add_argument(
         "--no-verify-checksums",
         action="store_true",
-        help="accept Planetoid files whose SHA-256 does not match the published one",
+        help="accept Planetoid files or OGB zips whose SHA-256 does not match the published one",
     )
 
 
@@ -154,7 +155,8 @@ def _add_explain_options(parser: argparse.ArgumentParser) -> None:
         "--targets",
         type=_targets,
         default=None,
-        help="test, val, train, all, or comma-separated node ids (default: [explain] targets)",
+        help="test, val, train, all, or comma-separated node (or graph) ids (default: [explain] "
+        "targets)",
     )
     parser.add_argument(
         "--classes",
@@ -188,15 +190,19 @@ def _add_command(commands, name: str, help: str, description: str) -> argparse.A
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="jgattr",
-        description="Attributions for every node of a graph at once (NAM, IG, SIG-LID-IG).",
+        description=DESCRIPTION,
+        epilog=help_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"jgattr {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     parser.set_defaults(commands=commands.choices)
     train = _add_command(
         commands,
         "train",
-        "train the configured GCN; writes checkpoint.msgpack and train.json",
-        "Train the configured GCN; writes checkpoint.msgpack and train.json to --out.",
+        "train the configured model; writes checkpoint.msgpack and train.json",
+        "Train the model of [model] on the dataset of [data] (a node or a graph classifier); "
+        "writes checkpoint.msgpack and train.json to --out.",
     )
     _add_train_options(train)
     _add_overwrite(train, "the checkpoint of an --out that holds attributions, and delete them")

@@ -23,6 +23,30 @@ def test_top_level_help_lists_commands(capsys):
         assert command in out
 
 
+def test_top_level_help_says_what_jgattr_is_and_lists_methods_and_datasets(capsys):
+    from jgattr._names import DATASET_NAMES, METHOD_ALIASES, METHOD_NAMES
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "explains graph neural network predictions" in out
+    assert "configured GCN" not in out
+    words = set(re.findall(r"[\w:<>-]+", out))
+    missing = [n for n in (*METHOD_NAMES, *METHOD_ALIASES, *DATASET_NAMES) if n not in words]
+    assert not missing, missing
+    assert {"powerlaw:<N>", "tu:<NAME>"} <= words
+
+
+def test_version_comes_from_the_package_metadata(capsys):
+    import importlib.metadata
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"jgattr {importlib.metadata.version('jgattr')}"
+
+
 COMMON = ("--config", "--out", "--data-dir", "--no-verify-checksums")
 EXPLAIN = ("--methods", "--targets", "--classes", "--path", "--memory-budget-mb", "--max-host-mb")
 OPTIONS = {  # each command lists exactly the options it uses

@@ -1,8 +1,10 @@
 """Repository promises: CI runs the README's test command; the public API is as documented."""
 
+import importlib.util
 import re
 import subprocess
 import sys
+import types
 
 import jgattr
 import jgattr.attribution
@@ -19,6 +21,37 @@ def _readme_test_command() -> str:
 def test_ci_runs_exactly_the_readme_test_command():
     ci = (REPO / ".ci" / "run").read_text().splitlines()
     assert _readme_test_command() in ci
+
+
+def test_readme_stays_short():
+    """The README is a front page (what jgattr is, the quick start, an API example, one results
+    table, links); the rest lives in the docs/ pages of the site (mkdocs.yml)."""
+    lines = (REPO / "README.md").read_text().count("\n")
+    assert lines <= 250, f"README.md has {lines} lines; move detail into a docs/ page"
+
+
+def test_readme_links_point_at_files_that_exist():
+    """The README is not part of the docs site (whose build checks its own links)."""
+    readme = (REPO / "README.md").read_text()
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme)
+    assert len(links) >= 15
+    missing = [link for link in links if "://" not in link and not (REPO / link).exists()]
+    assert not missing, missing
+
+
+def test_docs_hook_checks_repository_links_and_reads_lists_as_github(caplog):
+    """mkdocs_hooks.py (CI's `mkdocs build --strict`): a link from a page to a repository file
+    becomes its path, a missing one is a warning (so the build fails), lists read as on GitHub."""
+    spec = importlib.util.spec_from_file_location("mkdocs_hooks", REPO / "mkdocs_hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    page = types.SimpleNamespace(file=types.SimpleNamespace(src_path="page.md"))
+    links = "[`configs/cora.toml`](../configs/cora.toml), [x](../configs/gone.toml)"
+    text = f"{links}\nOne:\n- a\n  - b\n"
+    out = hooks.on_page_markdown(text, page, {"docs_dir": str(REPO / "docs")}, None)
+    assert out.startswith("`configs/cora.toml`, x (`configs/gone.toml`)\nOne:\n\n- a\n    - b")
+    assert "configs/gone.toml, which does not exist" in caplog.text
+    assert "configs/cora.toml" not in caplog.text
 
 
 def test_public_api_surface():

@@ -58,7 +58,7 @@ def influence(
       ``class_abs`` (``Σ_j per_class[c, j]`` per class); and the arrays ``abs`` ``[N]``,
       ``signed`` ``[N]``, ``per_class`` ``[C, N]`` (float64).
 
-    Example:
+    Examples:
       >>> view = influence("run/attributions_nam", ds.num_nodes, ds.num_classes)
       >>> view["top1_share"], view["top"][0]["source"]
     """

@@ -299,13 +299,18 @@ def gnn_explainer(
 
     Args:
       preset: ``"pyg"`` or ``"ying"``: the defaults of the settings below left unset.
-      epochs, lr, edge_size, edge_ent, node_feat_size, node_feat_ent, eps: the objective and
-        the optimizer (unset: the preset's).
+      epochs: Adam steps (unset: the preset's, as for ``lr`` and the four weights below).
+      lr: Adam's learning rate.
+      edge_size: weight of the edge mask's size term (its sum).
+      edge_ent: weight of the edge mask's entropy term.
+      node_feat_size: weight of the node mask's size term (its mean).
+      node_feat_ent: weight of the node mask's entropy term.
+      eps: the entropy terms' guard against ``log 0``.
       node_mask_type: ``"object"`` (one mask per node), ``"attributes"`` (per node and
         feature), ``"common_attributes"`` (per feature, shared by the target's nodes) or
         ``"none"`` (or ``None``); unset: the preset's.
-      edge_init_mean, node_init_std: the initial edge masks' mean and node masks' standard
-        deviation (unset: the preset's; PyG 0 and 0.1, Ying et al. 1 and 0).
+      edge_init_mean: the initial edge masks' mean (unset: the preset's; PyG 0, Ying et al. 1).
+      node_init_std: the initial node masks' standard deviation (PyG 0.1, Ying et al. 0).
       edge_entropy_mean: ``"edges"`` (PyG: the edge entropy's mean over the target's hard
         edges) or ``"dense"`` (Ying et al.: over the ``n²`` entries of the computation graph's
         dense adjacency, so each edge's entropy weighs ``1 / n²``).

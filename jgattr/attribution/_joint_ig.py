@@ -81,7 +81,10 @@ def node_and_edge_integrated_gradients(
     ``delta`` is the joint completeness gap ``Σ node + Σ edge − (f(X, 1) − f(X̂, 0))``.
 
     Args:
-      n_steps, quadrature_rule, baseline, output: as for :func:`integrated_gradients`.
+      n_steps: quadrature points, as for :func:`integrated_gradients`.
+      quadrature_rule: as for :func:`integrated_gradients`.
+      baseline: the node features' reference input, as for :func:`integrated_gradients`.
+      output: ``"logit"`` or ``"probability"``, as for :func:`integrated_gradients`.
       level: ``"node"`` or ``"edge"``: which part the result holds.
 
     References:

@@ -163,7 +163,7 @@ class Attributions:
         return to_parquet(self, path)
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write to ``path`` (``.npz``) atomically; see the README for the format."""
+        """Write to ``path`` (``.npz``) atomically; docs/results.md gives the format."""
         buffer = io.BytesIO()
         np.savez_compressed(
             buffer,

@@ -141,7 +141,8 @@ def subgraph_figure(
         label_top: nodes labelled with their id (target first, then largest ``|node value|``).
         highlight: node ids to mark with a halo (e.g. a ground-truth motif).
         title: figure title.
-        edge_method, node_method: names shown in the caption.
+        edge_method: the edge method's name, shown in the caption.
+        node_method: the node method's name, shown in the caption.
         budget: a line (or two) under the title saying where the prediction comes from, e.g.
             ``"nam: logit +4.09 = nodes −111.8 + biases +115.9"`` (gid ``"subgraph-budget"``).
 
