@@ -15,11 +15,7 @@ import dataclasses
 import jraph
 import numpy as np
 
-
-def bucket(size: int, minimum: int = 16) -> int:
-    """The smallest ``2^k`` or ``1.5 * 2^k`` (at least ``minimum``) that holds ``size``."""
-    power = max(minimum, 1 << max(int(size) - 1, 0).bit_length())
-    return power * 3 // 4 if power * 3 // 4 >= max(size, minimum) else power
+from jgattr._padding import padded_size
 
 
 def _ranges(offsets: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -85,7 +81,7 @@ class GraphBatches:
         new_offsets = np.concatenate([[0], np.cumsum(n_node)[:-1]])
         shift = np.repeat(new_offsets - self.node_offsets[ids], n_edge)
         n_real, e_real = len(nodes), len(edges)
-        n_pad, e_pad = bucket(n_real + 1), bucket(e_real)
+        n_pad, e_pad = padded_size(n_real + 1), padded_size(e_real)
         g = self.graph
         return jraph.GraphsTuple(
             nodes=_pad_rows(g.nodes[nodes], n_pad, 0),

@@ -547,9 +547,10 @@ JIT_CASES = [
 @pytest.mark.parametrize(("model_name", "names"), JIT_CASES)
 def test_chunk_programs_give_the_same_numbers_with_and_without_jit(model_name, names):
     """The general path's chunk function, compiled and run op by op (``jax.disable_jit``)."""
+    from jgattr._padding import padded_size
     from jgattr.attribution import InEdges, as_explainable, computation_graphs, graph_unions
     from jgattr.attribution._general import general_chunk, uses_projection
-    from jgattr.attribution._plan import Chunk, chunk_structure, padded_size
+    from jgattr.attribution._plan import Chunk, chunk_structure
 
     model, params, graph = build(model_name, seed=1, dtype=np.float32)
     explainable = as_explainable(model)

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import jgattr.attribution._programs as programs
+from jgattr._padding import padded_size
 from jgattr.attribution import InEdges, computation_graphs, explain, get_method
-from jgattr.attribution._plan import Chunk, layer_edges, padded_size
+from jgattr.attribution._plan import Chunk, layer_edges
 from jgattr.models import as_explainable
 from tests.attribution_helpers import MODEL_NAMES, TARGETS, build, k_hop_sets
 

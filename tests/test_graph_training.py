@@ -9,16 +9,17 @@ import numpy as np
 import pytest
 
 from jgattr._config import ConfigError, load_config
-from jgattr._graph_batches import GraphBatches, bucket
+from jgattr._graph_batches import GraphBatches
 from jgattr._names import NODE_ONLY_ARCHITECTURES
+from jgattr._padding import padded_size
 from jgattr._training import TrainConfig, train
 from jgattr.data import load_dataset
 from jgattr.models import ARCHITECTURES, GraphClassifier, init_params, prepare_graph
 from tests.test_graph_tasks import _dataset
 
 
-def test_bucket_sizes():
-    assert [bucket(n) for n in (1, 16, 17, 24, 25, 33, 48, 49, 1000)] == [
+def test_padded_sizes():
+    assert [padded_size(n) for n in (1, 16, 17, 24, 25, 33, 48, 49, 1000)] == [
         16, 16, 24, 24, 32, 48, 48, 64, 1024,
     ]  # fmt: skip
 
@@ -37,7 +38,9 @@ def test_batch_logits_equal_union_logits(architecture):
     batches = GraphBatches.from_prepared(prepared, np.asarray(data.graph.n_node), 5)
     ids = np.array([7, 2, 11, 0])
     graph = batches.batch(ids)
-    assert graph.n_node.shape == (6,) and graph.nodes.shape[0] == bucket(graph.n_node[:4].sum() + 1)
+    assert graph.n_node.shape == (6,) and graph.nodes.shape[0] == padded_size(
+        graph.n_node[:4].sum() + 1
+    )
     logits = np.asarray(apply(params, graph))
     np.testing.assert_allclose(logits[:4], union[ids], atol=1e-5)
     assert np.all(np.isfinite(logits))

@@ -123,6 +123,22 @@ def test_batched_evaluation_equals_one_target_at_a_time(mode, model_name):
             np.testing.assert_allclose(logits[m, t], expected, rtol=1e-4, atol=1e-5)
 
 
+def test_neighbourhoods_of_similar_size_share_one_padded_shape():
+    """Blocks of targets pad their copies, edges and targets to bucketed sizes (one compiled
+    evaluator for all); the spare copies and edges change no target's logits."""
+    model, params, graph = build("gcn-2", seed=2, dtype=np.float32)
+    first, second = (neighbourhoods(model, graph, np.array(t)) for t in ([1, 2], [5, 6]))
+    assert first.union.num_copies != second.union.num_copies
+    assert first.shape == second.shape and first.shape[0] > first.union.num_copies
+    keep = np.random.default_rng(1).random((5, first.union.num_copies)) < 0.7
+    padded = evaluate_keep_masks(model, params, graph, first, keep)
+    exact = evaluate_keep_masks(
+        model, params, graph, dataclasses.replace(first, padded=False), keep
+    )
+    assert padded.shape == exact.shape == (5, 2, exact.shape[-1])
+    np.testing.assert_allclose(padded, exact, rtol=1e-6, atol=1e-6)
+
+
 def test_deletion_masks_follow_the_ranking():
     model, _, graph = build("gcn-2", seed=1, dtype=np.float32)
     hood = neighbourhoods(model, graph, np.array([0, 5]))

@@ -10,6 +10,7 @@ import dataclasses
 import jax
 import numpy as np
 
+from jgattr._padding import padded_size
 from jgattr._types import Array
 from jgattr.attribution._subgraphs import Union, receiver_depths
 
@@ -24,13 +25,6 @@ class Chunk:
     stop: int  # one past the last target
     bucket: tuple[int, ...]  # padded (copies, edges, targets[, edges of layers 2..K])
     hops: int = 0  # K when the chunk carries each later layer's edges; 0 otherwise
-
-
-def padded_size(size: int, minimum: int = 16) -> int:
-    """Round up to 2^k or 1.5 * 2^k, so chunks share a few compiled shapes."""
-    size = max(size, minimum)
-    power = 1 << (size - 1).bit_length()
-    return power * 3 // 4 if power * 3 // 4 >= size else power
 
 
 def plan_chunks(

@@ -25,6 +25,7 @@ import jraph
 import numpy as np
 
 from jgattr._names import MODES
+from jgattr._padding import padded_size
 from jgattr.attribution import Union, computation_graphs, prepare_data
 from jgattr.models import Explainable, as_explainable
 
@@ -40,23 +41,45 @@ class Neighbourhoods:
       candidate: ``[S]`` whether a copy may be deleted: within K hops and not the target
         (graph targets: every node of the graph).
       targets: ``[T]`` target node ids (graph ids for graph targets).
+      padded: whether :attr:`on_device` pads copies, edges and targets to bucketed sizes (node
+        targets), so that evaluation blocks of similar size share one compiled program.
     """
 
     union: Union
     copy_target: np.ndarray
     candidate: np.ndarray
     targets: np.ndarray
+    padded: bool = False
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """``(copies, edges, targets)`` on the device: padded ones hold at least one spare copy,
+        the sender and receiver of every spare edge, which is never kept."""
+        union, targets = self.union, self.targets.shape[0]
+        if not self.padded:
+            return union.num_copies, union.num_edges, targets
+        return (
+            padded_size(union.num_copies + 1),
+            padded_size(union.num_edges),
+            padded_size(targets, 4),
+        )
 
     @functools.cached_property
     def on_device(self) -> dict[str, jax.Array]:
         """The union's structure as device arrays, transferred once for every evaluation."""
         union = self.union
+        copies, edges, targets = self.shape
+        spare = union.num_copies  # padded edges join this spare copy to itself
+
+        def pad(values: np.ndarray, size: int, fill: int) -> jax.Array:
+            return jnp.asarray(np.pad(values, (0, size - values.shape[0]), constant_values=fill))
+
         return {
-            "copy_node": jnp.asarray(union.copy_node),
-            "senders": jnp.asarray(union.edge_sender),
-            "receivers": jnp.asarray(union.edge_receiver),
-            "edge_id": jnp.asarray(union.edge_id),
-            "target_copy": jnp.asarray(union.target_copy),
+            "copy_node": pad(union.copy_node, copies, 0),
+            "senders": pad(union.edge_sender, edges, spare),
+            "receivers": pad(union.edge_receiver, edges, spare),
+            "edge_id": pad(union.edge_id, edges, 0),
+            "target_copy": pad(union.target_copy, targets, 0),
             "n_node": jnp.asarray(np.diff(union.node_offsets).astype(np.int32)),
         }
 
@@ -91,7 +114,7 @@ def neighbourhoods(model, data, targets: np.ndarray) -> Neighbourhoods:
     inner_keys = inner_target.astype(np.int64) * n + inner.copy_node
     within = np.isin(wide_keys, inner_keys, assume_unique=True)
     within[wide.target_copy] = False
-    return Neighbourhoods(wide, copy_target.astype(np.int32), within, targets)
+    return Neighbourhoods(wide, copy_target.astype(np.int32), within, targets, padded=True)
 
 
 @functools.lru_cache(maxsize=32)
@@ -190,9 +213,9 @@ def evaluate_keep_masks(
         inputs = x @ explainable.input_kernel(params)
     evaluator = _evaluator(explainable, mode)
     union = neighbourhood.on_device
-    padded = -keep.shape[0] % batch
-    rows = np.concatenate([keep, np.ones((padded, keep.shape[1]), bool)])
-    edge_rows = np.concatenate([edge_keep, np.ones((padded, edges), bool)])
+    copies, edges, _ = neighbourhood.shape  # spare copies and edges are never kept
+    rows = _padded_rows(keep, batch, copies)
+    edge_rows = _padded_rows(edge_keep, batch, edges)
     outputs = [
         np.asarray(
             evaluator(
@@ -206,4 +229,11 @@ def evaluate_keep_masks(
         )
         for i in range(0, rows.shape[0], batch)
     ]
-    return np.concatenate(outputs)[: keep.shape[0]]
+    return np.concatenate(outputs)[: keep.shape[0], : neighbourhood.targets.shape[0]]
+
+
+def _padded_rows(masks: np.ndarray, batch: int, width: int) -> np.ndarray:
+    """``masks [M, w]`` as ``[⌈M / batch⌉ · batch, width]``: extra rows keep everything real,
+    extra columns (spare copies or edges) keep nothing."""
+    rows = np.concatenate([masks, np.ones((-masks.shape[0] % batch, masks.shape[1]), bool)])
+    return np.pad(rows, ((0, 0), (0, width - masks.shape[1])))
