@@ -162,12 +162,15 @@ def test_tu_zip_parsed_like_pyg(tmp_path: Path) -> None:
     _check_tiny_mutag(load_graph_dataset(_write_tu_zip(tmp_path / "MUTAG.zip", "MUTAG", TU_FILES)))
 
 
-def test_tu_folder_and_generic_names(tmp_path: Path) -> None:
+def test_tu_folder_and_generic_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no MUTAG.zip cached
     folder = tmp_path / "MUTAG"
     folder.mkdir()
     for part, text in TU_FILES.items():
         (folder / f"MUTAG_{part}.txt").write_text(text)
     _check_tiny_mutag(load_graph_dataset(folder))
+    # the zip extracted into the data folder: tu:MUTAG finds data/MUTAG/ when no MUTAG.zip is there
+    _check_tiny_mutag(load_graph_dataset("tu:MUTAG", data_dir=tmp_path, download=False))
     files = {**TU_FILES, "node_labels": "1\n2\n1\n1\n1\n1\n1\n2\n", "graph_labels": "3\n7\n3\n"}
     files["node_attributes"] = "0.5, 1\n" * 8
     ds = load_graph_dataset(_write_tu_zip(tmp_path / "toy.zip", "TOY", files))

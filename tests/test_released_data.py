@@ -122,12 +122,20 @@ def test_gnnexplainer_release_refuses_code_and_bad_layouts(tmp_path: Path) -> No
         parse_release(pickle.dumps(tuple(bad), protocol=3), "x", "bad.pkl")
 
 
-def test_gnnexplainer_names_read_syn3_on_first_use(tmp_path: Path) -> None:
+def test_gnnexplainer_names_read_syn3_on_first_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "gx"
     folder.mkdir()
     (folder / "syn3.pkl").write_bytes(pickle.dumps(_tiny_release(), protocol=3))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert load_dataset("gnnexplainer:syn3", data_dir=folder).num_nodes == 8
-    assert (folder / "syn3.pkl.sha256").is_file()
+    assert sorted(p.name for p in folder.iterdir()) == ["syn3.pkl"]  # nothing beside the user's
+    (record,) = (tmp_path / "cache" / "jgattr" / "checksums").glob("*-syn3.pkl.sha256")
+    assert record.read_text().split()[1] == str(folder / "syn3.pkl")
+    (folder / "syn3.pkl").write_bytes(pickle.dumps(_tiny_release()[::-1], protocol=3))
+    with pytest.raises(ChecksumError, match="recorded in"):
+        load_dataset("gnnexplainer:syn3", data_dir=folder)
     with pytest.raises(DataError, match="gnnexplainer:syn1, gnnexplainer:syn2"):
         load_dataset("gnnexplainer:syn7", data_dir=folder)
 

@@ -11,14 +11,16 @@ A file (``MUTAG.zip``, ``BBBP.csv``, ``arxiv.zip``, ...) of a source (``tu``, ``
 
 Checksums (trust on first use): neither the TU collection nor MoleculeNet publishes SHA-256 sums,
 and no hash could be established from an independent second source, so none is pinned. Instead
-the SHA-256 of a file is recorded beside it in ``<file>.sha256`` the first time it is used (right
-after its download, or at its first load from a data directory) and every later load compares the
-file with that record: a file that changes after first use (truncated, corrupted, replaced)
-raises :class:`ChecksumError` instead of silently giving other data. Where the folder is
-read-only nothing is recorded and the file is used as is. The OGB archives have pinned hashes
-instead (:mod:`jgattr.data._ogb`): :func:`locate_file` finds or downloads them (a download is
-checked against the pin as it streams) and the loader hashes them in streaming, never whole in
-memory.
+the SHA-256 of a file is recorded the first time it is used (right after its download, or at its
+first load from a data directory) and every later load compares the file with that record: a
+file that changes after first use (truncated, corrupted, replaced) raises
+:class:`ChecksumError` instead of silently giving other data. The record of a file in jgattr's
+cache lies beside it (``<file>.sha256``); that of a file in the user's own data directory lies in
+the cache too (``<cache_root>/checksums/``), so nothing is ever written beside the user's data.
+Where the record cannot be written nothing is recorded and the file is used as is. The OGB
+archives have pinned hashes instead (:mod:`jgattr.data._ogb`): :func:`locate_file` finds or
+downloads them (a download is checked against the pin as it streams) and the loader hashes them
+in streaming, never whole in memory.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ SOURCES: dict[str, tuple[str, str]] = {
 RECORD_SUFFIX = ".sha256"
 
 
-def _search_dirs(source: str, data_dir: str | os.PathLike | None) -> list[Path]:
+def search_dirs(source: str, data_dir: str | os.PathLike | None) -> list[Path]:
+    """The folders a ``source``'s files are looked for in: the data directory, then the cache."""
     cache = (cache_root() / source).expanduser().absolute()
     given = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV)
     return [Path(given).expanduser().absolute(), cache] if given else [cache]
@@ -67,7 +70,7 @@ def _verified_bytes(path: Path) -> bytes:
         data = path.read_bytes()
     except OSError as err:
         raise DataError(f"{path}: cannot read ({err.strerror or err})") from None
-    record = path.with_name(path.name + RECORD_SUFFIX)
+    record = _record_path(path)
     actual = sha256_hex(data)
     if record.is_file():
         fields = record.read_text().split()
@@ -81,8 +84,20 @@ def _verified_bytes(path: Path) -> bytes:
     else:
         # A read-only data directory: the file is used unrecorded (see the module docstring).
         with contextlib.suppress(OSError):
-            record.write_text(f"{actual}  {path.name}\n")
+            record.parent.mkdir(parents=True, exist_ok=True)
+            record.write_text(f"{actual}  {path}\n")
     return data
+
+
+def _record_path(path: Path) -> Path:
+    """Where ``path``'s SHA-256 is recorded: beside it in jgattr's cache, else in the cache's
+    ``checksums`` folder under a name drawn from the file's absolute path."""
+    path = path.expanduser().absolute()
+    cache = cache_root().expanduser().absolute()
+    if path.is_relative_to(cache):
+        return path.with_name(path.name + RECORD_SUFFIX)
+    key = sha256_hex(str(path).encode())[:16]
+    return cache / "checksums" / f"{key}-{path.name}{RECORD_SUFFIX}"
 
 
 def locate_file(
@@ -111,7 +126,7 @@ def locate_file(
       DataError: not found (and not downloadable), naming the folders searched and the fix.
       ChecksumError: the download does not have the ``expected`` hash; nothing is written.
     """
-    dirs = _search_dirs(source, data_dir)
+    dirs = search_dirs(source, data_dir)
     path = next((d / filename for d in dirs if (d / filename).is_file()), None)
     note = "Downloads are disabled (download=False)."
     if path is None and download:

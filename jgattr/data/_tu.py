@@ -40,7 +40,7 @@ import numpy as np
 
 from jgattr.data._dataset import DataError
 from jgattr.data._graph_dataset import GraphDataset, make_graph_dataset
-from jgattr.data._graph_fetch import fetch_file
+from jgattr.data._graph_fetch import fetch_file, search_dirs
 from jgattr.data._graph_union import check_seed, stratified_split, union_edges
 
 MUTAG_ATOMS = ("C", "N", "O", "F", "I", "Cl", "Br")
@@ -288,8 +288,15 @@ def tu_dataset(
 ) -> GraphDataset:
     """Load ``NAME.zip`` of the TU collection (data dir, cache or download; see ``_graph_fetch``).
 
-    The zip's SHA-256 is recorded at first use and checked on every later load.
+    The zip's SHA-256 is recorded at first use and checked on every later load. Where no
+    ``NAME.zip`` is found but a folder holds the extracted ``NAME/NAME_A.txt`` ..., that folder
+    is read (as :func:`read_tu` reads it).
     """
+    folders = search_dirs("tu", data_dir)
+    if not any((folder / f"{name}.zip").is_file() for folder in folders):
+        extracted = [f / name for f in folders if (f / name / f"{name}_A.txt").is_file()]
+        if extracted:
+            return read_tu(extracted[0], seed=seed)
     path, data = fetch_file(f"tu:{name}", "tu", f"{name}.zip", data_dir=data_dir, download=download)
     found, files, sources = _zip_files(data, str(path))
     if found != name:
