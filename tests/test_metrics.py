@@ -307,6 +307,43 @@ def test_evaluation_in_blocks_equals_one_evaluation():
         )
 
 
+@pytest.mark.slow  # every block compiles its own evaluator
+def test_graph_targets_in_blocks_equal_one_evaluation():
+    """Graph targets cut into blocks of at most ``max_copies`` nodes plus edges (a wide graph
+    classifier on many molecules made gigabyte activations in one call) give one evaluation's
+    metrics."""
+    from jgattr.attribution import as_explainable, prepare_data, target_walks
+    from jgattr.metrics import target_blocks
+    from jgattr.metrics._faithfulness import evaluate_together
+    from jgattr.models import GraphClassifier, init_params
+    from tests.test_graph_tasks import _dataset
+
+    dataset = _dataset(24)
+    model = GraphClassifier(2, "gcn", (8, 8), "mean")
+    params = init_params(model, prepare_graph(model, dataset.graph), key=jax.random.key(0))
+    targets = np.flatnonzero(dataset.test_mask)
+    results = explain(model, params, dataset, methods=["nam", "saliency"], targets=targets)
+    settings = {"mode": "zero", "random_seeds": (0, 1)}
+    whole = evaluate_together(model, params, dataset, results, **settings)
+    prepared = prepare_data(dataset, as_explainable(model))
+    sizes = target_walks(prepared, targets, 2)  # the graphs' nodes plus edges
+    bound = 2.5 * sizes.max()
+    blocks = target_blocks(model, dataset, targets, bound)
+    assert len(blocks) == 4 and all(sizes[np.isin(targets, b)].sum() <= bound for b in blocks)
+    split = evaluate(model, params, dataset, results, max_copies=bound, **settings)
+    assert split["blocks"] == len(blocks) and split["targets"] == whole["targets"] == 8
+    assert split["neighbours_mean"] == pytest.approx(whole["neighbours_mean"], rel=1e-9)
+    np.testing.assert_allclose(
+        split["random"]["deletion_accuracy"], whole["random"]["deletion_accuracy"], atol=1e-9
+    )
+    for name, method in whole["methods"].items():
+        for key in ("deletion_accuracy", "probability_change_keep_top", "sparsity"):
+            np.testing.assert_allclose(
+                split["methods"][name][key], method[key], rtol=1e-5, atol=1e-6
+            )
+    assert "blocks" not in evaluate(model, params, dataset, results, **settings)  # one block
+
+
 @pytest.mark.parametrize("mode", ["remove", "zero"])
 def test_edge_method_deletes_edges_of_the_computation_graph(mode):
     """Target 0 of the star reads node 1 through the edge 1 → 0 alone (nodes 0 and 2 have no

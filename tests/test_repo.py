@@ -174,6 +174,7 @@ def test_subpackage_surfaces_are_documented():
         jgattr.metrics: {
             "LEVELS",
             "MAX_COPIES",
+            "MAX_GRAPH_NODES",
             "MODES",
             "EdgeCandidates",
             "Neighbourhoods",

@@ -3,7 +3,7 @@ methods; fidelity, minimal patch, sparsity, contrastivity), accuracy against a k
 truth (ROC-AUC), and Pope et al.'s graph-classification metrics (fidelity by occlusion,
 contrastivity, sparsity)."""
 
-from jgattr.metrics._blocked import MAX_COPIES, evaluate, target_blocks
+from jgattr.metrics._blocked import MAX_COPIES, MAX_GRAPH_NODES, evaluate, target_blocks
 from jgattr.metrics._edge_deletion import EdgeCandidates, edge_candidate_scores, edge_candidates
 from jgattr.metrics._faithfulness import (
     LEVELS,
@@ -18,6 +18,7 @@ from jgattr.metrics._pope import pope_metrics
 __all__ = [
     "LEVELS",
     "MAX_COPIES",
+    "MAX_GRAPH_NODES",
     "MODES",
     "EdgeCandidates",
     "Neighbourhoods",
