@@ -354,7 +354,7 @@ def test_ctrl_c_prints_one_line_and_keeps_the_finished_rounds(run, monkeypatch, 
 
 
 def test_ctrl_c_counts_rounds_over_a_methods_blocks(tmp_path):
-    from jgattr._cli_messages import interrupted_message
+    from jgattr.cli._messages import interrupted_message
 
     for block, (rounds, kept) in enumerate([(5, 5), (4, 2)]):
         parts = tmp_path / "parts" / f"ig-0123456789ab-block{block:06d}"

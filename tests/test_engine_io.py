@@ -161,7 +161,7 @@ def test_an_interrupted_run_of_several_blocks_keeps_and_resumes_every_finished_r
 ):
     """Finished blocks keep their rounds until the method is done; the Ctrl-C count, progress
     and the resumed count all count rounds over the whole method, the same way."""
-    from jgattr._cli_messages import interrupted_message
+    from jgattr.cli._messages import interrupted_message
 
     model, params, graph = _problem()
     kwargs = dict(methods=["ig"], targets=TARGETS, path="general", memory_budget_mb=0.002)

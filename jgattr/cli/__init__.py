@@ -3,7 +3,7 @@
 Results go to stdout, progress to stderr (plain lines, so logs and pipes stay readable). Bad
 input exits with status 2 and one line naming the argument, the value and the fix; Ctrl-C exits
 with 130 and says what was kept. Heavy imports (JAX, Flax) happen inside the command handlers
-(``jgattr._cli_commands``), so ``--help`` is instant.
+(``jgattr/cli/_commands.py``), so ``--help`` is instant; the messages are in ``_messages.py``.
 """
 
 import argparse
@@ -12,10 +12,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from jgattr._cli_commands import HANDLERS
-from jgattr._cli_messages import DESCRIPTION, help_epilog, interrupted_message, package_version
 from jgattr._io import RunFolderBusy
 from jgattr._names import CLASS_CHOICES, MODES, PATHS, TARGET_SETS
+from jgattr.cli._commands import HANDLERS
+from jgattr.cli._messages import DESCRIPTION, help_epilog, interrupted_message, package_version
 
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
 
@@ -324,7 +324,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         # ConfigError, DataError, CheckpointError and RunFolderConflict are ValueErrors.
         print(f"jgattr {args.command}: error: {err}", file=sys.stderr, flush=True)
         return EXIT_USAGE
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from jgattr._cli_messages import dataset_hint, epoch_printer, say
 from jgattr._io import run_folder_lock
+from jgattr.cli._messages import dataset_hint, epoch_printer, say
 
 _FLAGS = {"methods": "--methods", "targets": "--targets", "classes": "--classes"}
 

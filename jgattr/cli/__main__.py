@@ -1,0 +1,7 @@
+"""``python -m jgattr.cli``: the ``jgattr`` command."""
+
+import sys
+
+from jgattr.cli import main
+
+sys.exit(main())
