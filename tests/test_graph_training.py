@@ -15,6 +15,7 @@ from jgattr._names import NODE_ONLY_ARCHITECTURES
 from jgattr._training import TrainConfig, train
 from jgattr.data import load_dataset
 from jgattr.models import ARCHITECTURES, GraphClassifier, init_params, prepare_graph
+from tests.conftest import REPO
 from tests.test_graph_tasks import _dataset
 
 
@@ -165,3 +166,16 @@ def test_report_says_the_epoch_kept_and_the_whole_dataset_scores():
     line = _model_line(trained)[0]
     assert "100 epochs of mini-batches of 32 graphs run, parameters of epoch 37 kept" in line
     assert "whole dataset 0.8800; ROC-AUC train 0.9900, test 0.7200, all 0.9500)" in line
+
+
+@pytest.mark.parametrize("name", ["bbbp", "bace", "tox21-nr-er"])
+def test_pope_configs_name_a_moleculenet_set_and_pope_model(name):
+    from jgattr.data import is_graph_dataset
+    from jgattr.data._graph_loaders import MOLECULENET
+
+    config = load_config(REPO / "configs" / f"{name}.toml")
+    prefix, _, key = config.data.name.partition(":")
+    assert prefix == "moleculenet" and key in MOLECULENET and is_graph_dataset(config.data.name)
+    assert (config.model.architecture, config.model.readout) == ("gcn", "mean")
+    assert tuple(config.model.hidden_size) == (128, 256, 512)
+    assert config.train.batch_size > 0 and config.train.undersampled == (name != "bbbp")
