@@ -109,15 +109,17 @@ def table(run: dict, published: dict | None) -> str:
     first = next(iter(run["methods"].values()))
     everything = first["random_fidelity_at_fraction"][-1]
     rows = [
-        f"{run['dataset']}: {run['graphs']} graphs, accuracy {first['accuracy']} (published "
-        f"{published['accuracy'] if published else '—'}); every atom occluded: fidelity "
-        f"{everything}",
+        f"{run['dataset']}: {run['graphs']} graphs, accuracy {first['accuracy']}"
+        + (f" (published {published['accuracy']})" if published else "")
+        + f", test split {run['accuracy']['test']} "
+        f"(ROC-AUC {run['roc_auc']['test']}); every atom occluded: fidelity {everything}",
         "",
         "| method | fidelity t=0.01 (published) | contrastivity | sparsity | fidelity 10% | "
         "fidelity 20% |",
         "|---|---|---|---|---|---|",
     ]
-    for label, m in run["methods"].items():
+    for label in (label for label in METHODS if label in run["methods"]):
+        m = run["methods"][label]
         pub = published["fidelity"][label] if published else "—"
         rows.append(
             f"| {label} | {m['fidelity']} ({pub}) | {m['contrastivity']} | {m['sparsity']} | "
@@ -125,6 +127,18 @@ def table(run: dict, published: dict | None) -> str:
         )
     chance = first["random_fidelity_at_fraction"]
     rows.append(f"| random atoms | | | | {chance[0]} | {chance[1]} |")
+    if "nitro_share" in run:
+        shares = {label: run["nitro_share"][label] for label in METHODS}
+        base = next(iter(shares.values()))
+        rows += [
+            "",
+            f"Share of \\|relevance\\| on nitro-group atoms, {base['graphs']} graphs predicted "
+            f"mutagenic that hold one (uniform relevance: {base['uniform_share']}):",
+            "",
+            "| method | " + " | ".join(shares) + " |",
+            "|---" * (len(shares) + 1) + "|",
+            "| share on NO2 | " + " | ".join(str(v["mean_share"]) for v in shares.values()) + " |",
+        ]
     return "\n".join(rows)
 
 
