@@ -19,3 +19,18 @@ def test_reproduce_md_pope_tables_are_the_reproduce_pope_json():
             assert line in page, line
     assert f"The run took {report['wall_seconds']} s" in page
     assert f"Peak RSS was {report['peak_rss_kb'] / 1e6:.1f} GB" in page
+
+
+def test_reproduce_md_nitro_signs_are_the_nitro_signs_json():
+    page = " ".join((REPO / "docs" / "reproduce.md").read_text().split())
+    report = json.loads((RESULTS / "nitro_signs_mutag_cpu_2core.json").read_text())
+    ig = report["methods"]["integrated_gradients"]
+    share = report["share_other_atoms_with_a_positive_component"]
+    for text in (
+        f"{report['nitro_atoms_predicted_mutagenic']} nitro atoms",
+        f"the largest is −{abs(report['max_gradient_component_on_nitro']):.3f}",
+        f"{share:.0%} of the other atoms",
+        f"signed IG sums to {ig['signed_sum']:.0f}, against {ig['abs_sum']:,.0f}",
+    ):
+        assert text in page, text
+    assert report["max_gradient_component_on_nitro"] < 0 and ig["share_negative"] == 0.3333
