@@ -17,7 +17,7 @@ POPE_LEGEND = [
     "nodes, its top-ranked nodes of positive relevance (mean of the two class maps); higher = "
     "more faithful, and selecting more does not help: fidelity at t rewards maps that select "
     "every node (then it is the accuracy minus the accuracy on all-zero graphs).",
-    "- *random at f*: the same with ⌈f·n⌉ nodes per graph drawn at random (mean over seeds): "
+    "- *random nodes*: fidelity at f with ⌈f·n⌉ nodes per graph drawn at random (mean over seeds): "
     "the chance level a method should beat.",
 ]
 
