@@ -3,6 +3,8 @@ rendered again from its JSON (no rerun) and must appear in the page as it is."""
 
 import json
 
+import numpy as np
+
 from tests.conftest import REPO
 from tests.test_readme_numbers import _script
 
@@ -34,3 +36,15 @@ def test_reproduce_md_nitro_signs_are_the_nitro_signs_json():
     ):
         assert text in page, text
     assert report["max_gradient_component_on_nitro"] < 0 and ig["share_negative"] == 0.3333
+
+
+def test_graph_methods_md_gin_row_is_the_eb_flatness_json():
+    page = (REPO / "docs" / "graph_methods.md").read_text()
+    report = json.loads((RESULTS / "eb_flatness_mutag_gin_cpu_2core.json").read_text())
+    short = lambda v: np.format_float_positional(v, precision=2, fractional=False)
+    flat = report["z_plus_min_over_max"]
+    cells = [f"{short(f['median'])} ({short(f['p10'])}–{short(f['p90'])})" for f in flat.values()]
+    test = report["trained"]["accuracy"]["test"]
+    (row,) = [line for line in page.splitlines() if line.startswith("| GIN 3×64")]
+    assert f"epoch {report['trained']['epoch_kept']} kept, test acc. {test:.2f}" in row
+    assert f"| {cells[0]} | {cells[1]} | {short(report['z_plus_class_difference_median'])} |" in row
