@@ -48,3 +48,17 @@ def test_graph_methods_md_gin_row_is_the_eb_flatness_json():
     (row,) = [line for line in page.splitlines() if line.startswith("| GIN 3×64")]
     assert f"epoch {report['trained']['epoch_kept']} kept, test acc. {test:.2f}" in row
     assert f"| {cells[0]} | {cells[1]} | {short(report['z_plus_class_difference_median'])} |" in row
+
+
+def test_views_md_mutag_numbers_are_the_views_json():
+    page = " ".join((REPO / "docs" / "views.md").read_text().split())
+    mutag = json.loads((RESULTS / "views_cpu_2core.json").read_text())["mutag"]
+    shares = {m: v["mean_share"] for m, v in mutag["nitro_share_of_mutagenic_predictions"].items()}
+    names = {"cam": "CAM", "saliency": "saliency", "grad_cam": "Grad-CAM", "ig": "IG"}
+    shares["ig"] = shares.pop("integrated_gradients")
+    cells = ", ".join(f"{shares[m]:.2f} ({names[m]})" for m in ("cam", "saliency", "grad_cam"))
+    assert f"atoms is {cells} and {shares['ig']:.2f} (IG)" in page
+    pairs = mutag["agreement"]["pairs"]
+    assert f"{pairs['cam|grad_cam']['spearman']['median']:.2f} for CAM against Grad-CAM" in page
+    assert f"over the {pairs['cam|grad_cam']['spearman']['n']} graphs" in page
+    assert f"reaches {mutag['accuracy']['test']:.2f} test accuracy" in page
