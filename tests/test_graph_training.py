@@ -10,12 +10,10 @@ import pytest
 
 from jgattr._config import ConfigError, load_config
 from jgattr._graph_batches import GraphBatches, bucket
-from jgattr._graph_training import epoch_order
 from jgattr._names import NODE_ONLY_ARCHITECTURES
 from jgattr._training import TrainConfig, train
 from jgattr.data import load_dataset
 from jgattr.models import ARCHITECTURES, GraphClassifier, init_params, prepare_graph
-from tests.conftest import REPO
 from tests.test_graph_tasks import _dataset
 
 
@@ -65,6 +63,8 @@ def test_one_batch_of_every_graph_is_the_full_batch_step(balance):
 
 
 def test_undersampling_draws_balanced_seeded_epochs():
+    from jgattr._graph_training import epoch_order
+
     labels = np.array([0, 1, 1, 0, 1, 1, 1, 2, 2, 1, 0, 1])
     train_ids = np.arange(11)  # graph 11 is not a training graph
     orders = [epoch_order(np.random.default_rng(3), train_ids, labels, undersample=True)]
@@ -82,6 +82,8 @@ def test_undersampling_draws_balanced_seeded_epochs():
 
 def test_an_undersampled_epoch_in_one_batch_is_the_full_batch_step_on_its_subset():
     """One epoch, one batch: the parameters equal full-batch training on the graphs drawn."""
+    from jgattr._graph_training import epoch_order
+
     jax.config.update("jax_enable_x64", True)
     try:
         data = _dataset(24)
@@ -172,6 +174,7 @@ def test_report_says_the_epoch_kept_and_the_whole_dataset_scores():
 def test_pope_configs_name_a_moleculenet_set_and_pope_model(name):
     from jgattr.data import is_graph_dataset
     from jgattr.data._graph_loaders import MOLECULENET
+    from tests.conftest import REPO
 
     config = load_config(REPO / "configs" / f"{name}.toml")
     prefix, _, key = config.data.name.partition(":")
