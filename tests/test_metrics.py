@@ -292,42 +292,6 @@ def test_evaluation_in_blocks_equals_one_evaluation():
         )
 
 
-@pytest.mark.slow  # every block compiles its own evaluator
-def test_graph_targets_in_blocks_equal_one_evaluation():
-    """Graph targets cut into blocks of at most ``max_copies`` nodes (a wide graph classifier on
-    many molecules made gigabyte activations in one call) give one evaluation's metrics."""
-    from jgattr.metrics import evaluate_in_blocks
-    from jgattr.metrics._blocked import target_blocks
-    from jgattr.models import GraphClassifier, init_params
-    from tests.test_graph_tasks import _dataset
-
-    dataset = _dataset(24)
-    model = GraphClassifier(2, "gcn", (8, 8), "mean")
-    params = init_params(model, prepare_graph(model, dataset.graph), key=jax.random.key(0))
-    targets = np.flatnonzero(dataset.test_mask)
-    results = explain(model, params, dataset, methods=["nam", "saliency"], targets=targets)
-    whole = evaluate(model, params, dataset, results, mode="zero", random_seeds=(0, 1))
-    sizes = np.asarray(dataset.graph.n_node)[targets]
-    blocks = target_blocks(model, dataset, targets, 16)
-    assert len(blocks) > 2 and all(sizes[b].sum() <= 16 for b in blocks)
-    split = evaluate_in_blocks(
-        model, params, dataset, results, max_copies=16, mode="zero", random_seeds=(0, 1)
-    )
-    assert split["blocks"] == len(blocks) and split["targets"] == whole["targets"] == 8
-    assert split["neighbours_mean"] == pytest.approx(whole["neighbours_mean"], rel=1e-9)
-    np.testing.assert_allclose(
-        split["random"]["deletion_accuracy"], whole["random"]["deletion_accuracy"], atol=1e-9
-    )
-    for name, method in whole["methods"].items():
-        for key in ("deletion_accuracy", "probability_change_keep_top", "sparsity"):
-            np.testing.assert_allclose(
-                split["methods"][name][key], method[key], rtol=1e-5, atol=1e-6
-            )
-    assert "blocks" not in evaluate_in_blocks(  # 8 small graphs: one block by default
-        model, params, dataset, results, mode="zero", random_seeds=(0, 1)
-    )
-
-
 @pytest.mark.parametrize("mode", ["remove", "zero"])
 def test_edge_method_deletes_edges_of_the_computation_graph(mode):
     """Target 0 of the star reads node 1 through the edge 1 → 0 alone (nodes 0 and 2 have no

@@ -5,10 +5,7 @@ on a graph with hubs (power-law degrees) 2000 targets can reach tens of millions
 the targets are cut into consecutive blocks whose neighbourhoods hold at most ``max_copies``
 copies (bounded by walk counts: one sparse product per hop), each block is evaluated on its own,
 and the per-target means are merged weighted by the block's targets. The numbers equal one
-:func:`~jgattr.metrics.evaluate` call up to float rounding (test). Graph targets (a graph
-classifier) are cut the same way by their graphs' node counts, at most ``MAX_GRAPH_NODES`` per
-block: a 6,000-molecule test split in one call made ``[16 masks, nodes, 512]`` activations of
-gigabytes.
+:func:`~jgattr.metrics.evaluate` call up to float rounding (test).
 """
 
 from typing import Any
@@ -19,7 +16,6 @@ from jgattr.attribution import Attributions, as_explainable, prepare_data
 from jgattr.metrics._faithfulness import evaluate
 
 MAX_COPIES = 1 << 19  # neighbourhood copies of one block: its activations are [16 masks, copies, D]
-MAX_GRAPH_NODES = 1 << 13  # target graphs' nodes in one block (graph classifiers are wide: D 512)
 
 
 def _walk_bounds(model: Any, dataset: Any, targets: np.ndarray) -> np.ndarray:
@@ -38,14 +34,9 @@ def _walk_bounds(model: Any, dataset: Any, targets: np.ndarray) -> np.ndarray:
 
 def target_blocks(model, dataset, targets: np.ndarray, max_copies: int) -> list[np.ndarray]:
     """Consecutive row ranges of ``targets`` whose bounds sum to at most ``max_copies`` (a
-    target's rows, repeated for several classes, stay in one block). The bound of a node
-    target is its walk count; of a graph target, its graph's nodes."""
+    target's rows, repeated for several classes, stay in one block)."""
     targets = np.asarray(targets)
-    explainable = as_explainable(model)
-    if explainable.level == "graph":
-        cost = np.asarray(prepare_data(dataset, explainable).graph.n_node)[targets]
-    else:
-        cost = _walk_bounds(model, dataset, targets)
+    cost = _walk_bounds(model, dataset, targets)
     starts = np.flatnonzero(np.concatenate([[True], targets[1:] != targets[:-1]]))
     blocks, begin, used = [], 0, 0.0
     for start, stop in zip(starts, [*starts[1:], targets.size], strict=True):
@@ -59,15 +50,13 @@ def target_blocks(model, dataset, targets: np.ndarray, max_copies: int) -> list[
 
 
 def evaluate_in_blocks(
-    model, params, dataset, results: dict[str, Attributions], *, max_copies: int | None = None,
+    model, params, dataset, results: dict[str, Attributions], *, max_copies: int = MAX_COPIES,
     **kwargs,
 ) -> dict:  # fmt: skip
     """:func:`~jgattr.metrics.evaluate` (same arguments, same result) with its targets cut into
-    blocks of at most ``max_copies`` neighbourhood copies each (default ``MAX_COPIES``; for
-    graph targets, nodes of the target graphs, default ``MAX_GRAPH_NODES``)."""
-    if max_copies is None:
-        graphs = as_explainable(model).level == "graph"
-        max_copies = MAX_GRAPH_NODES if graphs else MAX_COPIES
+    blocks of at most ``max_copies`` neighbourhood copies each."""
+    if as_explainable(model).level == "graph":  # a graph's own nodes: small, one block
+        return evaluate(model, params, dataset, results, **kwargs)
     first = next(iter(results.values()))
     blocks = target_blocks(model, dataset, first.targets, max_copies)
     if len(blocks) == 1:
