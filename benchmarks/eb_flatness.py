@@ -3,9 +3,11 @@
 Usage:
   python benchmarks/eb_flatness.py --config configs/mutag.toml --run RUN [--data-dir DIR]
 
-Results: ``benchmarks/results/eb_flatness_mutag_{gcn,gin}_cpu_2core.json`` (GCN:
+Results: ``benchmarks/results/eb_flatness_mutag_{gcn,gin}_cpu_2core.json``. GIN:
+``configs/mutag.toml`` as shipped (``jgattr train --config configs/mutag.toml --out RUN``; the
+JSON records its training from ``RUN/train.json``). GCN (an older run, full batch):
 ``configs/mutag.toml`` with ``architecture = "gcn"``, ``hidden_size = [128, 256, 512]``,
-``readout = "mean"``, ``learning_rate = 0.001``; both trained with ``--epochs 150``).
+``readout = "mean"``, ``learning_rate = 0.001``, trained with ``--epochs 150``.
 
 ``RUN`` is a trained run folder of the config (``jgattr train --config ... --out RUN``). Every
 graph is explained by EB (the engine: the paper's z⁺ rule) for both classes. Per graph and
@@ -17,6 +19,7 @@ without the z⁺ division, adjacency step ``(Â F) ⊙ P``, GAP renormalized per
 
 import argparse
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -56,6 +59,13 @@ def _flatness(maps):
             "p90": float(np.quantile(ratios, 0.9))}  # fmt: skip
 
 
+def _training_facts(path: Path) -> dict:
+    """The model, epochs, epoch kept and accuracies that ``jgattr train`` wrote to train.json."""
+    trained = json.loads(path.read_text())
+    keys = ("model", "epochs", "epoch_kept", "accuracy", "roc_auc")
+    return {key: trained.get(key) for key in keys} | {"train": trained["settings"]["train"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
@@ -72,7 +82,10 @@ def main() -> None:
     for t in range(eb.num_targets):
         maps[int(eb.classes[t])].append(eb.for_target(t)[1])
     difference = [0.5 * np.abs(a - b).sum() for a, b in zip(maps[0], maps[1], strict=True)]
+    trained_json = Path(args.run) / "train.json"
     report = {
+        "config": args.config,
+        "trained": _training_facts(trained_json) if trained_json.is_file() else None,
         "graphs": len(maps[0]),
         "z_plus_min_over_max": {c: _flatness(m) for c, m in maps.items()},
         "z_plus_class_difference_median": float(np.median(difference)),

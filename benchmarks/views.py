@@ -26,6 +26,7 @@ from jgattr.viz import agreement_figure, grouped_bars_figure, influence_figure
 
 CORA_METHODS = ["nam", "integrated_gradients", "saliency"]
 MUTAG_METHODS = ["saliency", "integrated_gradients", "cam", "grad_cam"]
+MIN_ATOMS = 10  # atom types drawn (rarer ones, e.g. MUTAG's one I atom, stay in the JSON)
 _ARRAYS = ("abs", "signed", "per_class")
 
 
@@ -137,7 +138,7 @@ def mutag_views(out: Path, work: Path) -> dict:
     node_labels, atoms = _atom_labels(dataset)
     per_atom = {m: analysis.label_relevance(f, node_labels, atoms, 2) for m, f in folders.items()}
     nitro_share = nitro_shares(dataset, folders)
-    present = np.array(next(iter(per_atom.values()))["count"][1]) > 0
+    present = np.array(next(iter(per_atom.values()))["count"][1]) >= MIN_ATOMS
     enrichment = {m: np.array(v["enrichment"][1], float)[present] for m, v in per_atom.items()}
     figure = grouped_bars_figure(
         enrichment,
@@ -145,7 +146,8 @@ def mutag_views(out: Path, work: Path) -> dict:
         reference=np.ones(int(present.sum())),
         reference_label="the average atom",
         ylabel="|relevance| per atom / average atom",
-        title="MUTAG, graphs predicted mutagenic: relevance per atom type (NO2 atoms apart)",
+        title="MUTAG, graphs predicted mutagenic: relevance per atom type (NO2 atoms apart; "
+        f"types with at least {MIN_ATOMS} atoms)",
     )
     _png(figure, out / "mutag_atoms")
     agreement = _agreement(folders, 2, "MUTAG: method agreement over all 188 graphs", out)

@@ -1,10 +1,11 @@
 """Mini-batch training of graph classifiers (``[train] batch_size``).
 
-Each epoch shuffles the training graphs with the seed, cuts them into batches of ``batch_size``
-graphs padded to bucketed shapes (:class:`GraphBatches`), and takes one Adam step per batch with
-the same loss as full-batch training: the (class-weighted) mean cross entropy over the batch's
-graphs, plus the first kernel's weight decay. Evaluation streams over the graphs in batches
-too, so no step holds more than one batch of node embeddings.
+Each epoch shuffles the training graphs with the seed (``balance_classes = "undersample"``: a
+class-balanced random subset of them, Pope et al.'s balancing), cuts them into batches of
+``batch_size`` graphs padded to bucketed shapes (:class:`GraphBatches`), and takes one Adam step
+per batch with the same loss as full-batch training: the (class-weighted) mean cross entropy
+over the batch's graphs, plus the first kernel's weight decay. Evaluation streams over the
+graphs in batches too, so no step holds more than one batch of node embeddings.
 """
 
 import time
@@ -51,6 +52,20 @@ def _batch_targets(labels: np.ndarray, ids: np.ndarray, rows: int) -> tuple[np.n
     return y, np.arange(rows) < len(ids)
 
 
+def epoch_order(
+    rng: np.random.Generator, train_ids: np.ndarray, labels: np.ndarray, *, undersample: bool
+) -> np.ndarray:
+    """The training graphs of one epoch, shuffled: all of ``train_ids``, or (``undersample``,
+    Pope et al.'s balancing) for each class present a random subset of as many graphs as the
+    rarest class has, drawn without replacement, class by class in label order, then shuffled."""
+    if not undersample:
+        return rng.permutation(train_ids)
+    groups = [train_ids[labels[train_ids] == c] for c in np.unique(labels[train_ids])]
+    size = min(len(group) for group in groups)
+    chosen = [rng.choice(group, size, replace=False) for group in groups]
+    return rng.permutation(np.concatenate(chosen))
+
+
 def _epoch(state: tuple, step: Callable, batches: GraphBatches, order: np.ndarray, data: dict):
     """One pass over ``order`` (training graph ids) in batches; the new state and mean loss."""
     params, opt_state = state
@@ -93,9 +108,10 @@ def train_graph_batches(
 
     Same arguments and result as :func:`jgattr.train` (which calls this for a
     :class:`~jgattr.data.GraphDataset` when ``config.batch_size > 0``). Batch ``b`` of epoch
-    ``e`` holds the graphs ``permutation_e[bB:(b + 1)B]`` of a ``numpy`` generator seeded with
-    ``config.seed``; its loss is the class-weighted mean cross entropy over its graphs, so a batch
-    holding every training graph takes exactly the full-batch step.
+    ``e`` holds the graphs ``order_e[bB:(b + 1)B]`` (:func:`epoch_order`: a permutation, or an
+    undersampled one, from a ``numpy`` generator seeded with ``config.seed``); its loss is the
+    class-weighted mean cross entropy over its graphs, so a batch holding every training graph
+    takes exactly the full-batch step.
     """
     start = time.perf_counter()
     labels = np.asarray(dataset.labels)
@@ -108,7 +124,7 @@ def train_graph_batches(
     params = init_params(model, batches.batch(train_ids[: config.batch_size]), key=init_key)
     step, _, optimizer = _make_steps(model, config.learning_rate, config.weight_decay)
     weights = None
-    if config.balance_classes:
+    if config.class_weighted:
         weights = jnp.asarray(class_weights(labels, masks["train"], dataset.num_classes))
     data = {"labels": labels, "nonzero": (jnp.zeros(0, jnp.int32),) * 2, "w": weights}
     state, rng = (params, optimizer.init(params)), np.random.default_rng(config.seed)
@@ -116,7 +132,8 @@ def train_graph_batches(
     epoch, best, best_loss, kept = 0, state[0], float("inf"), 0
     for epoch in range(1, config.epochs + 1):
         data["key"] = jax.random.fold_in(dropout_key, epoch)
-        state, loss = _epoch(state, step, batches, rng.permutation(train_ids), data)
+        order = epoch_order(rng, train_ids, labels, undersample=config.undersampled)
+        state, loss = _epoch(state, step, batches, order, data)
         val = _loss_and_accuracy(graph_logits(model, state[0], batches, val_ids), labels[val_ids])
         for name, value in zip(history, (loss, *val), strict=True):
             history[name].append(value)

@@ -2,6 +2,8 @@
 
 import dataclasses
 
+BALANCING = ("weights", "undersample")
+
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
@@ -21,8 +23,10 @@ class TrainConfig:
         instead of the last epoch's (a dataset without validation targets keeps the last
         epoch's, and never stops early).
       seed: seed of the parameter initialization and dropout.
-      balance_classes: weight the loss so every class of the training targets counts equally
-        (the full-batch form of Pope et al.'s per-epoch class undersampling).
+      balance_classes: ``false``: no balancing; ``true`` or ``"weights"``: weight the loss so
+        every class of the training targets counts equally; ``"undersample"`` (graph
+        mini-batches only), Pope et al.'s: every epoch trains on a seeded random subset of the
+        training graphs holding as many of each class as the rarest class has.
       batch_size: graph classification only: graphs per Adam step, shuffled every epoch with
         ``seed`` (``0``: full batch, one step per epoch; node classification always trains
         full batch).
@@ -34,7 +38,7 @@ class TrainConfig:
     early_stopping: int = 10
     restore_best: bool = True
     seed: int = 0
-    balance_classes: bool = False
+    balance_classes: bool | str = False
     batch_size: int = 0
 
     def __post_init__(self) -> None:
@@ -50,3 +54,24 @@ class TrainConfig:
             raise ValueError(
                 f"train.batch_size must be >= 0 (0: full batch), got {self.batch_size}"
             )
+        if isinstance(self.balance_classes, str) and self.balance_classes not in BALANCING:
+            raise ValueError(
+                f"train.balance_classes must be true, false or one of {list(BALANCING)}, got "
+                f"{self.balance_classes!r}"
+            )
+        if self.balance_classes == "undersample" and not self.batch_size:
+            raise ValueError(
+                'train.balance_classes = "undersample" draws a class-balanced subset of the '
+                "training graphs every epoch, which needs mini-batches of graphs: set "
+                'train.batch_size > 0, or use balance_classes = "weights"'
+            )
+
+    @property
+    def class_weighted(self) -> bool:
+        """Whether the loss weights each class by its inverse training frequency."""
+        return self.balance_classes in (True, "weights")
+
+    @property
+    def undersampled(self) -> bool:
+        """Whether every epoch draws a class-balanced subset of the training graphs."""
+        return self.balance_classes == "undersample"

@@ -185,7 +185,7 @@ def train(
     nonzero = _nonzero(dataset.graph.nodes)
     has_val = bool(np.any(dataset.val_mask))
     weights = None
-    if config.balance_classes:
+    if config.class_weighted:
         weights = jnp.asarray(
             class_weights(np.asarray(dataset.labels), dataset.train_mask, dataset.num_classes)
         )

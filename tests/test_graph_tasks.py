@@ -256,6 +256,9 @@ def test_jgattr_run_on_a_tu_zip(tmp_path):
     assert metrics["figure_graphs"] and (out / f"graph_{metrics['figure_graphs'][0]}.png").is_file()
     report = (out / "report.md").read_text()
     assert "## Pope et al.'s metrics" in report and "## Graphs" in report
+    pope = metrics["methods"]["cam"]["pope"]
+    assert pope["fractions"] == [0.1, 0.2] and len(pope["random_fidelity_at_fraction"]) == 2
+    assert "fidelity at f = 10% ↑" in report and "| random nodes |" in report
 
 
 @pytest.mark.slow  # `jgattr run` end to end (60-90 s)

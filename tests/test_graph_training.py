@@ -66,6 +66,57 @@ def test_one_batch_of_every_graph_is_the_full_batch_step(balance):
     assert full.accuracy == {k: v for k, v in batched.accuracy.items() if k != "all"}
 
 
+def test_undersampling_draws_balanced_seeded_epochs():
+    from jgattr._graph_training import epoch_order
+
+    labels = np.array([0, 1, 1, 0, 1, 1, 1, 2, 2, 1, 0, 1])
+    train_ids = np.arange(11)  # graph 11 is not a training graph
+    orders = [epoch_order(np.random.default_rng(3), train_ids, labels, undersample=True)]
+    rng = np.random.default_rng(3)
+    epochs = [epoch_order(rng, train_ids, labels, undersample=True) for _ in range(4)]
+    np.testing.assert_array_equal(orders[0], epochs[0])  # seeded
+    for order in epochs:  # class 2 is the rarest in training (2 graphs): 2 of each class
+        assert sorted(np.bincount(labels[order], minlength=3)) == [2, 2, 2]
+        assert len(set(order.tolist())) == 6 and set(order.tolist()) <= set(range(11))
+        assert set(order[labels[order] == 2].tolist()) == {7, 8}
+    assert len({tuple(sorted(order)) for order in epochs}) > 1  # a new subset every epoch
+    whole = epoch_order(np.random.default_rng(3), train_ids, labels, undersample=False)
+    np.testing.assert_array_equal(np.sort(whole), train_ids)
+
+
+def test_an_undersampled_epoch_in_one_batch_is_the_full_batch_step_on_its_subset():
+    """One epoch, one batch: the parameters equal full-batch training on the graphs drawn."""
+    from jgattr._graph_training import epoch_order
+
+    jax.config.update("jax_enable_x64", True)
+    try:
+        data = _dataset(24)
+        labels = data.labels.copy()
+        labels[[1, 3, 5, 7, 9]] = 0  # 13 of class 0, 3 of class 1 among the 16 training graphs
+        data = dataclasses.replace(data, labels=labels)
+        model = GraphClassifier(2, "gcn", (8, 8), "mean")
+        config = TrainConfig(0.05, 1e-3, 1, 0, restore_best=False, seed=4, batch_size=32,
+                             balance_classes="undersample")  # fmt: skip
+        batched = train(model, data, config, key=jax.random.key(0))
+        train_ids = np.flatnonzero(data.train_mask)
+        drawn = epoch_order(np.random.default_rng(4), train_ids, labels, undersample=True)
+        assert len(drawn) == 6
+        subset = dataclasses.replace(data, train_mask=np.isin(np.arange(24), drawn))
+        full_config = dataclasses.replace(config, batch_size=0, balance_classes=False)
+        full = train(model, subset, full_config, key=jax.random.key(0))
+        weighted = train(model, data, dataclasses.replace(config, balance_classes="weights"),
+                         key=jax.random.key(0))  # fmt: skip
+    finally:
+        jax.config.update("jax_enable_x64", False)
+    moved = jax.tree.map(lambda a, b: float(np.abs(a - b).max()), full.params, batched.params)
+    assert max(jax.tree.leaves(moved)) < 1e-6
+    # the loss (before the step) is the mean cross entropy over exactly the graphs drawn; Adam's
+    # first step is about lr * sign(gradient), so the loss tells subsets apart, not the params
+    loss = batched.history["train_loss"][0]
+    assert loss == pytest.approx(full.history["train_loss"][0], rel=1e-9)
+    assert abs(loss - weighted.history["train_loss"][0]) > 1e-4
+
+
 def test_mini_batches_learn_deterministically_and_record_the_epoch_kept():
     data = _dataset(24)
     val = np.zeros(24, bool)
@@ -90,6 +141,16 @@ def test_batch_size_is_checked(tmp_path):
     config.write_text('[data]\nname = "ba-2motifs"\n[train]\nbatch_size = -1\n')
     with pytest.raises(ConfigError, match=r"train.batch_size must be >= 0"):
         load_config(config)
+    config.write_text('[data]\nname = "ba-2motifs"\n[train]\nbalance_classes = "undersample"\n')
+    with pytest.raises(ConfigError, match=r"needs mini-batches of graphs: set train.batch_size"):
+        load_config(config)
+    config.write_text('[data]\nname = "ba-2motifs"\n[train]\nbalance_classes = "over"\n')
+    with pytest.raises(ConfigError, match=r"balance_classes must be true, false or one of"):
+        load_config(config)
+    config.write_text(
+        '[data]\nname = "ba-2motifs"\n[train]\nbalance_classes = "undersample"\nbatch_size = 8\n'
+    )
+    assert load_config(config).train.undersampled
     with pytest.raises(ValueError, match=r"batch_size = 8 needs a graph-classification dataset"):
         cora = load_dataset("ba-shapes")
         train(GraphClassifier(2), cora, TrainConfig(batch_size=8), key=jax.random.key(0))
@@ -111,3 +172,17 @@ def test_report_says_the_epoch_kept_and_the_whole_dataset_scores():
     line = _model_line(trained)[0]
     assert "100 epochs of mini-batches of 32 graphs run, parameters of epoch 37 kept" in line
     assert "whole dataset 0.8800; ROC-AUC train 0.9900, test 0.7200, all 0.9500)" in line
+
+
+@pytest.mark.parametrize("name", ["bbbp", "bace", "tox21-nr-er"])
+def test_pope_configs_name_a_moleculenet_set_and_pope_model(name):
+    from jgattr.data import is_graph_dataset
+    from jgattr.data._graph_loaders import MOLECULENET
+    from tests.conftest import REPO
+
+    config = load_config(REPO / "configs" / f"{name}.toml")
+    prefix, _, key = config.data.name.partition(":")
+    assert prefix == "moleculenet" and key in MOLECULENET and is_graph_dataset(config.data.name)
+    assert (config.model.architecture, config.model.readout) == ("gcn", "mean")
+    assert tuple(config.model.hidden_size) == (128, 256, 512)
+    assert config.train.batch_size > 0 and config.train.undersampled == (name != "bbbp")

@@ -327,10 +327,10 @@ def _hand_attributions(maps):
     )
 
 
-def test_pope_metrics_on_a_hand_made_three_graph_example():
-    # features (feature 0): g0 [1, 0, 0] label 1; g1 [0, 0] label 0; g2 [0.3, 0.4] label 1
+def _hand_dataset():
+    """g0 feature 0 [1, 0, 0] label 1; g1 [0, 0] label 0; g2 [0.3, 0.4] label 1."""
     x = np.array([[1.0], [0.0], [0.0], [0.0], [0.0], [0.3], [0.4]], np.float32)
-    dataset = make_graph_dataset(
+    return make_graph_dataset(
         "hand",
         features=x,
         senders=np.array([0, 1, 3, 4, 5, 6]),
@@ -341,6 +341,10 @@ def test_pope_metrics_on_a_hand_made_three_graph_example():
         masks=(np.ones(3, bool), np.zeros(3, bool), np.ones(3, bool)),
         num_classes=2,
     )
+
+
+def test_pope_metrics_on_a_hand_made_three_graph_example():
+    dataset = _hand_dataset()
     maps = {  # per graph divided by the max over both maps: g0 by 2, g1 and g2 by 1
         (0, 0): [0.0, 1.0, 0.5],
         (0, 1): [2.0, 0.0, 0.0],
@@ -367,6 +371,37 @@ def test_pope_metrics_on_a_hand_made_three_graph_example():
         pope_metrics(_sum_classifier(), {}, dataset, _hand_attributions(one_class))
     with pytest.raises(ValueError, match="threshold must be one of"):
         pope_metrics(_sum_classifier(), {}, dataset, _hand_attributions(maps), threshold=0.2)
+
+
+def test_fixed_sparsity_fidelity_does_not_reward_selecting_everything():
+    dataset, model = _hand_dataset(), _sum_classifier()
+    focused = {(0, 0): [0.0, 1.0, 0.5], (0, 1): [2.0, 0.0, 0.0], (1, 0): [1.0, 1.0],
+               (1, 1): [0.0, 0.0], (2, 0): [0.5, 0.01], (2, 1): [1.0, 0.5]}  # fmt: skip
+    # class 1 positive on every node, ranked wrongly in g0 (its feature sits on node 0)
+    wide = {(0, 0): [0.0] * 3, (0, 1): [0.2, 1.0, 0.6], (1, 0): [0.0] * 2,
+            (1, 1): [0.0] * 2, (2, 0): [0.0] * 2, (2, 1): [0.2, 1.0]}  # fmt: skip
+    kwargs = {"fractions": (0.5, 1.0), "random_seeds": (0, 1, 2)}
+    a = pope_metrics(model, {}, dataset, _hand_attributions(focused), **kwargs)
+    b = pope_metrics(model, {}, dataset, _hand_attributions(wide), **kwargs)
+    # Pope's fidelity cannot tell them apart: both flip g0 and g2 with the class-1 map
+    assert a["fidelity_per_class"][1][1] == b["fidelity_per_class"][1][1] == pytest.approx(2 / 3)
+    # budgets ⌈f·n⌉: f = 0.5 -> g0 2 nodes, g1 1, g2 1; f = 1.0 -> every node
+    # focused, class 0: g0 {1, 2} keeps s = 1; g1 {0} (tie -> lower id); g2 {0} flips (s = 0.4)
+    # focused, class 1: g0 {0} flips (only one positive node); g1 none; g2 {0} flips
+    np.testing.assert_allclose(a["fidelity_at_fraction_per_class"], [[1 / 3] * 2, [2 / 3] * 2])
+    # wide, class 1 at f = 0.5: g0 {1, 2} keeps s = 1; g2 {1} flips (s = 0.3) -> 1/3
+    np.testing.assert_allclose(b["fidelity_at_fraction_per_class"], [[0, 0], [1 / 3, 2 / 3]])
+    np.testing.assert_allclose(b["fidelity_at_fraction"], [1 / 6, 1 / 3])
+    assert a["fidelity_at_fraction"][0] > b["fidelity_at_fraction"][0]
+    np.testing.assert_allclose(b["occluded_share_at_fraction"], [(2 / 3 + 1 / 2) / 6, 2 / 6])
+    # random: f = 1.0 occludes every node (g0 and g2 flip); f = 0.5 flips g2 always and g0
+    # when node 0 is drawn, so 1/3 or 2/3 per seed
+    assert b["random_fidelity_at_fraction"][1] == pytest.approx(2 / 3)
+    assert 1 / 3 - 1e-9 <= b["random_fidelity_at_fraction"][0] <= 2 / 3 + 1e-9
+    again = pope_metrics(model, {}, dataset, _hand_attributions(wide), **kwargs)
+    assert again["random_fidelity_at_fraction"] == b["random_fidelity_at_fraction"]
+    with pytest.raises(ValueError, match="fractions must be shares"):
+        pope_metrics(model, {}, dataset, _hand_attributions(wide), fractions=(0.0,))
 
 
 def test_pope_metrics_of_every_method_on_an_untrained_classifier(tiny):

@@ -13,6 +13,12 @@ POPE_LEGEND = [
     "summed over graphs; higher = the classes are explained by different nodes.",
     "- *sparsity*: 1 − the share of a graph's nodes selected, averaged; higher = smaller "
     "explanations (an empty map scores 1, so read it beside fidelity).",
+    "- *fidelity at f*: the same accuracy drop when each n-node graph loses at most ⌈f·n⌉ "
+    "nodes, its top-ranked nodes of positive relevance (mean of the two class maps); higher = "
+    "more faithful, and selecting more does not help: fidelity at t rewards maps that select "
+    "every node (then it is the accuracy minus the accuracy on all-zero graphs).",
+    "- *random nodes*: fidelity at f with ⌈f·n⌉ nodes per graph drawn at random (mean over seeds): "
+    "the chance level a method should beat.",
 ]
 
 
@@ -23,6 +29,7 @@ def pope_table(metrics: dict) -> list[str]:
         return []
     first = next(iter(rows.values()))
     sweep = first["thresholds"]
+    fractions = first.get("fractions", [])  # absent in an older eval.json
     lines = [
         "## Pope et al.'s metrics",
         "",
@@ -30,8 +37,9 @@ def pope_table(metrics: dict) -> list[str]:
         "",
         "| method | fidelity ↑ | "
         + " | ".join(f"fidelity at t = {t:g}" for t in sweep)
-        + " | contrastivity ↑ | sparsity ↑ |",
-        "|---" * (len(sweep) + 4) + "|",
+        + " | contrastivity ↑ | sparsity ↑ |"
+        + "".join(f" fidelity at f = {f:.0%} ↑ |" for f in fractions),
+        "|---" * (len(sweep) + 4 + len(fractions)) + "|",
     ]
     for name, pope in rows.items():
         per_threshold = [
@@ -42,7 +50,11 @@ def pope_table(metrics: dict) -> list[str]:
             f"| {name} | {pope['fidelity']:.3f} | "
             + " | ".join(f"{v:.3f}" for v in per_threshold)
             + f" | {pope['contrastivity']:.3f} | {pope['sparsity']:.3f} |"
+            + "".join(f" {v:.3f} |" for v in pope.get("fidelity_at_fraction", []))
         )
+    if fractions:
+        chance = "".join(f" {v:.3f} |" for v in first["random_fidelity_at_fraction"])
+        lines.append("| random nodes |" + " |" * (len(sweep) + 3) + chance)
     legend = [line.replace("{t}", f"{first['threshold']:g}") for line in POPE_LEGEND]
     return [*lines, "", *legend, ""]
 

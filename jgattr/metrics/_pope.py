@@ -5,6 +5,12 @@ graphs (padded to bucketed shapes); per block, occluding the selected nodes and 
 is one forward pass per (class map, threshold), all of them batched by ``vmap`` in one jitted
 call. Memory follows the block, not the dataset.
 
+Pope's fidelity rewards selecting everything: a map that is positive on every node occludes
+the whole graph at t = 0.01 and scores accuracy minus the accuracy on all-zero graphs. The
+*fixed-sparsity* fidelity occludes at most ``⌈f·n⌉`` nodes of each ``n``-node graph (its
+top-ranked nodes of positive relevance, ``f`` fixed), beside the same occlusion of ``⌈f·n⌉``
+nodes drawn at random: methods are compared at the same budget, and against chance.
+
 References:
   Pope, Kolouri, Rostami, Martin & Hoffmann, Explainability Methods for Graph Convolutional
   Neural Networks, CVPR 2019, section 4.3 (code: github.com/ppope/explain_graphs,
@@ -23,6 +29,8 @@ from jgattr.attribution import Attributions, PreparedGraph, as_explainable, prep
 
 THRESHOLDS = (0.0, 0.01, 0.05, 0.1)
 HEADLINE_THRESHOLD = 0.01
+FRACTIONS = (0.1, 0.2)
+RANDOM_SEEDS = (0, 1, 2, 3, 4)
 GRAPHS_PER_BLOCK = 128
 
 
@@ -56,6 +64,34 @@ def _class_maps(result: Attributions, n_node: np.ndarray) -> tuple[np.ndarray, n
     scale = peak[graph_of]
     maps = np.where(scale > 0, maps / np.where(scale > 0, scale, 1.0), 0.0)
     return maps, explained.all(1)
+
+
+def _ranks(keys: np.ndarray, n_node: np.ndarray) -> np.ndarray:
+    """``[..., N]`` each node's rank inside its graph by descending ``keys [..., N]`` (0 = the
+    largest; ties go to the lower node id)."""
+    num_nodes = keys.shape[-1]
+    graph_of = np.repeat(np.arange(n_node.shape[0]), n_node)
+    starts = np.concatenate([[0], np.cumsum(n_node)[:-1]])
+    flat = keys.reshape(-1, num_nodes)
+    ranks = np.empty(flat.shape, np.int64)
+    for row, key in zip(ranks, flat, strict=True):
+        order = np.lexsort((np.arange(num_nodes), -key, graph_of))  # by graph, key, node id
+        row[order] = np.arange(num_nodes) - starts[graph_of[order]]
+    return ranks.reshape(keys.shape)
+
+
+def _top_fraction(
+    maps: np.ndarray, n_node: np.ndarray, fractions: Sequence[float], seeds: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed-sparsity selections: ``[2, F, N]`` the at most ``⌈f·n⌉`` top-ranked nodes of
+    positive relevance of each ``n``-node graph, per class map and fraction ``f``; and
+    ``[S, F, N]`` exactly ``⌈f·n⌉`` nodes per graph drawn at random, per seed."""
+    budget = np.ceil(np.outer(fractions, n_node) - 1e-9).astype(np.int64)  # [F, G]
+    budget = np.repeat(budget, n_node, axis=1)[None]  # [1, F, N]
+    top = (_ranks(maps, n_node)[:, None, :] < budget) & (maps[:, None, :] > 0)
+    draws = np.stack([np.random.default_rng(s).random(maps.shape[1]) for s in seeds])
+    random = _ranks(draws, n_node)[:, None, :] < budget
+    return top, random
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -95,6 +131,8 @@ def pope_metrics(
     *,
     thresholds: Sequence[float] = THRESHOLDS,
     threshold: float = HEADLINE_THRESHOLD,
+    fractions: Sequence[float] = FRACTIONS,
+    random_seeds: Sequence[int] = RANDOM_SEEDS,
 ) -> dict:
     """Fidelity, contrastivity and sparsity of one method's class-0 and class-1 maps, all graphs.
 
@@ -109,6 +147,12 @@ def pope_metrics(
       binarized maps. Higher is better: the two classes are explained by different nodes.
     - sparsity (at ``threshold``): ``1 − selected / nodes`` per graph and class map, averaged.
       Higher is better: explanations are small (an empty map scores 1).
+    - fidelity at a fixed sparsity ``f`` (per class map and fraction): the same accuracy drop
+      when each ``n``-node graph loses at most ``⌈f·n⌉`` nodes, its top-ranked nodes of
+      positive relevance (ties to the lower node id); ``fidelity_at_fraction`` is the mean over
+      the two class maps. Higher is better, and no better for selecting more: every method
+      gets the same budget. ``random_fidelity_at_fraction`` occludes exactly ``⌈f·n⌉`` nodes
+      per graph drawn at random (mean over ``random_seeds``), the chance level to beat.
 
     Args:
       model: a graph classifier (:class:`~jgattr.models.GraphClassifier`) or its
@@ -121,12 +165,16 @@ def pope_metrics(
         targets=..., classes="all")``: each explained graph for class 0 and class 1.
       thresholds: the thresholds t of the fidelity sweep.
       threshold: the headline threshold (one of ``thresholds``).
+      fractions: the fixed sparsities ``f`` (shares of each graph's nodes, in ``(0, 1]``).
+      random_seeds: the seeds of the random occlusions at each fraction.
 
     Returns:
       A JSON-ready dict: ``graphs`` (how many were explained), ``thresholds``, ``threshold``,
       ``accuracy`` (unoccluded), ``accuracy_occluded`` and ``fidelity_per_class`` (``[2][L]``:
-      class map × threshold), ``fidelity``, ``contrastivity``, ``sparsity``, and
-      ``higher_is_better`` (True for all three).
+      class map × threshold), ``fidelity``, ``contrastivity``, ``sparsity``; ``fractions``,
+      ``fidelity_at_fraction_per_class`` (``[2][F]``), ``fidelity_at_fraction`` (``[F]``),
+      ``occluded_share_at_fraction`` (``[F]``: the mean share of a graph's nodes occluded, both
+      class maps), ``random_fidelity_at_fraction`` (``[F]``); and ``higher_is_better``.
 
     Example:
       >>> result = explain(model, params, ds, methods=["cg"], targets="test", classes="all")
@@ -135,6 +183,12 @@ def pope_metrics(
     thresholds = [float(t) for t in thresholds]
     if float(threshold) not in thresholds:
         raise ValueError(f"threshold must be one of thresholds {thresholds}, got {threshold}")
+    fractions = [float(f) for f in fractions]
+    if not fractions or not all(0.0 < f <= 1.0 for f in fractions) or not random_seeds:
+        raise ValueError(
+            f"fractions must be shares of a graph's nodes in (0, 1] and random_seeds at least "
+            f"one seed, got fractions={fractions}, random_seeds={list(random_seeds)}"
+        )
     explainable = as_explainable(model)
     prepared = data if isinstance(data, PreparedGraph) else prepare_data(data, explainable)
     if prepared.level != "graph" or prepared.labels is None:
@@ -146,12 +200,17 @@ def pope_metrics(
     maps, explained = _class_maps(attributions, n_node)
     node_explained = np.repeat(explained, n_node)
     selected = (maps[:, None, :] > np.asarray(thresholds)[None, :, None]) & node_explained
+    top, random = _top_fraction(maps, n_node, fractions, random_seeds)
     occluded = np.concatenate(
-        [np.zeros((1, maps.shape[1]), bool), selected.reshape(-1, maps.shape[1])]
+        [np.zeros((1, maps.shape[1]), bool)]
+        + [m.reshape(-1, maps.shape[1]) & node_explained for m in (selected, top, random)]
     )
     accuracy = _occluded_correct(explainable, params, prepared, occluded, explained).mean(-1)
-    occluded_accuracy = accuracy[1:].reshape(2, len(thresholds))
+    cut = np.cumsum([1, 2 * len(thresholds), 2 * len(fractions)])
+    occluded_accuracy = accuracy[cut[0] : cut[1]].reshape(2, len(thresholds))
     fidelity = accuracy[0] - occluded_accuracy
+    at_fraction = accuracy[0] - accuracy[cut[1] : cut[2]].reshape(2, len(fractions))
+    at_random = accuracy[0] - accuracy[cut[2] :].reshape(len(random_seeds), len(fractions))
     headline = thresholds.index(float(threshold))
     chosen = selected[:, headline][:, node_explained]  # [2, explained nodes]
     either = np.sum(chosen[0] | chosen[1])
@@ -168,5 +227,27 @@ def pope_metrics(
         "fidelity": float(fidelity[:, headline].mean()),
         "contrastivity": float(np.sum(chosen[0] ^ chosen[1]) / either) if either else float("nan"),
         "sparsity": float(np.mean(1.0 - counts[:, sizes > 0] / sizes[sizes > 0])),
-        "higher_is_better": {"fidelity": True, "contrastivity": True, "sparsity": True},
+        "fractions": fractions,
+        "fidelity_at_fraction_per_class": at_fraction.tolist(),
+        "fidelity_at_fraction": at_fraction.mean(0).tolist(),
+        "occluded_share_at_fraction": _occluded_share(top, n_node, explained).tolist(),
+        "random_fidelity_at_fraction": at_random.mean(0).tolist(),
+        "higher_is_better": {
+            "fidelity": True,
+            "contrastivity": True,
+            "sparsity": True,
+            "fidelity_at_fraction": True,
+        },
     }
+
+
+def _occluded_share(top: np.ndarray, n_node: np.ndarray, explained: np.ndarray) -> np.ndarray:
+    """``[F]`` the mean share of an explained graph's nodes that ``top [2, F, N]`` occludes,
+    over graphs and both class maps."""
+    graph_of = np.repeat(np.arange(n_node.shape[0]), n_node)
+    keep = explained & (n_node > 0)
+    shares = [
+        np.bincount(graph_of, row, minlength=n_node.shape[0])[keep] / n_node[keep]
+        for row in top.reshape(-1, top.shape[-1]).astype(float)
+    ]
+    return np.mean(np.reshape(shares, (*top.shape[:2], -1)), axis=(0, 2))
