@@ -90,27 +90,34 @@ def uses_walks(method: Method, problem: Problem, path: str, feature_level: bool)
     return use
 
 
-def walk_program(method: Method, problem: Problem, x_ref) -> ChunkProgram:
+def walk_programs(methods: list[Method], problem: Problem, x_refs: list) -> list[ChunkProgram]:
+    """Each walk-sum method's program, their whole-graph tables made in one jitted program
+    (:func:`walk_prep`); ``x_refs``: per method X̂, or ``None`` for a zero reference."""
     graph = problem.prepared.input_graph(problem.model)
-    tables, top, expected = walk_prep(method, problem.model)(
+    prepared = walk_prep(tuple(methods), problem.model)(
         problem.params,
         graph,
         problem.at_input.projected,
         problem.at_input.pre,
-        x_ref,
+        tuple(x_refs),
         jnp.asarray(problem.nodes),
         jnp.asarray(problem.classes),
     )
-    width = max(int(k.shape[1]) for k in tables.kernels)
     itemsize = np.dtype(graph.nodes.dtype).itemsize
-    return ChunkProgram(
-        key=("walks", problem.model.num_layers),
-        run=walk_chunk(problem.model.num_layers),
-        replicated=(graph.edges, tables),
-        per_target={"top": np.asarray(top), "expected": np.asarray(expected)},
-        bytes_per_copy=itemsize * (3 * width + 2),
-        bytes_per_edge=itemsize * 3 * width,
-    )
+    programs = []
+    for tables, top, expected in prepared:
+        width = max(int(k.shape[1]) for k in tables.kernels)
+        programs.append(
+            ChunkProgram(
+                key=("walks", problem.model.num_layers),
+                run=walk_chunk(problem.model.num_layers),
+                replicated=(graph.edges, tables),
+                per_target={"top": np.asarray(top), "expected": np.asarray(expected)},
+                bytes_per_copy=itemsize * (3 * width + 2),
+                bytes_per_edge=itemsize * 3 * width,
+            )
+        )
+    return programs
 
 
 def general_program(method: Method, problem: Problem, x_ref, feature_level: bool):

@@ -43,6 +43,7 @@ def _add(totals: dict, result: Attributions, tolerance: float | None) -> None:
     delta = np.abs(result.delta[np.isfinite(result.delta)])
     for name in (*_COUNTED[:-1], "resumed_rounds"):
         totals[name] = totals.get(name, 0) + result.stats[name]
+    totals["fused_with"] = result.stats["fused_with"]
     totals["blocks_run"] = totals.get("blocks_run", 0) + 1
     totals["delta_sum"] = totals.get("delta_sum", 0.0) + float(delta.sum())
     totals["delta_count"] = totals.get("delta_count", 0) + int(delta.size)
@@ -58,7 +59,7 @@ def _final_stats(run, totals: dict, prep: float, bytes_written: int, devices: in
     there); ``targets`` and ``pairs`` are completed from the whole folder by the caller."""
     count = totals.pop("delta_count", 0)
     total_delta = totals.pop("delta_sum", 0.0)
-    totals = {**dict.fromkeys((*_COUNTED, "resumed_rounds"), 0), **totals}
+    totals = {**dict.fromkeys((*_COUNTED, "resumed_rounds"), 0), "fused_with": [], **totals}
     return {
         **{k: round(v, 4) if isinstance(v, float) else v for k, v in totals.items()},
         "method": run.method.name,
@@ -129,7 +130,7 @@ def explain_to_folder(
         limits={"joined": False, "top_k": top_k_sources, "max_host_mb": max_host_mb,
                 "progress": progress},
     )  # fmt: skip
-    runs = make_runs()  # the writers' fingerprints need them before the first block
+    runs = make_runs().methods  # the writers' fingerprints need them before the first block
     writers = {
         run.method.name: ShardWriter(
             Path(out_dir) / f"attributions_{run.method.name}",

@@ -106,19 +106,25 @@ def walk_chunk(num_layers: int):
     return run
 
 
-def walk_prep(method: Method, model: Explainable):
-    """Jitted reference forward, linearization and walk tables of one method (one program).
+def walk_prep(methods: tuple[Method, ...], model: Explainable):
+    """Jitted reference forwards, linearizations and walk tables of ``methods`` (one program).
 
-    ``(params, graph, projected, pre, x_ref, nodes, classes) -> (tables, top [T, C],
-    expected [T])``; ``x_ref`` is ``None`` for a zero reference (then ``P̂ = 0``, no matmul).
+    ``(params, graph, projected, pre, x_refs, nodes, classes) -> [(tables, top [T, C],
+    expected [T])]``, one triple per method; ``x_refs``: per method its reference X̂, or ``None``
+    for a zero reference (then ``P̂ = 0``, no matmul). Several methods in one program share
+    what they have in common (XLA's common-subexpression elimination): the reference pass of
+    the same X̂, and with it the ReLU masks' inputs.
     """
 
-    def prepare(params, graph, projected, pre, x_ref, nodes, classes):
+    def prepare(params, graph, projected, pre, x_refs, nodes, classes):
         kernels = model.walk_sum.kernels(params)
-        projected_ref = jnp.zeros_like(projected) if x_ref is None else x_ref @ kernels[0]
-        pre_ref = model.walk_sum.pre_activations(params, graph, projected_ref)
-        forward = WalkForward(pre, pre_ref, projected, projected_ref)
-        linear = method.linearize(forward, nodes, classes)
-        return _walk_tables(linear, kernels, graph), linear.top, linear.expected
+        prepared = []
+        for method, x_ref in zip(methods, x_refs, strict=True):
+            projected_ref = jnp.zeros_like(projected) if x_ref is None else x_ref @ kernels[0]
+            pre_ref = model.walk_sum.pre_activations(params, graph, projected_ref)
+            forward = WalkForward(pre, pre_ref, projected, projected_ref)
+            linear = method.linearize(forward, nodes, classes)
+            prepared.append((_walk_tables(linear, kernels, graph), linear.top, linear.expected))
+        return prepared
 
-    return _JITTED.get_or_make((method, model), lambda: jax.jit(prepare))[0]
+    return _JITTED.get_or_make((methods, model), lambda: jax.jit(prepare))[0]
