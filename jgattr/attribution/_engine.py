@@ -214,7 +214,7 @@ def block_results(
 
 def setup(
     model, params, data, *, methods, targets, classes, path, memory_budget_mb, host_memory_mb,
-    feature_level, devices, limits: dict | None = None,
+    feature_level, devices, limits: dict | None = None, fuse_methods: bool = True,
 ) -> tuple[Problem, Callable[[], Runs], list[tuple[int, int]]]:  # fmt: skip
     """Everything before the blocks run: the problem, the blocks, and each method's program
     (made on the first call of the returned function, then kept: :func:`block_results` makes
@@ -261,7 +261,9 @@ def setup(
         memory_budget_mb * 2**20,
         cache_unions=fits,
     )
-    runs = functools.cache(lambda: method_runs(resolved, problem, path, feature_level))
+    runs = functools.cache(
+        lambda: method_runs(resolved, problem, path, feature_level, fuse_methods)
+    )
     return problem, runs, pipeline_blocks(estimate) if fits else blocks
 
 
@@ -281,6 +283,7 @@ def explain(
     out_dir: str | Path | None = None,
     progress: bool | None = None,
     devices: Sequence[jax.Device] | None = None,
+    fuse_methods: bool = True,
 ) -> dict[str, Attributions]:
     """Attributions of every target for each method, in one jit-compiled, sharded run.
 
@@ -317,6 +320,8 @@ def explain(
       progress: report progress (``True``: a bar on a terminal, plain lines elsewhere; ``None``:
         a bar on a terminal only; ``False``: never).
       devices: devices to shard targets over (default: all of ``jax.devices()``).
+      fuse_methods: run the methods that can share a chunk as one program (:mod:`._fused`);
+        ``False``: one program per method, each chunk planned for that method's memory alone.
 
     Returns:
       ``{method name: Attributions}``.
@@ -328,7 +333,7 @@ def explain(
     problem, runs, blocks = setup(
         model, params, data, methods=methods, targets=targets, classes=classes, path=path,
         memory_budget_mb=memory_budget_mb, host_memory_mb=host_memory_mb,
-        feature_level=feature_level, devices=devices,
+        feature_level=feature_level, devices=devices, fuse_methods=fuse_methods,
         limits={"max_host_mb": max_host_mb, "progress": progress},
     )  # fmt: skip
     parts: dict[str, list] = {}

@@ -127,8 +127,9 @@ class Runs(NamedTuple):
     groups: list[RunGroup]
 
 
-def method_runs(resolved, problem: Problem, path, feature_level) -> Runs:
-    """Each method's run, and one group (one program per chunk) per set of fusable programs."""
+def method_runs(resolved, problem: Problem, path, feature_level, fuse_methods: bool = True) -> Runs:
+    """Each method's run, and one group (one program per chunk) per set of fusable programs
+    (``fuse_methods=False``: one group per method, its walk tables made on their own)."""
     runs, programs = [], [None] * len(resolved)
     for method in resolved:
         walks = uses_walks(method, problem, path, feature_level)
@@ -137,15 +138,18 @@ def method_runs(resolved, problem: Problem, path, feature_level) -> Runs:
             x_ref = method.reference(problem.prepared.features_on_device)
         runs.append(MethodRun(method, walks, x_ref))
     fast = [i for i, run in enumerate(runs) if run.walks]
-    if fast:
-        made = walk_programs([runs[i].method for i in fast], problem, [runs[i].x_ref for i in fast])
-        for i, program in zip(fast, made, strict=True):
-            programs[i] = program
+    for together in [fast] if fuse_methods else [[i] for i in fast]:
+        if together:
+            made = walk_programs(
+                [runs[i].method for i in together], problem, [runs[i].x_ref for i in together]
+            )
+            for i, program in zip(together, made, strict=True):
+                programs[i] = program
     for i, run in enumerate(runs):
         if not run.walks:
             programs[i] = general_program(run.method, problem, run.x_ref, feature_level)
     groups = []
-    for members in fusable(programs):
+    for members in fusable(programs) if fuse_methods else [[i] for i in range(len(runs))]:
         program = fuse([programs[i] for i in members])
         replicated = put(program.replicated, problem.mesh, P())
         groups.append(RunGroup(tuple(runs[i] for i in members), program, replicated))

@@ -91,6 +91,7 @@ def explain_to_folder(
     progress: bool | None = None,
     devices: Sequence[jax.Device] | None = None,
     resume_rounds: bool = False,
+    fuse_methods: bool = True,
 ) -> dict[str, Path]:
     """Explain every target, writing each block's results to ``out_dir/attributions_<method>/``.
 
@@ -110,6 +111,7 @@ def explain_to_folder(
       resume_rounds: also keep each unfinished block's finished rounds under
         ``out_dir/parts`` (as :func:`~jgattr.attribution.explain`'s ``out_dir``), so that an
         interrupted block resumes mid-way, not from its start.
+      fuse_methods: as for :func:`~jgattr.attribution.explain`.
 
     Returns:
       ``{method name: result folder}``; read one with ``Attributions.load(folder, targets=...)``
@@ -126,7 +128,7 @@ def explain_to_folder(
     problem, make_runs, blocks = setup(
         model, params, data, methods=methods, targets=targets, classes=classes, path=path,
         memory_budget_mb=memory_budget_mb, host_memory_mb=host_memory_mb,
-        feature_level=False, devices=devices or jax.local_devices(),
+        feature_level=False, devices=devices or jax.local_devices(), fuse_methods=fuse_methods,
         limits={"joined": False, "top_k": top_k_sources, "max_host_mb": max_host_mb,
                 "progress": progress},
     )  # fmt: skip
