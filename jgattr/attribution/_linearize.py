@@ -73,15 +73,33 @@ def exact_relu_average(z_ref: Array, z: Array) -> Array:
 
 
 def sampled_relu_average(z_ref: Array, z: Array, ts: np.ndarray, weights: np.ndarray) -> Array:
-    """``Σ_k w_k 1[ẑ + t_k (z − ẑ) > 0]``, one sample at a time: no ``[n, N, H]`` stack (3 GB
-    for 50 steps on a million nodes)."""
+    """``Σ_k w_k 1[ẑ + t_k (z − ẑ) > 0]`` per unit, without a pass per sample.
 
-    def add(total, sample):
-        t, weight = sample
-        return total + weight * (z_ref + t * (z - z_ref) > 0).astype(z.dtype), None
-
-    samples = (jnp.asarray(ts, z.dtype), jnp.asarray(weights, z.dtype))
-    return jax.lax.scan(add, jnp.zeros_like(z), samples)[0]
+    On a straight path the unit is on for a run of samples: with the ``t_k`` sorted, the ones
+    after the crossing when it rises (``z > ẑ``), the ones before it when it falls. Rounded,
+    ``ẑ + t (z − ẑ)`` is still monotone in ``t``, so a bisection over k that evaluates exactly
+    that expression finds the run's end (``⌈log₂(n + 1)⌉`` steps instead of n; no ``[n, N, H]``
+    stack either, 3 GB for 50 steps on a million nodes), and the sum is a prefix or suffix sum
+    of the weights. Pubmed's IG-50 masks took 50 passes of ``[N, H]`` (~20 ms, jax.profiler).
+    """
+    order = np.argsort(ts, kind="stable")
+    ts, weights = np.asarray(ts)[order], np.asarray(weights, np.float64)[order]
+    n = ts.shape[0]
+    prefix = np.concatenate([[0.0], np.cumsum(weights)])  # Σ_{k < j} w_k
+    suffix = prefix[-1] - prefix  # Σ_{k >= j} w_k
+    points = jnp.asarray(ts, z.dtype)
+    rising = z > z_ref
+    # b(k) = "on at t_k" when rising, "off at t_k" otherwise: False ... False True ... True
+    low, high = jnp.zeros(z.shape, jnp.int32), jnp.full(z.shape, n, jnp.int32)
+    for _ in range(int(np.ceil(np.log2(n + 1)))):
+        middle = (low + high) // 2
+        on = z_ref + points[jnp.minimum(middle, n - 1)] * (z - z_ref) > 0
+        flipped = on == rising
+        searching = low < high
+        high = jnp.where(searching & flipped, middle, high)
+        low = jnp.where(searching & ~flipped, middle + 1, low)
+    table = jnp.asarray(np.stack([prefix, suffix]), z.dtype)
+    return jnp.where(rising, table[1][low], table[0][low])
 
 
 def make_relu_average(jacobian: str, relu_average: str, n_samples: int):
