@@ -66,7 +66,8 @@ def member_inputs(chunk: dict, member: int, names: Sequence[str]) -> dict:
 def fuse(programs: Sequence[ChunkProgram]) -> ChunkProgram:
     """One program running every member of ``programs`` (same ``hops``) on each chunk.
 
-    ``run(*shared replicated leaves, chunk) -> tuple`` of each member's outputs, in order.
+    ``run(*shared replicated leaves, chunk) -> tuple`` of each member's outputs, in order; in one
+    pass (``run_many``) when every member is the same kind of program and has one.
     ``bytes_per_copy`` and ``bytes_per_edge`` are the members' sums: a fused chunk holds all of
     their activations and outputs at once. One program is returned as it is.
     """
@@ -77,15 +78,19 @@ def fuse(programs: Sequence[ChunkProgram]) -> ChunkProgram:
     unique, layouts = _shared_leaves([p.replicated for p in programs])
     names = [tuple(p.per_target) for p in programs]
     runs = [p.run for p in programs]
+    first = programs[0]
+    together = first.run_many if all(p.key == first.key for p in programs) else None
 
     def run(*args):
         *leaves, chunk = args
-        outputs = []
-        for member, (treedef, positions) in enumerate(layouts):
-            replicated = jax.tree.unflatten(treedef, [leaves[i] for i in positions])
-            inputs = member_inputs(chunk, member, names[member])
-            outputs.append(runs[member](*replicated, inputs))
-        return tuple(outputs)
+        replicated = [
+            jax.tree.unflatten(treedef, [leaves[i] for i in positions])
+            for treedef, positions in layouts
+        ]
+        inputs = [member_inputs(chunk, m, names[m]) for m in range(len(programs))]
+        if together is not None:
+            return tuple(together(replicated, inputs))
+        return tuple(runs[m](*replicated[m], inputs[m]) for m in range(len(programs)))
 
     per_target = {
         f"{member}{SEPARATOR}{name}": values

@@ -18,11 +18,32 @@ def select_class(outputs: Array, classes: Array) -> Array:
     return jnp.take_along_axis(outputs, classes[:, None], axis=1)[:, 0]
 
 
-def _softmax_jacobian_row(z: Array, classes: Array) -> Array:
-    """``∂ softmax(z)_c / ∂z = p_c (e_c − p)`` for each row of ``z [T, C]``."""
-    p = jax.nn.softmax(z)
-    onehot = jax.nn.one_hot(classes, z.shape[-1], dtype=z.dtype)
-    return select_class(p, classes)[:, None] * (onehot - p)
+def softmax_columns(z: Array) -> list[Array]:
+    """``softmax(z)`` of ``z [T, C]`` as its C columns ``[T]``, computed one column at a time.
+
+    Elementwise work only, summed over the classes in a fixed order: XLA fuses a reduction over
+    a short axis differently in different programs (methods fused, :mod:`._fused`), which moved
+    the last bit of a softmax; written this way every program gets the same bits. XLA:CPU also
+    runs it faster than a reduction over a short minor axis.
+    """
+    columns = [z[:, c] for c in range(z.shape[1])]
+    top = functools.reduce(jnp.maximum, columns)
+    exps = [jnp.exp(column - top) for column in columns]
+    total = functools.reduce(jnp.add, exps)
+    return [e / total for e in exps]
+
+
+def softmax(z: Array) -> Array:
+    """``softmax(z)`` ``[T, C]`` by :func:`softmax_columns`."""
+    return jnp.stack(softmax_columns(z), axis=1)
+
+
+def _softmax_jacobian_row(z: Array, onehot: Array) -> Array:
+    """``∂ softmax(z)_c / ∂z = p_c (e_c − p)`` for each row of ``z [T, C]`` (``onehot``: the
+    classes c), one class column at a time (:func:`softmax_columns`)."""
+    p = softmax_columns(z)
+    p_class = functools.reduce(jnp.add, [p[c] * onehot[:, c] for c in range(len(p))])
+    return jnp.stack([p_class * (onehot[:, c] - p[c]) for c in range(len(p))], axis=1)
 
 
 def make_top(kind: str, n_samples: int):
@@ -32,34 +53,19 @@ def make_top(kind: str, n_samples: int):
         if kind == "logit":
             vector = jax.nn.one_hot(classes, z.shape[-1], dtype=z.dtype)
             return vector, select_class(z, classes) - select_class(z_ref, classes)
-        probabilities = jax.nn.softmax(z), jax.nn.softmax(z_ref)
+        probabilities = softmax(z), softmax(z_ref)
         gain = select_class(probabilities[0], classes) - select_class(probabilities[1], classes)
-        if kind == "softmax_local":
-            return _softmax_jacobian_row(z, classes), gain
-        ts = jnp.asarray(paper_samples(n_samples)[0], z.dtype)
         onehot = jax.nn.one_hot(classes, z.shape[-1], dtype=z.dtype)
-        row = lambda t: _columnwise_jacobian_row(z_ref + t * (z - z_ref), onehot)
+        if kind == "softmax_local":
+            return _softmax_jacobian_row(z, onehot), gain
+        # one sample at a time: the vmapped [n, T, C] rows' reductions took ~100 ms of
+        # pubmed-structure's whole-graph preparation (jax.profiler); this about a third
+        ts = jnp.asarray(paper_samples(n_samples)[0], z.dtype)
+        row = lambda t: _softmax_jacobian_row(z_ref + t * (z - z_ref), onehot)
         total = jax.lax.scan(lambda acc, t: (acc + row(t), None), jnp.zeros_like(z), ts)[0]
         return total / ts.shape[0], gain
 
     return top
-
-
-def _columnwise_jacobian_row(z: Array, onehot: Array) -> Array:
-    """:func:`_softmax_jacobian_row` of ``z [T, C]`` written one class column at a time.
-
-    XLA:CPU runs reductions over a short minor axis (C) and over a stacked sample axis many
-    times slower than elementwise work: the vmapped ``[n, T, C]`` form took ~100 ms of the
-    whole-graph preparation on pubmed-structure's 19,717 targets (``jax.profiler``); these
-    columns, one sample at a time (``lax.scan``), take about a third of that.
-    """
-    columns = [z[:, c] for c in range(z.shape[1])]
-    top = functools.reduce(jnp.maximum, columns)
-    exps = [jnp.exp(column - top) for column in columns]
-    total = functools.reduce(jnp.add, exps)
-    p = [e / total for e in exps]
-    p_class = functools.reduce(jnp.add, [p[c] * onehot[:, c] for c in range(len(p))])
-    return jnp.stack([p_class * (onehot[:, c] - p[c]) for c in range(len(p))], axis=1)
 
 
 def exact_relu_average(z_ref: Array, z: Array) -> Array:
