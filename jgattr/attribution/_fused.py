@@ -2,14 +2,16 @@
 
 When several methods run on one call's targets, the engine builds one :class:`ChunkProgram` per
 group of methods whose chunks carry the same structure (the same ``hops``), so that each chunk's
-union is gathered, and its forward pass run, once for all of them: the members' replicated
-inputs are passed once where they are the same array (parameters, ``P = X W``, edge weights),
-and XLA's common-subexpression elimination then shares every identical computation in the one
-program (the gathers of the union's rows and weights, the forward pass at X, the reference
-pass at X̂ of methods with the same baseline). Each member computes exactly what it computes
-alone; its outputs are split out per method. Planning sums the members' memory per copy and
-per edge, so a fused chunk, which holds every member's activations and outputs, still fits the
-memory budget (the same shapes as a separate run when the whole block fits one chunk).
+union is gathered once for all of them: the members' replicated inputs are passed once where
+they are the same array (parameters, ``P = X W``, edge weights), and XLA's common-subexpression
+elimination shares the identical computations of the one program (the gathers of the union's
+rows and edge weights, forward work the methods write alike). Walk-sum methods run in one pass
+(``ChunkProgram.run_many``: one scatter over their columns side by side) and their whole-graph
+tables come from one jitted program. Each member computes what it computes alone, and its
+outputs are split out per method: bit for bit a separate run's when the chunks are the same
+(``tests/test_fused.py``). Planning sums the members' memory per copy and per edge, so a fused
+chunk, which holds every member's activations and outputs, still fits the memory budget (the
+same chunks as a separate run when the whole block fits one chunk, more otherwise).
 """
 
 from collections.abc import Sequence
