@@ -13,6 +13,8 @@ should be off, ``JGATTR_XLA_CACHE=off``, so that they are real); then, over ``--
 that interleave the variants, ``seconds`` is the best warm call that rebuilds the targets'
 computation graphs and chunk structures, and ``cached_union_seconds`` the best that finds them
 cached. ``same_bits`` says whether every fused result equals its separate one bit for bit.
+``--plain``: only one call with the engine's defaults, for any jgattr on ``PYTHONPATH`` (to
+time another branch, e.g. main, the same way).
 ``load`` is ``os.getloadavg()`` before and after the dataset (2 cores shared with others).
 """
 
@@ -27,6 +29,7 @@ import jax
 import numpy as np
 from _report import emit
 
+import jgattr
 from jgattr import build_model, load_config, load_dataset, train
 from jgattr.attribution import clear_caches, explain, get_method
 
@@ -39,8 +42,12 @@ METHODS = [
 FIELDS = ("offsets", "sources", "values", "expected", "layer_totals")
 
 
-def _variants(model, params, dataset, targets) -> dict:
-    """Each way of running the three methods, as a call returning ``{name: Attributions}``."""
+def _variants(model, params, dataset, targets, plain: bool) -> dict:
+    """Each way of running the three methods, as a call returning ``{name: Attributions}``;
+    ``plain``: one call with the engine's defaults only (any jgattr version, e.g. main)."""
+    if plain:
+        default = lambda: explain(model, params, dataset, methods=METHODS, targets=targets)
+        return {"default": default}
     call = lambda methods, fuse: explain(
         model, params, dataset, methods=methods, targets=targets, fuse_methods=fuse
     )
@@ -67,7 +74,8 @@ def _first_calls(variants: dict) -> tuple[dict, dict]:
     for name, fn in variants.items():
         seconds, results[name] = _timed(fn)
         stats = [r.stats for r in results[name].values()]
-        shared = name == "fused"  # one program: every member reports its compile seconds
+        # one shared program: every member reports its compile seconds (not summed)
+        shared = any(s.get("fused_with") for s in stats)
         compile_seconds = (
             max(s["compile_seconds"] for s in stats)
             if shared
@@ -100,7 +108,7 @@ def _benchmark(name: str, args) -> dict:
     params = train(model, dataset, config.train, key=jax.random.key(config.train.seed)).params
     targets = "all" if name == "pubmed-structure" else "test"
     load_before = os.getloadavg()
-    variants = _variants(model, params, dataset, targets)
+    variants = _variants(model, params, dataset, targets, args.plain)
     report, results = _first_calls(variants)
     rebuilt, cached = {v: [] for v in variants}, {v: [] for v in variants}
     for _ in range(args.repeats):
@@ -112,7 +120,7 @@ def _benchmark(name: str, args) -> dict:
         report[variant]["seconds"] = round(min(rebuilt[variant]), 4)
         report[variant]["cached_union_seconds"] = round(min(cached[variant]), 4)
         report[variant]["median_seconds"] = round(float(np.median(rebuilt[variant])), 4)
-    first = next(iter(results["fused"].values()))
+    first = next(iter(next(iter(results.values())).values()))
     line = ", ".join(f"{v} {report[v]['seconds']} s" for v in variants)
     print(f"{name}: {line}", file=sys.stderr)
     return {
@@ -120,7 +128,7 @@ def _benchmark(name: str, args) -> dict:
         "targets": first.num_targets,
         "methods": [m.name for m in METHODS],
         "variants": report,
-        "same_bits": _same_bits(results["fused"], results["separate"]),
+        "same_bits": None if args.plain else _same_bits(results["fused"], results["separate"]),
         "load": {
             "before": [round(x, 2) for x in load_before],
             "after": [round(x, 2) for x in os.getloadavg()],
@@ -134,6 +142,7 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--plain", action="store_true", help="one call, defaults only (main)")
     args = parser.parse_args()
     report = {
         "benchmark": "fused",
@@ -143,6 +152,7 @@ def main() -> int:
         "cpus": os.cpu_count(),
         "jax": jax.__version__,
         "xla_cache": os.environ.get("JGATTR_XLA_CACHE", "default"),
+        "jgattr": str(Path(jgattr.__file__).parent),
         "results": [_benchmark(name, args) for name in args.datasets],
     }
     return emit(report, args.out)
