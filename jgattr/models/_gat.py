@@ -186,7 +186,7 @@ def _shape(model: GAT, index: int) -> tuple[int, int, bool]:
 
 def gat_layer(model: GAT, params: Params, graph: jraph.GraphsTuple, at: LayerAt, h: Array) -> Array:
     """Layer ``at.index``: attention over ``h Wˡ``, then ELU but for the last (see
-    :mod:`._layered`)."""
+    ``jgattr/models/_layered.py``)."""
     h = dropped(at.dropout, h)
     weights = params[f"layer_{at.index}"]
     z = h if at.projected else h @ weights["kernel"]

@@ -154,7 +154,8 @@ def pre_activation(
 
 
 def gcn_layer(model: GCN, params: Params, graph: jraph.GraphsTuple, at: LayerAt, h: Array) -> Array:
-    """Layer ``at.index``: ``ReLU(Zˡ)``, the logits ``Zᴷ`` for the last (see :mod:`._layered`)."""
+    """Layer ``at.index``: ``ReLU(Zˡ)``, the logits ``Zᴷ`` for the last (see
+    ``jgattr/models/_layered.py``)."""
     z = pre_activation(params, graph, at.index, dropped(at.dropout, h), projected=at.projected)
     return z if at.index == model.num_layers - 1 else jax.nn.relu(z)
 

@@ -93,7 +93,7 @@ def concat_layer(
 ) -> Array:
     """Layer ``at.index`` on the concatenated state ``[H¹ | … | Hˡ⁻¹]`` (X for the first, or
     ``P = X W¹`` when ``at.projected``): ``[H¹ | … | Hˡ]``, and the logits
-    ``[H¹ | … | Eᴷ] W_head + b_head`` for the last (see :mod:`._layered`)."""
+    ``[H¹ | … | Eᴷ] W_head + b_head`` for the last (see ``jgattr/models/_layered.py``)."""
     last = at.index == model.num_layers - 1
     h = state if at.index == 0 else state[:, -_widths(model)[at.index - 1] :]
     z = unit_rows(

@@ -91,7 +91,7 @@ def _widths(model: GIN, index: int) -> tuple[int, int]:
 
 
 def gin_layer(model: GIN, params: Params, graph: jraph.GraphsTuple, at: LayerAt, h: Array) -> Array:
-    """Layer ``at.index``: ``mlp_tail(agg(h W_in))`` (see :mod:`._layered`)."""
+    """Layer ``at.index``: ``mlp_tail(agg(h W_in))`` (see ``jgattr/models/_layered.py``)."""
     h = dropped(at.dropout, h)
     u = aggregate(graph, h if at.projected else h @ params[f"layer_{at.index}_in"]["kernel"])
     return _mlp_tail(model, params, at.index, u)

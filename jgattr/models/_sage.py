@@ -86,7 +86,7 @@ def sage_layer(
     model: GraphSAGE, params: Params, graph: jraph.GraphsTuple, at: LayerAt, h: Array
 ) -> Array:
     """Layer ``at.index``: ``combine(h [W_root | W_neigh])`` + bias, then ReLU but for the last
-    (see :mod:`._layered`)."""
+    (see ``jgattr/models/_layered.py``)."""
     h = dropped(at.dropout, h)
     weights = params[f"layer_{at.index}"]
     return _finish(
