@@ -24,9 +24,9 @@ from jgattr.models._layered import (
     declare,
     dropped,
     flax_forward,
-    layer_hooks,
+    layered_explainable,
 )
-from jgattr.models._protocol import Explainable, all_alive, hidden_width, through_layers
+from jgattr.models._protocol import Explainable, all_alive, hidden_width
 
 
 def attention_layer(
@@ -228,14 +228,12 @@ def _gat_explainable(
     num_classes: int, hidden_size: int | tuple, heads: int, output_heads: int, num_layers: int
 ) -> Explainable:
     model = GAT(num_classes, hidden_size, heads, output_heads, num_layers)
-    return Explainable(
-        apply=lambda params, graph: model.apply({"params": params}, graph, deterministic=True),
-        num_layers=num_layers,
+    return layered_explainable(
+        model,
+        gat_layer,
         name=f"GAT (K={num_layers}, {heads} heads)",
         edge_weights=all_alive,
         self_loops=True,
         input_kernel=lambda params: params["layer_0"]["kernel"],
-        apply_projected=through_layers(layer_hooks(gat_layer, model)),
-        layers=layer_hooks(gat_layer, model),
         linear_input=functools.partial(_linear_input, model),
     )

@@ -22,9 +22,9 @@ from jgattr.models._layered import (
     dropped,
     flax_forward,
     glorot_linear,
-    layer_hooks,
+    layered_explainable,
 )
-from jgattr.models._protocol import Explainable, WalkSum, hidden_width, through_layers
+from jgattr.models._protocol import Explainable, WalkSum, hidden_width
 
 
 def gcn_normalize(graph: jraph.GraphsTuple) -> jraph.GraphsTuple:
@@ -195,16 +195,13 @@ def _excitation_layers(num_layers: int, params: Params, graph) -> tuple:
 def _gcn_explainable(num_classes: int, hidden_size: int | tuple, num_layers: int) -> Explainable:
     model = GCN(num_classes=num_classes, hidden_size=hidden_size, num_layers=num_layers)
     pre_activations = functools.partial(_pre_activations, num_layers)
-    layers = layer_hooks(gcn_layer, model)
-    return Explainable(
-        apply=lambda params, graph: model.apply({"params": params}, graph, deterministic=True),
-        num_layers=num_layers,
+    return layered_explainable(
+        model,
+        gcn_layer,
         name=f"GCN (K={num_layers})",
         edge_weights=gcn_edge_weights,
         self_loops=True,
         input_kernel=lambda params: params["conv_0"]["kernel"],
-        apply_projected=through_layers(layers),
-        layers=layers,
         walk_sum=WalkSum(functools.partial(_kernels, num_layers), pre_activations),
         prepare=gcn_normalize,
         excitation_layers=functools.partial(_excitation_layers, num_layers),

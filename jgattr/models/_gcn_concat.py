@@ -35,9 +35,9 @@ from jgattr.models._layered import (
     dropped,
     flax_forward,
     glorot_linear,
-    layer_hooks,
+    layered_explainable,
 )
-from jgattr.models._protocol import Explainable, hidden_width, through_layers
+from jgattr.models._protocol import Explainable, hidden_width
 
 NORM_EPS = 1e-12  # torch.nn.functional.normalize's eps
 
@@ -110,13 +110,10 @@ def concat_layer(
 @functools.lru_cache(maxsize=64)
 def _concat_explainable(num_classes: int, hidden_size: int | tuple, num_layers: int) -> Explainable:
     model = ConcatGCN(num_classes, hidden_size, num_layers)
-    layers = layer_hooks(concat_layer, model)
-    return Explainable(
-        apply=lambda params, graph: model.apply({"params": params}, graph, deterministic=True),
-        num_layers=num_layers,
+    return layered_explainable(
+        model,
+        concat_layer,
         name=f"concat-GCN (Ying et al., K={num_layers})",
         self_loops=False,
         input_kernel=lambda params: params["conv_0"]["kernel"],
-        apply_projected=through_layers(layers),
-        layers=layers,
     )

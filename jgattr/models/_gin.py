@@ -20,14 +20,13 @@ from jgattr.models._layered import (
     dense,
     dropped,
     flax_forward,
-    layer_hooks,
+    layered_explainable,
 )
 from jgattr.models._protocol import (
     ExcitationStep,
     Explainable,
     all_alive,
     hidden_width,
-    through_layers,
 )
 
 EPSILON = 0.0
@@ -140,15 +139,13 @@ def _excitation_layers(num_layers: int, params: Params, graph) -> tuple:
 @functools.lru_cache(maxsize=64)
 def _gin_explainable(num_classes: int, hidden_size: int | tuple, num_layers: int) -> Explainable:
     model = GIN(num_classes, hidden_size, num_layers)
-    return Explainable(
-        apply=lambda params, graph: model.apply({"params": params}, graph, deterministic=True),
-        num_layers=num_layers,
+    return layered_explainable(
+        model,
+        gin_layer,
         name=f"GIN (K={num_layers})",
         edge_weights=all_alive,
         self_loops=False,
         input_kernel=lambda params: params["layer_0_in"]["kernel"],
-        apply_projected=through_layers(layer_hooks(gin_layer, model)),
-        layers=layer_hooks(gin_layer, model),
         excitation_layers=functools.partial(_excitation_layers, num_layers),
         linear_input=functools.partial(_linear_input, model),
     )

@@ -8,7 +8,8 @@ module instance, read only for its hyperparameters) on node values ``h``, activa
 that layer (the Flax module passes it; the engine's hooks never do).
 
 A module's ``__call__`` declares its parameters (:class:`Parameters`, under the names its
-checkpoints use) and returns :func:`flax_forward`; nothing else computes.
+checkpoints use) and returns :func:`flax_forward`; nothing else computes. Its ``Explainable``
+comes from :func:`layered_explainable`.
 """
 
 import functools
@@ -20,6 +21,7 @@ import jax.numpy as jnp
 import jraph
 
 from jgattr._types import Array, Params
+from jgattr.models._protocol import Explainable, through_layers
 
 Dropout = Callable[[Array, str], Array]
 """``(values, site) -> values``: one layer's dropout while training; ``site`` is ``"input"``
@@ -159,3 +161,17 @@ def flax_forward(
         return nn.Dropout(module.dropout_rate)(values, deterministic=deterministic or skip)
 
     return run_layers(layer, module, module.variables["params"], graph, dropout=dropout)
+
+
+def layered_explainable(model: nn.Module, layer: LayerFn, **fields: Any) -> Explainable:
+    """The ``Explainable`` of a built-in model: ``apply`` (the module with dropout off), and
+    ``layers`` and ``apply_projected`` drawn from its ``layer`` function; ``fields``: the rest
+    (``name``, ``input_kernel``, ``edge_weights``, ``self_loops``, optional hooks)."""
+    layers = layer_hooks(layer, model)
+    return Explainable(
+        apply=lambda params, graph: model.apply({"params": params}, graph, deterministic=True),
+        num_layers=model.num_layers,
+        apply_projected=through_layers(layers),
+        layers=layers,
+        **fields,
+    )

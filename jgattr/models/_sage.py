@@ -20,9 +20,9 @@ from jgattr.models._layered import (
     dropped,
     flax_forward,
     glorot_linear,
-    layer_hooks,
+    layered_explainable,
 )
-from jgattr.models._protocol import Explainable, hidden_width, through_layers
+from jgattr.models._protocol import Explainable, hidden_width
 
 
 def mean_edge_weights(senders: Array, receivers: Array, alive: Array, num_nodes: int) -> Array:
@@ -121,15 +121,13 @@ def _excitation_layers(num_layers: int, params: Params, graph) -> tuple:
 @functools.lru_cache(maxsize=64)
 def _sage_explainable(num_classes: int, hidden_size: int | tuple, num_layers: int) -> Explainable:
     model = GraphSAGE(num_classes, hidden_size, num_layers)
-    return Explainable(
-        apply=lambda params, graph: model.apply({"params": params}, graph, deterministic=True),
-        num_layers=num_layers,
+    return layered_explainable(
+        model,
+        sage_layer,
         name=f"GraphSAGE (K={num_layers})",
         edge_weights=mean_edge_weights,
         self_loops=False,
         input_kernel=lambda params: params["layer_0"]["kernel"],
-        apply_projected=through_layers(layer_hooks(sage_layer, model)),
-        layers=layer_hooks(sage_layer, model),
         excitation_layers=functools.partial(_excitation_layers, num_layers),
         linear_input=functools.partial(_linear_input, model),
     )
