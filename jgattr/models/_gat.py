@@ -17,7 +17,16 @@ import jax.numpy as jnp
 import jraph
 
 from jgattr._types import Array, Params
-from jgattr.models._protocol import Explainable, all_alive, hidden_width, through_layers
+from jgattr.models._layered import (
+    Dropout,
+    LayerAt,
+    ParamSpec,
+    declare,
+    dropped,
+    flax_forward,
+    layered_explainable,
+)
+from jgattr.models._protocol import Explainable, all_alive, hidden_width
 
 
 def attention_layer(
@@ -83,36 +92,40 @@ def attend(
     return out + params["bias"][None, :]
 
 
-class GATLayer(nn.Module):
-    """Declares one attention layer's parameters and applies :func:`attention_layer`."""
+class GATParameters(nn.Module):
+    """One attention layer's parameters (``layer_l``), and the dropout of its attention
+    coefficients (an ``nn.Dropout`` of this scope, so it draws the same random stream as ever).
 
+    Attributes:
+      in_width: width of the layer's input.
+      features: width of each head.
+      heads: number of heads.
+      concat: heads concatenated (hidden layers) or averaged (the last).
+      attention_dropout: dropout rate of the attention coefficients while training.
+    """
+
+    in_width: int
     features: int
     heads: int
     concat: bool
     attention_dropout: float = 0.0
 
     @nn.compact
-    def __call__(self, graph: jraph.GraphsTuple, h: Array, *, deterministic: bool = True):
+    def __call__(self) -> nn.Dropout:
+        """Declares the parameters; returns the attention dropout."""
         glorot = nn.initializers.glorot_uniform()
-        params = {
-            "kernel": self.param("kernel", glorot, (h.shape[-1], self.heads * self.features)),
-            "att_src": self.param("att_src", glorot, (self.heads, self.features)),
-            "att_dst": self.param("att_dst", glorot, (self.heads, self.features)),
-            "bias": self.param(
-                "bias",
-                nn.initializers.zeros_init(),
-                (self.heads * self.features if self.concat else self.features,),
+        width = self.heads * self.features
+        bias = (width if self.concat else self.features,)
+        declare(
+            self,
+            (
+                ParamSpec("kernel", glorot, (self.in_width, width)),
+                ParamSpec("att_src", glorot, (self.heads, self.features)),
+                ParamSpec("att_dst", glorot, (self.heads, self.features)),
+                ParamSpec("bias", nn.initializers.zeros_init(), bias),
             ),
-        }
-        drop = nn.Dropout(self.attention_dropout)
-        return attention_layer(
-            params,
-            graph,
-            h @ params["kernel"],
-            heads=self.heads,
-            concat=self.concat,
-            dropout=lambda a: drop(a, deterministic=deterministic),
         )
+        return nn.Dropout(self.attention_dropout)
 
 
 class GAT(nn.Module):
@@ -144,21 +157,16 @@ class GAT(nn.Module):
     @nn.compact
     def __call__(self, graph: jraph.GraphsTuple, *, deterministic: bool = True) -> Array:
         """Logits ``[N, num_classes]`` of a prepared graph (self loops, unit edge weights)."""
-        h = graph.nodes
-        for layer in range(self.num_layers):
-            skip = layer == 0 and not self.input_dropout
-            h = nn.Dropout(self.dropout_rate)(h, deterministic=deterministic or skip)
-            last = layer == self.num_layers - 1
-            h = GATLayer(
-                self.num_classes if last else hidden_width(self.hidden_size, layer),
-                self.output_heads if last else self.heads,
-                concat=not last,
-                attention_dropout=self.dropout_rate,
-                name=f"layer_{layer}",
-            )(graph, h, deterministic=deterministic)
-            if not last:
-                h = jax.nn.elu(h)
-        return h
+        width, attention = graph.nodes.shape[-1], []
+        for index in range(self.num_layers):
+            features, heads, concat = _shape(self, index)
+            attention.append(
+                GATParameters(
+                    width, features, heads, concat, self.dropout_rate, name=f"layer_{index}"
+                )()
+            )
+            width = heads * features if concat else features
+        return flax_forward(self, gat_layer, graph, deterministic, tuple(attention))
 
     @nn.nowrap
     def explainable(self) -> Explainable:
@@ -168,32 +176,51 @@ class GAT(nn.Module):
         )
 
 
-def _layers(model: GAT, params: Params, graph) -> tuple:
-    """The K layers, activation included; the first takes ``P = X W¹`` (no matmul)."""
+def _shape(model: GAT, index: int) -> tuple[int, int, bool]:
+    """Layer ``index``'s head width, heads, and whether the heads are concatenated."""
+    last = index == model.num_layers - 1
+    if last:
+        return model.num_classes, model.output_heads, False
+    return hidden_width(model.hidden_size, index), model.heads, True
 
-    def layer(index: int, h: Array) -> Array:
-        last = index == model.num_layers - 1
-        weights = params[f"layer_{index}"]
-        z = h if index == 0 else h @ weights["kernel"]
-        heads = model.output_heads if last else model.heads
-        out = attention_layer(weights, graph, z, heads=heads, concat=not last)
-        return out if last else jax.nn.elu(out)
 
-    return tuple(functools.partial(layer, index) for index in range(model.num_layers))
+def gat_layer(model: GAT, params: Params, graph: jraph.GraphsTuple, at: LayerAt, h: Array) -> Array:
+    """Layer ``at.index``: attention over ``h Wˡ``, then ELU but for the last (see
+    ``jgattr/models/_layered.py``)."""
+    h = dropped(at.dropout, h)
+    weights = params[f"layer_{at.index}"]
+    z = h if at.projected else h @ weights["kernel"]
+    heads = _shape(model, at.index)[1]
+    inputs = edge_inputs(weights, graph, z, heads)
+    return _attend(
+        model, weights, graph, at.index, inputs, num_nodes=z.shape[0], dropout=at.dropout
+    )
+
+
+def _attend(
+    model: GAT,
+    weights: Params,
+    graph,
+    index: int,
+    inputs: tuple,
+    *,
+    num_nodes: int,
+    dropout: Dropout | None = None,
+) -> Array:
+    """Layer ``index`` from its :func:`edge_inputs`: softmax, weighted sum, bias, activation."""
+    concat = _shape(model, index)[2]
+    drop = None if dropout is None else functools.partial(dropout, site="attention")
+    out = attend(weights, graph, inputs, num_nodes=num_nodes, concat=concat, dropout=drop)
+    return jax.nn.elu(out) if concat else out
 
 
 def _linear_input(model: GAT, params: Params, graph) -> tuple:
     """Layer 1 as ``rest ∘ linear``: ``linear(p)`` its :func:`edge_inputs` (the scores before
     the LeakyReLU and the senders' rows, linear in ``P = X W¹``), ``rest`` the softmax and sum."""
-    weights, last = params["layer_0"], model.num_layers == 1
-    heads = model.output_heads if last else model.heads
-    n = graph.nodes.shape[0]
-
-    def rest(inputs: tuple[Array, Array]) -> Array:
-        out = attend(weights, graph, inputs, num_nodes=n, concat=not last)
-        return out if last else jax.nn.elu(out)
-
-    return functools.partial(edge_inputs, weights, graph, heads=heads), rest
+    weights = params["layer_0"]
+    linear = functools.partial(edge_inputs, weights, graph, heads=_shape(model, 0)[1])
+    rest = functools.partial(_attend, model, weights, graph, 0, num_nodes=graph.nodes.shape[0])
+    return linear, rest
 
 
 @functools.lru_cache(maxsize=64)
@@ -201,14 +228,12 @@ def _gat_explainable(
     num_classes: int, hidden_size: int | tuple, heads: int, output_heads: int, num_layers: int
 ) -> Explainable:
     model = GAT(num_classes, hidden_size, heads, output_heads, num_layers)
-    return Explainable(
-        apply=lambda params, graph: model.apply({"params": params}, graph, deterministic=True),
-        num_layers=num_layers,
+    return layered_explainable(
+        model,
+        gat_layer,
         name=f"GAT (K={num_layers}, {heads} heads)",
         edge_weights=all_alive,
         self_loops=True,
         input_kernel=lambda params: params["layer_0"]["kernel"],
-        apply_projected=through_layers(functools.partial(_layers, model)),
-        layers=functools.partial(_layers, model),
         linear_input=functools.partial(_linear_input, model),
     )

@@ -15,6 +15,15 @@ import jraph
 import numpy as np
 
 from jgattr._types import Array, Params
+from jgattr.models._layered import (
+    LayerAt,
+    Parameters,
+    declare,
+    dropped,
+    flax_forward,
+    glorot_linear,
+    layered_explainable,
+)
 from jgattr.models._protocol import Explainable, WalkSum, hidden_width
 
 
@@ -68,8 +77,15 @@ def propagate(graph: jraph.GraphsTuple, h: Array) -> Array:
     return jax.ops.segment_sum(messages, graph.receivers, num_segments=h.shape[0])
 
 
+def convolve(params: Params, graph: jraph.GraphsTuple, h: Array, *, projected: bool) -> Array:
+    """One graph convolution ``Â h W + b`` (bias added after aggregation) ``[N, D]``;
+    ``projected``: ``h`` is already ``h W``. ``params``: ``kernel [F, D]``, ``bias [D]``."""
+    z = h if projected else h @ params["kernel"]
+    return propagate(graph, z) + params["bias"][None, :]
+
+
 class GCNConv(nn.Module):
-    """One graph convolution ``Â H W + b`` (bias added after aggregation).
+    """One graph convolution ``Â H W + b`` (:func:`convolve`) as a Flax module.
 
     Attributes:
       features: output width.
@@ -79,11 +95,8 @@ class GCNConv(nn.Module):
 
     @nn.compact
     def __call__(self, graph: jraph.GraphsTuple, h: Array) -> Array:
-        kernel = self.param(
-            "kernel", nn.initializers.glorot_uniform(), (h.shape[-1], self.features)
-        )
-        bias = self.param("bias", nn.initializers.zeros_init(), (self.features,))
-        return propagate(graph, h @ kernel) + bias[None, :]
+        params = declare(self, glorot_linear(h.shape[-1], self.features))
+        return convolve(params, graph, h, projected=False)
 
 
 class GCN(nn.Module):
@@ -112,21 +125,39 @@ class GCN(nn.Module):
     @nn.compact
     def __call__(self, graph: jraph.GraphsTuple, *, deterministic: bool = True) -> Array:
         """Logits ``[N, num_classes]`` of a normalized graph (``graph.nodes`` is ``[N, F]``)."""
-        h = graph.nodes
-        for layer in range(self.num_layers):
-            skip = layer == 0 and not self.input_dropout
-            h = nn.Dropout(self.dropout_rate)(h, deterministic=deterministic or skip)
-            last = layer == self.num_layers - 1
-            width = self.num_classes if last else hidden_width(self.hidden_size, layer)
-            h = GCNConv(width, name=f"conv_{layer}")(graph, h)
-            if not last:
-                h = jax.nn.relu(h)
-        return h
+        width = graph.nodes.shape[-1]
+        for index, out in enumerate(_widths(self)):
+            Parameters(glorot_linear(width, out), name=f"conv_{index}")()
+            width = out
+        return flax_forward(self, gcn_layer, graph, deterministic)
 
     @nn.nowrap
     def explainable(self) -> Explainable:
         """This GCN as the engine sees it (cached per hyperparameters: compiled code is reused)."""
         return _gcn_explainable(self.num_classes, self.hidden_size, self.num_layers)
+
+
+def _widths(model: GCN) -> tuple[int, ...]:
+    """The output width of each layer (the last: ``num_classes``)."""
+    last = model.num_layers - 1
+    return tuple(
+        model.num_classes if layer == last else hidden_width(model.hidden_size, layer)
+        for layer in range(model.num_layers)
+    )
+
+
+def pre_activation(
+    params: Params, graph: jraph.GraphsTuple, index: int, h: Array, *, projected: bool
+) -> Array:
+    """``Zˡ = Â h Wˡ + bˡ`` of layer ``index`` (``h`` is ``P = X W¹`` when ``projected``)."""
+    return convolve(params[f"conv_{index}"], graph, h, projected=projected)
+
+
+def gcn_layer(model: GCN, params: Params, graph: jraph.GraphsTuple, at: LayerAt, h: Array) -> Array:
+    """Layer ``at.index``: ``ReLU(Zˡ)``, the logits ``Zᴷ`` for the last (see
+    ``jgattr/models/_layered.py``)."""
+    z = pre_activation(params, graph, at.index, dropped(at.dropout, h), projected=at.projected)
+    return z if at.index == model.num_layers - 1 else jax.nn.relu(z)
 
 
 def gcn_edge_weights(senders: Array, receivers: Array, alive: Array, num_nodes: int) -> Array:
@@ -144,41 +175,12 @@ def _kernels(num_layers: int, params: Params) -> tuple[Array, ...]:
     return tuple(params[f"conv_{layer}"]["kernel"] for layer in range(num_layers))
 
 
-def _pre_activations(model: GCN, params: Params, graph, projected: Array) -> tuple[Array, ...]:
+def _pre_activations(num_layers: int, params: Params, graph, projected: Array) -> tuple:
     """``(Z¹, ..., Zᴷ)`` from ``P = X W¹`` (so a zero reference costs no matmul)."""
-    convolutions = _convolutions(model, params, graph)
-    pre = [convolutions[0](projected)]
-    for conv in convolutions[1:]:
-        pre.append(conv(jax.nn.relu(pre[-1])))
+    pre = [pre_activation(params, graph, 0, projected, projected=True)]
+    for index in range(1, num_layers):
+        pre.append(pre_activation(params, graph, index, jax.nn.relu(pre[-1]), projected=False))
     return tuple(pre)
-
-
-def _convolutions(model: GCN, params: Params, graph) -> tuple:
-    """The K convolutions in P-space: ``p ↦ Â p + b¹``, then ``h ↦ Â h Wˡ + bˡ``."""
-    first_bias = params["conv_0"]["bias"]
-    later = tuple(
-        functools.partial(
-            GCNConv(
-                hidden_width(model.hidden_size, layer)
-                if layer < model.num_layers - 1
-                else model.num_classes
-            ).apply,
-            {"params": params[f"conv_{layer}"]},
-            graph,
-        )
-        for layer in range(1, model.num_layers)
-    )
-    return (lambda p: propagate(graph, p) + first_bias[None, :], *later)
-
-
-def _layers(model: GCN, params: Params, graph) -> tuple:
-    """``hˡ = ReLU(Zˡ)`` for hidden layers, the logits ``Zᴷ`` last; the first takes P."""
-    convolutions = _convolutions(model, params, graph)
-    last = len(convolutions) - 1
-    return tuple(
-        conv if index == last else (lambda h, conv=conv: jax.nn.relu(conv(h)))
-        for index, conv in enumerate(convolutions)
-    )
 
 
 def _excitation_layers(num_layers: int, params: Params, graph) -> tuple:
@@ -192,16 +194,14 @@ def _excitation_layers(num_layers: int, params: Params, graph) -> tuple:
 @functools.lru_cache(maxsize=64)
 def _gcn_explainable(num_classes: int, hidden_size: int | tuple, num_layers: int) -> Explainable:
     model = GCN(num_classes=num_classes, hidden_size=hidden_size, num_layers=num_layers)
-    pre_activations = functools.partial(_pre_activations, model)
-    return Explainable(
-        apply=lambda params, graph: model.apply({"params": params}, graph, deterministic=True),
-        num_layers=num_layers,
+    pre_activations = functools.partial(_pre_activations, num_layers)
+    return layered_explainable(
+        model,
+        gcn_layer,
         name=f"GCN (K={num_layers})",
         edge_weights=gcn_edge_weights,
         self_loops=True,
         input_kernel=lambda params: params["conv_0"]["kernel"],
-        apply_projected=lambda params, graph: pre_activations(params, graph, graph.nodes)[-1],
-        layers=functools.partial(_layers, model),
         walk_sum=WalkSum(functools.partial(_kernels, num_layers), pre_activations),
         prepare=gcn_normalize,
         excitation_layers=functools.partial(_excitation_layers, num_layers),

@@ -27,8 +27,17 @@ import jax.numpy as jnp
 import jraph
 
 from jgattr._types import Array, Params
-from jgattr.models._gcn import GCNConv, propagate
-from jgattr.models._protocol import Explainable, hidden_width, through_layers
+from jgattr.models._gcn import pre_activation
+from jgattr.models._layered import (
+    LayerAt,
+    Parameters,
+    dense,
+    dropped,
+    flax_forward,
+    glorot_linear,
+    layered_explainable,
+)
+from jgattr.models._protocol import Explainable, hidden_width
 
 NORM_EPS = 1e-12  # torch.nn.functional.normalize's eps
 
@@ -62,16 +71,12 @@ class ConcatGCN(nn.Module):
     @nn.compact
     def __call__(self, graph: jraph.GraphsTuple, *, deterministic: bool = True) -> Array:
         """Logits ``[N, num_classes]`` of a prepared graph (no self loops, unit weights)."""
-        h, outputs = graph.nodes, []
-        for layer in range(self.num_layers):
-            skip = layer == 0 and not self.input_dropout
-            h = nn.Dropout(self.dropout_rate)(h, deterministic=deterministic or skip)
-            width = hidden_width(self.hidden_size, layer)
-            h = unit_rows(GCNConv(width, name=f"conv_{layer}")(graph, h))
-            if layer < self.num_layers - 1:
-                h = jax.nn.relu(h)
-            outputs.append(h)
-        return nn.Dense(self.num_classes, name="head")(jnp.concatenate(outputs, axis=-1))
+        widths = _widths(self)
+        inputs = (graph.nodes.shape[-1], *widths[:-1])
+        for index, (width, out) in enumerate(zip(inputs, widths, strict=True)):
+            Parameters(glorot_linear(width, out), name=f"conv_{index}")()
+        Parameters(dense(sum(widths), self.num_classes), name="head")()
+        return flax_forward(self, concat_layer, graph, deterministic)
 
     @nn.nowrap
     def explainable(self) -> Explainable:
@@ -79,44 +84,36 @@ class ConcatGCN(nn.Module):
         return _concat_explainable(self.num_classes, self.hidden_size, self.num_layers)
 
 
-def _layer_output(params: Params, graph, index: int, last: bool, projected: Array) -> Array:
-    """``Hˡ`` (``Eᴷ`` for the last layer) from this layer's projected input ``Hˡ⁻¹ Wˡ``."""
-    z = propagate(graph, projected) + params[f"conv_{index}"]["bias"][None, :]
-    return unit_rows(z) if last else jax.nn.relu(unit_rows(z))
+def _widths(model: ConcatGCN) -> tuple[int, ...]:
+    return tuple(hidden_width(model.hidden_size, layer) for layer in range(model.num_layers))
 
 
-def _layers(model: ConcatGCN, params: Params, graph) -> tuple:
-    """The K layers on the concatenated state; the first takes ``P = X W¹``, the last gives
-    the logits ``[H¹ | … | Eᴷ] W_head + b_head``."""
-    count = model.num_layers
-    widths = [hidden_width(model.hidden_size, layer) for layer in range(count)]
-
-    def layer(index: int, state: Array) -> Array:
-        if index == 0:
-            projected = state
-        else:
-            previous = state[:, -widths[index - 1] :]
-            projected = previous @ params[f"conv_{index}"]["kernel"]
-        out = _layer_output(params, graph, index, index == count - 1, projected)
-        joined = out if index == 0 else jnp.concatenate([state, out], axis=-1)
-        if index < count - 1:
-            return joined
-        head = params["head"]
-        return joined @ head["kernel"] + head["bias"][None, :]
-
-    return tuple(functools.partial(layer, index) for index in range(count))
+def concat_layer(
+    model: ConcatGCN, params: Params, graph: jraph.GraphsTuple, at: LayerAt, state: Array
+) -> Array:
+    """Layer ``at.index`` on the concatenated state ``[H¹ | … | Hˡ⁻¹]`` (X for the first, or
+    ``P = X W¹`` when ``at.projected``): ``[H¹ | … | Hˡ]``, and the logits
+    ``[H¹ | … | Eᴷ] W_head + b_head`` for the last (see ``jgattr/models/_layered.py``)."""
+    last = at.index == model.num_layers - 1
+    h = state if at.index == 0 else state[:, -_widths(model)[at.index - 1] :]
+    z = unit_rows(
+        pre_activation(params, graph, at.index, dropped(at.dropout, h), projected=at.projected)
+    )
+    out = z if last else jax.nn.relu(z)
+    joined = out if at.index == 0 else jnp.concatenate([state, out], axis=-1)
+    if not last:
+        return joined
+    head = params["head"]
+    return joined @ head["kernel"] + head["bias"][None, :]
 
 
 @functools.lru_cache(maxsize=64)
 def _concat_explainable(num_classes: int, hidden_size: int | tuple, num_layers: int) -> Explainable:
     model = ConcatGCN(num_classes, hidden_size, num_layers)
-    layers = functools.partial(_layers, model)
-    return Explainable(
-        apply=lambda params, graph: model.apply({"params": params}, graph, deterministic=True),
-        num_layers=num_layers,
+    return layered_explainable(
+        model,
+        concat_layer,
         name=f"concat-GCN (Ying et al., K={num_layers})",
         self_loops=False,
         input_kernel=lambda params: params["conv_0"]["kernel"],
-        apply_projected=through_layers(layers),
-        layers=layers,
     )

@@ -13,12 +13,20 @@ import jax
 import jraph
 
 from jgattr._types import Array, Params
+from jgattr.models._layered import (
+    LayerAt,
+    Parameters,
+    ParamSpec,
+    dense,
+    dropped,
+    flax_forward,
+    layered_explainable,
+)
 from jgattr.models._protocol import (
     ExcitationStep,
     Explainable,
     all_alive,
     hidden_width,
-    through_layers,
 )
 
 EPSILON = 0.0
@@ -29,18 +37,6 @@ def aggregate(graph: jraph.GraphsTuple, h: Array) -> Array:
     messages = graph.edges[:, None] * h[graph.senders]
     neighbours = jax.ops.segment_sum(messages, graph.receivers, num_segments=h.shape[0])
     return (1.0 + EPSILON) * h + neighbours
-
-
-class _Linear(nn.Module):
-    """``h @ kernel`` (``nn.Dense`` without bias, same parameter and initializer), which also
-    takes sparse features (:class:`jgattr.data.SparseFeatures`) as ``h``."""
-
-    features: int
-
-    @nn.compact
-    def __call__(self, h) -> Array:
-        kernel = self.param("kernel", nn.initializers.lecun_normal(), (h.shape[-1], self.features))
-        return h @ kernel
 
 
 class GIN(nn.Module):
@@ -69,21 +65,15 @@ class GIN(nn.Module):
     @nn.compact
     def __call__(self, graph: jraph.GraphsTuple, *, deterministic: bool = True) -> Array:
         """Logits ``[N, num_classes]`` of a prepared graph (no self loops, unit weights)."""
-        h = graph.nodes
-        for layer in range(self.num_layers):
-            skip = layer == 0 and not self.input_dropout
-            h = nn.Dropout(self.dropout_rate)(h, deterministic=deterministic or skip)
-            last = layer == self.num_layers - 1
-            width = self.num_classes if last else hidden_width(self.hidden_size, layer)
-            # the MLP's inner width: hidden_size (one width), else the layer's own width
-            inner = width if isinstance(self.hidden_size, tuple) else self.hidden_size
-            u = _Linear(inner, name=f"layer_{layer}_in")(h)
-            bias = self.param(f"layer_{layer}_in_bias", nn.initializers.zeros_init(), (inner,))
-            u = aggregate(graph, u) + bias[None, :]
-            h = nn.Dense(width, name=f"layer_{layer}_out")(jax.nn.relu(u))
-            if not last:
-                h = jax.nn.relu(h)
-        return h
+        width = graph.nodes.shape[-1]
+        for index in range(self.num_layers):
+            inner, out = _widths(self, index)
+            lecun = nn.initializers.lecun_normal()
+            Parameters((ParamSpec("kernel", lecun, (width, inner)),), name=f"layer_{index}_in")()
+            self.param(f"layer_{index}_in_bias", nn.initializers.zeros_init(), (inner,))
+            Parameters(dense(inner, out), name=f"layer_{index}_out")()
+            width = out
+        return flax_forward(self, gin_layer, graph, deterministic)
 
     @nn.nowrap
     def explainable(self) -> Explainable:
@@ -91,29 +81,37 @@ class GIN(nn.Module):
         return _gin_explainable(self.num_classes, self.hidden_size, self.num_layers)
 
 
-def _layers(model: GIN, params: Params, graph) -> tuple:
-    """The K layers, activation included; the first takes ``P = X W¹`` (no matmul)."""
-
-    def layer(index: int, h: Array) -> Array:
-        first = params[f"layer_{index}_in"]["kernel"]
-        bias = params[f"layer_{index}_in_bias"][None, :]
-        u = aggregate(graph, h if index == 0 else h @ first) + bias
-        out_layer = params[f"layer_{index}_out"]
-        out = jax.nn.relu(u) @ out_layer["kernel"] + out_layer["bias"][None, :]
-        return out if index == model.num_layers - 1 else jax.nn.relu(out)
-
-    return tuple(functools.partial(layer, index) for index in range(model.num_layers))
+def _widths(model: GIN, index: int) -> tuple[int, int]:
+    """Layer ``index``'s MLP widths: inner (``hidden_size``, or the layer's own width when one
+    is given per layer) and output (``num_classes`` for the last)."""
+    last = index == model.num_layers - 1
+    width = model.num_classes if last else hidden_width(model.hidden_size, index)
+    return (width if isinstance(model.hidden_size, tuple) else model.hidden_size), width
 
 
-def _linear_input(num_layers: int, params: Params, graph) -> tuple:
+def gin_layer(model: GIN, params: Params, graph: jraph.GraphsTuple, at: LayerAt, h: Array) -> Array:
+    """Layer ``at.index``: ``mlp_tail(agg(h W_in))`` (see ``jgattr/models/_layered.py``)."""
+    h = dropped(at.dropout, h)
+    u = aggregate(graph, h if at.projected else h @ params[f"layer_{at.index}_in"]["kernel"])
+    return _mlp_tail(model, params, at.index, u)
+
+
+def _mlp_tail(model: GIN, params: Params, index: int, u: Array) -> Array:
+    """The rest of layer ``index``'s MLP after the aggregated ``agg(h W_in)``: bias, ReLU,
+    ``W_out``, and the ReLU between layers."""
+    out_layer = params[f"layer_{index}_out"]
+    out = _inner(params, index, u) @ out_layer["kernel"] + out_layer["bias"][None, :]
+    return out if index == model.num_layers - 1 else jax.nn.relu(out)
+
+
+def _inner(params: Params, index: int, u: Array) -> Array:
+    """The MLP's hidden activations ``ReLU(u + b_in)`` from the aggregated ``u = agg(h W_in)``."""
+    return jax.nn.relu(u + params[f"layer_{index}_in_bias"][None, :])
+
+
+def _linear_input(model: GIN, params: Params, graph) -> tuple:
     """Layer 1 as ``rest ∘ linear``: ``linear(p) = agg(p)`` (P = X W¹), ``rest`` its MLP."""
-    bias, out_layer = params["layer_0_in_bias"][None, :], params["layer_0_out"]
-
-    def rest(u: Array) -> Array:
-        out = jax.nn.relu(u + bias) @ out_layer["kernel"] + out_layer["bias"][None, :]
-        return out if num_layers == 1 else jax.nn.relu(out)
-
-    return functools.partial(aggregate, graph), rest
+    return functools.partial(aggregate, graph), functools.partial(_mlp_tail, model, params, 0)
 
 
 def _excitation_layers(num_layers: int, params: Params, graph) -> tuple:
@@ -126,12 +124,11 @@ def _excitation_layers(num_layers: int, params: Params, graph) -> tuple:
 
     def layer(index: int) -> tuple:
         inner, outer = params[f"layer_{index}_in"]["kernel"], params[f"layer_{index}_out"]
-        bias = params[f"layer_{index}_in_bias"][None, :]
         inner_plus, outer_plus = jax.nn.relu(inner), jax.nn.relu(outer["kernel"])
         return (
             ExcitationStep(
                 positive=lambda h: aggregate(graph, h @ inner_plus),
-                forward=lambda h: jax.nn.relu(aggregate(graph, h @ inner) + bias),
+                forward=lambda h: _inner(params, index, aggregate(graph, h @ inner)),
             ),
             lambda r: r @ outer_plus,
         )
@@ -142,15 +139,13 @@ def _excitation_layers(num_layers: int, params: Params, graph) -> tuple:
 @functools.lru_cache(maxsize=64)
 def _gin_explainable(num_classes: int, hidden_size: int | tuple, num_layers: int) -> Explainable:
     model = GIN(num_classes, hidden_size, num_layers)
-    return Explainable(
-        apply=lambda params, graph: model.apply({"params": params}, graph, deterministic=True),
-        num_layers=num_layers,
+    return layered_explainable(
+        model,
+        gin_layer,
         name=f"GIN (K={num_layers})",
         edge_weights=all_alive,
         self_loops=False,
         input_kernel=lambda params: params["layer_0_in"]["kernel"],
-        apply_projected=through_layers(functools.partial(_layers, model)),
-        layers=functools.partial(_layers, model),
         excitation_layers=functools.partial(_excitation_layers, num_layers),
-        linear_input=functools.partial(_linear_input, num_layers),
+        linear_input=functools.partial(_linear_input, model),
     )

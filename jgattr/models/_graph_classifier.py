@@ -16,6 +16,7 @@ import jax
 import jraph
 
 from jgattr._types import Array, Params
+from jgattr.models._layered import Parameters, dense
 from jgattr.models._protocol import Explainable, GraphReadout, through_layers
 from jgattr.models._registry import MODELS, node_model
 
@@ -73,10 +74,11 @@ class GraphClassifier(nn.Module):
             self.heads,
             name="encoder",
         )
-        h = jax.nn.relu(encoder(graph, deterministic=deterministic))
+        h = _embedding(encoder(graph, deterministic=deterministic))
         h = nn.Dropout(self.dropout_rate)(h, deterministic=deterministic)
-        pooled = GraphReadout(self.readout, _head).pooled(h, graph.n_node)
-        return nn.Dense(self.num_classes, name="head")(pooled)
+        Parameters(dense(self.hidden_sizes[-1], self.num_classes), name="head")()
+        readout = GraphReadout(self.readout, _head)
+        return readout.logits(self.variables["params"], h, graph.n_node)
 
     @nn.nowrap
     def explainable(self) -> Explainable:
@@ -84,6 +86,11 @@ class GraphClassifier(nn.Module):
         return _graph_explainable(
             self.num_classes, self.architecture, tuple(self.hidden_sizes), self.readout, self.heads
         )
+
+
+def _embedding(h: Array) -> Array:
+    """The node embeddings the readout pools: the encoder's last layer, then ReLU."""
+    return jax.nn.relu(h)
 
 
 def _head(params: Params) -> tuple[Array, Array]:
@@ -102,7 +109,7 @@ def _graph_explainable(
     def layers(params: Params, graph: jraph.GraphsTuple) -> tuple:
         encoder_layers = node.layers(params["encoder"], graph)
         last = encoder_layers[-1]
-        return (*encoder_layers[:-1], lambda h: jax.nn.relu(last(h)))
+        return (*encoder_layers[:-1], lambda h: _embedding(last(h)))
 
     embed = through_layers(layers)
     excitation = None

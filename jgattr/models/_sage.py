@@ -14,7 +14,15 @@ import jax.numpy as jnp
 import jraph
 
 from jgattr._types import Array, Params
-from jgattr.models._protocol import Explainable, hidden_width, through_layers
+from jgattr.models._layered import (
+    LayerAt,
+    Parameters,
+    dropped,
+    flax_forward,
+    glorot_linear,
+    layered_explainable,
+)
+from jgattr.models._protocol import Explainable, hidden_width
 
 
 def mean_edge_weights(senders: Array, receivers: Array, alive: Array, num_nodes: int) -> Array:
@@ -24,26 +32,12 @@ def mean_edge_weights(senders: Array, receivers: Array, alive: Array, num_nodes:
     return alive / jnp.maximum(degree, 1.0)[receivers]
 
 
-def sage_layer(params: Params, graph: jraph.GraphsTuple, p: Array) -> Array:
-    """One layer on projected inputs ``p = H [W_root | W_neigh]`` ``[N, 2 d]``."""
+def combine(graph: jraph.GraphsTuple, p: Array) -> Array:
+    """``root + mean(neigh)`` of projected inputs ``p = H [W_root | W_neigh]`` ``[N, 2 d]``:
+    the layer before its bias ``[N, d]`` (linear in ``p``)."""
     root, neigh = jnp.split(p, 2, axis=-1)
     messages = graph.edges[:, None] * neigh[graph.senders]
-    mean = jax.ops.segment_sum(messages, graph.receivers, num_segments=p.shape[0])
-    return root + mean + params["bias"][None, :]
-
-
-class SAGELayer(nn.Module):
-    """Declares one layer's ``kernel = [W_root | W_neigh]`` and bias; applies :func:`sage_layer`."""
-
-    features: int
-
-    @nn.compact
-    def __call__(self, graph: jraph.GraphsTuple, h: Array) -> Array:
-        kernel = self.param(
-            "kernel", nn.initializers.glorot_uniform(), (h.shape[-1], 2 * self.features)
-        )
-        bias = self.param("bias", nn.initializers.zeros_init(), (self.features,))
-        return sage_layer({"bias": bias}, graph, h @ kernel)
+    return root + jax.ops.segment_sum(messages, graph.receivers, num_segments=p.shape[0])
 
 
 class GraphSAGE(nn.Module):
@@ -69,16 +63,12 @@ class GraphSAGE(nn.Module):
     @nn.compact
     def __call__(self, graph: jraph.GraphsTuple, *, deterministic: bool = True) -> Array:
         """Logits ``[N, num_classes]`` of a prepared graph (mean weights, no self loops)."""
-        h = graph.nodes
-        for layer in range(self.num_layers):
-            skip = layer == 0 and not self.input_dropout
-            h = nn.Dropout(self.dropout_rate)(h, deterministic=deterministic or skip)
-            last = layer == self.num_layers - 1
-            width = self.num_classes if last else hidden_width(self.hidden_size, layer)
-            h = SAGELayer(width, name=f"layer_{layer}")(graph, h)
-            if not last:
-                h = jax.nn.relu(h)
-        return h
+        width = graph.nodes.shape[-1]
+        for index in range(self.num_layers):
+            out = _width(self, index)
+            Parameters(glorot_linear(width, out, 2 * out), name=f"layer_{index}")()
+            width = out
+        return flax_forward(self, sage_layer, graph, deterministic)
 
     @nn.nowrap
     def explainable(self) -> Explainable:
@@ -86,28 +76,35 @@ class GraphSAGE(nn.Module):
         return _sage_explainable(self.num_classes, self.hidden_size, self.num_layers)
 
 
-def _layers(model: GraphSAGE, params: Params, graph) -> tuple:
-    """The K layers, activation included; the first takes ``P = X W¹`` (no matmul)."""
-
-    def layer(index: int, h: Array) -> Array:
-        weights = params[f"layer_{index}"]
-        out = sage_layer(weights, graph, h if index == 0 else h @ weights["kernel"])
-        return out if index == model.num_layers - 1 else jax.nn.relu(out)
-
-    return tuple(functools.partial(layer, index) for index in range(model.num_layers))
+def _width(model: GraphSAGE, index: int) -> int:
+    """Layer ``index``'s output width (``num_classes`` for the last)."""
+    last = index == model.num_layers - 1
+    return model.num_classes if last else hidden_width(model.hidden_size, index)
 
 
-def _linear_input(num_layers: int, params: Params, graph) -> tuple:
+def sage_layer(
+    model: GraphSAGE, params: Params, graph: jraph.GraphsTuple, at: LayerAt, h: Array
+) -> Array:
+    """Layer ``at.index``: ``combine(h [W_root | W_neigh])`` + bias, then ReLU but for the last
+    (see ``jgattr/models/_layered.py``)."""
+    h = dropped(at.dropout, h)
+    weights = params[f"layer_{at.index}"]
+    return _finish(
+        model, weights, at.index, combine(graph, h if at.projected else h @ weights["kernel"])
+    )
+
+
+def _finish(model: GraphSAGE, weights: Params, index: int, u: Array) -> Array:
+    """Layer ``index`` after :func:`combine`: the bias, and the ReLU of a hidden layer."""
+    out = u + weights["bias"][None, :]
+    return out if index == model.num_layers - 1 else jax.nn.relu(out)
+
+
+def _linear_input(model: GraphSAGE, params: Params, graph) -> tuple:
     """Layer 1 as ``rest ∘ linear``: ``linear(p) = root + mean(neigh)``, ``rest`` adds the bias
     (and the ReLU of a hidden layer)."""
-    bias = params["layer_0"]["bias"]
-    linear = functools.partial(sage_layer, {"bias": jnp.zeros_like(bias)}, graph)
-
-    def rest(u: Array) -> Array:
-        out = u + bias[None, :]
-        return out if num_layers == 1 else jax.nn.relu(out)
-
-    return linear, rest
+    rest = functools.partial(_finish, model, params["layer_0"], 0)
+    return functools.partial(combine, graph), rest
 
 
 def _excitation_layers(num_layers: int, params: Params, graph) -> tuple:
@@ -115,10 +112,8 @@ def _excitation_layers(num_layers: int, params: Params, graph) -> tuple:
     (the mean over neighbours is a non-negative map, so root and neighbour terms form one step)."""
 
     def step(index: int):
-        weights = params[f"layer_{index}"]
-        positive = {"bias": jnp.zeros_like(weights["bias"])}
-        kernel = jax.nn.relu(weights["kernel"])
-        return (lambda h: sage_layer(positive, graph, h @ kernel),)
+        kernel = jax.nn.relu(params[f"layer_{index}"]["kernel"])
+        return (lambda h: combine(graph, h @ kernel),)
 
     return tuple(step(index) for index in range(num_layers))
 
@@ -126,15 +121,13 @@ def _excitation_layers(num_layers: int, params: Params, graph) -> tuple:
 @functools.lru_cache(maxsize=64)
 def _sage_explainable(num_classes: int, hidden_size: int | tuple, num_layers: int) -> Explainable:
     model = GraphSAGE(num_classes, hidden_size, num_layers)
-    return Explainable(
-        apply=lambda params, graph: model.apply({"params": params}, graph, deterministic=True),
-        num_layers=num_layers,
+    return layered_explainable(
+        model,
+        sage_layer,
         name=f"GraphSAGE (K={num_layers})",
         edge_weights=mean_edge_weights,
         self_loops=False,
         input_kernel=lambda params: params["layer_0"]["kernel"],
-        apply_projected=through_layers(functools.partial(_layers, model)),
-        layers=functools.partial(_layers, model),
         excitation_layers=functools.partial(_excitation_layers, num_layers),
-        linear_input=functools.partial(_linear_input, num_layers),
+        linear_input=functools.partial(_linear_input, model),
     )
