@@ -68,6 +68,7 @@ def test_auto_arguments_are_checked():
     assert dict(method.hyperparameters)["max_steps"] == 512
 
 
+@pytest.mark.slow  # streamed runs compile each chunk shape: 31 s cold beside CI
 def test_streamed_runs_warn_too_and_auto_is_independent_of_chunking(deep_gin, tmp_path):
     model, params, graph = deep_gin
     few = get_method("ig", n_steps=4, quadrature_rule="riemann_right")

@@ -9,6 +9,7 @@ import dataclasses
 
 import jax
 import numpy as np
+import pytest
 
 from jgattr.attribution import explain
 from jgattr.metrics import evaluate
@@ -33,6 +34,7 @@ def _size_driven(data):
     return data, model, params
 
 
+@pytest.mark.slow  # trains and evaluates a graph classifier: 44 s cold
 def test_fidelity_minus_is_the_share_of_class_1_predictions_for_any_order():
     data, model, params = _size_driven(_dataset(24))
     result = explain(model, params, data, methods=["saliency"], targets="test")["saliency"]

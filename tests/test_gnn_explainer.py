@@ -126,6 +126,7 @@ def test_masks_are_zero_outside_the_computation_graph_and_on_self_loops():
         assert set(nodes.for_target(int(t))[0].tolist()) == k_hop_sets(graph, 2)[t]
 
 
+@pytest.mark.slow  # four GNNExplainer optimizations: 73 s cold
 def test_seeded_and_deterministic_and_restarts_report_their_spread():
     model, params, graph = build("gcn-2", seed=4, dtype=np.float32)
 

@@ -126,6 +126,7 @@ def test_class_weights_balance_the_training_classes():
     np.testing.assert_allclose(class_weights(labels, mask, 3), [1 / 3, 1.0, 0.0])
 
 
+@pytest.mark.slow  # rebuilds every perturbed graph: 87 s cold
 def test_deletion_on_graph_targets_matches_rebuilt_graphs():
     """Keep masks in remove mode equal the model run on each graph with those nodes (and their
     edges) taken out; keeping everything gives the batch's logits."""

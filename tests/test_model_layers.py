@@ -13,7 +13,10 @@ from tests.attribution_helpers import raw_graph, raw_graph_batch
 CASES = [
     *[("node", architecture, layers) for architecture in ARCHITECTURES for layers in (1, 3)],
     *[
-        ("graph", architecture, 2)
+        # a graph classifier over GAT: 32 s on a cold cache, so in the slow suite
+        pytest.param("graph", architecture, 2, marks=pytest.mark.slow)
+        if architecture == "gat"
+        else ("graph", architecture, 2)
         for architecture in ARCHITECTURES
         if architecture not in NODE_ONLY_ARCHITECTURES
     ],
