@@ -12,7 +12,6 @@ import scipy.sparse
 
 from jgattr import GCN, GIN, GraphSAGE, TrainConfig, train
 from jgattr.attribution import explain
-from jgattr.attribution._prepare import _reads_faster_dense
 from jgattr.data import DataError, SparseFeatures, from_scipy, load_dataset
 
 from .attribution_helpers import MODEL_NAMES, TARGETS, build
@@ -138,13 +137,3 @@ def test_from_scipy_keeps_sparse_features_and_explains_as_dense():
     bad = scipy.sparse.csr_array(np.where(np.eye(300) > 0, np.nan, 0.0))
     with pytest.raises(DataError, match="field 'x' has NaN or inf"):
         from_scipy(adjacency, bad, dataset.labels)
-
-
-def test_a_dense_x_with_many_non_zeros_above_4_percent_is_read_dense():
-    """pubmed-structure's X (986k non-zeros, 10%) multiplies 18x faster dense; Cora's (49k,
-    1.3%) faster sparse; a dense copy beyond 256 MB is never made for speed."""
-    x = np.zeros((3000, 1000), np.float32)
-    assert _reads_faster_dense(300_000, x)  # 10%, many
-    assert not _reads_faster_dense(100_000, x)  # 3.3%
-    assert not _reads_faster_dense(49_216, np.zeros((2708, 1433), np.float32))  # Cora
-    assert not _reads_faster_dense(2**20, np.broadcast_to(np.float32(0), (2**15, 2**12)))

@@ -6,9 +6,8 @@ The data flow of one :func:`explain` call (docs/architecture.md):
 2. :mod:`._forward`: ``P = X W``, the logits (and walk-sum pre-activations) at X, once;
 3. per method, a :class:`ChunkProgram` (:mod:`._programs`): :mod:`._walks` (exact walk sums,
    GCN) or :mod:`._general` (autodiff of any model on a chunk's union of computation graphs);
-   methods that read the same chunk structure are fused into one program (:mod:`._fused`);
 4. :mod:`._blocks`: the targets in blocks whose host-side unions fit ``host_memory_mb``; per
-   block, its union (:mod:`._subgraphs`), then for every (fused) program:
+   block, its union (:mod:`._subgraphs`), then for every method:
 5. :mod:`._plan`: chunks under the memory budget, padded to bucketed shapes, grouped in rounds;
 6. :mod:`._execute`: one chunk per device per round under ``shard_map``, compiled once per
    shape; :mod:`._resume` keeps finished rounds on disk when ``out_dir`` is given;
@@ -23,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import flax.linen as nn
 import jax
@@ -38,23 +37,32 @@ from jgattr.attribution._completeness import warn_incomplete
 from jgattr.attribution._estimate import guard_resources
 from jgattr.attribution._execute import Progress, mesh_of, put, round_structure, run_sharded
 from jgattr.attribution._forward import input_forward
-from jgattr.attribution._fused import RunGroup, Runs, method_runs
 from jgattr.attribution._method_types import Method
 from jgattr.attribution._methods import resolve_methods
 from jgattr.attribution._plan import Chunk, chunk_targets, group_rounds, plan_chunks, stack
 from jgattr.attribution._prepare import prepare_data, resolve_classes, resolve_targets
-from jgattr.attribution._programs import Problem
-from jgattr.attribution._results import Attributions, concatenate, concatenate_results
-from jgattr.attribution._resume import (
-    Resume,
-    discard_parts,
-    method_resume,
-    parts_prefix,
-    resumed_round,
+from jgattr.attribution._programs import (
+    ChunkProgram,
+    Problem,
+    general_program,
+    uses_walks,
+    walk_program,
 )
+from jgattr.attribution._results import Attributions, concatenate, concatenate_results
+from jgattr.attribution._resume import Resume, discard_parts, fingerprint, parts_prefix
 from jgattr.attribution._run_stats import method_stats
 from jgattr.attribution._subgraphs import Union, computation_graphs, graph_unions
 from jgattr.models import as_explainable, check_params
+
+
+class _MethodRun(NamedTuple):
+    """One method's program for a whole call, its replicated inputs already on the devices."""
+
+    method: Method
+    walks: bool
+    x_ref: Any
+    program: ChunkProgram
+    replicated: Any
 
 
 def _unpad(union: Union, chunk: Chunk, outputs, row: int, problem, level: str) -> dict:
@@ -78,40 +86,67 @@ def _unpad(union: Union, chunk: Chunk, outputs, row: int, problem, level: str) -
     }
 
 
-def _run_rounds(group: RunGroup, problem: Problem, rounds, resumes: list[Resume], bar):
-    """Every round's outputs (computed or resumed), per member of the group; returns (parts by
-    chunk start, compiling)."""
-    mesh, program, single = problem.mesh, group.program, len(group.runs) == 1
+def _resume_for(out_dir, run: _MethodRun, problem, chunks, rounds, block: tuple[int, int]):
+    """Where finished rounds of this exact computation are kept (nothing without ``out_dir``);
+    ``block``: (index, number of blocks)."""
+    if out_dir is None:
+        return Resume(None, "")
+    method, graph, x_ref = run.method, problem.prepared.graph, run.x_ref
+    x_ref = method.reference(problem.prepared.features_on_device) if x_ref is None else x_ref
+    params = jax.tree.leaves(jax.tree.map(np.asarray, problem.params))
+    key = fingerprint(
+        method, run.walks, problem.nodes, problem.classes, graph.nodes, graph.senders,
+        graph.receivers, graph.edges, jax.tree.map(np.asarray, x_ref), [c.bucket for c in chunks],
+        *params,
+    )  # fmt: skip
+    folder = Path(out_dir) / "parts" / f"{parts_prefix(method)}{block[0]:06d}"
+    return Resume(folder, key, len(rounds), block=block)
+
+
+def _run_rounds(program: ChunkProgram, replicated, problem: Problem, rounds, resume, bar):
+    """Every round's outputs (computed or resumed); returns (parts by chunk start, compiling)."""
+    mesh = problem.mesh
     parts, compile_seconds, compiled = {}, 0.0, 0
     for index, members in enumerate(rounds):
-        outputs = resumed_round(resumes, index)
+        outputs = resume.load(index)
         if outputs is None:
             targets = stack([chunk_targets(chunk, program.per_target) for chunk in members])
             stacked = {
                 **round_structure(problem.union, members, mesh),
                 **put(targets, mesh, P("targets")),
             }
-            outputs, seconds = run_sharded(
-                program.key, program.run, mesh, group.replicated, stacked
-            )
-            outputs = (outputs,) if single else outputs
+            outputs, seconds = run_sharded(program.key, program.run, mesh, replicated, stacked)
             compile_seconds += seconds
             compiled += seconds > 0
-            for resume, own in zip(resumes, outputs, strict=True):
-                resume.store(index, own)
+            resume.store(index, outputs)
         for row, chunk in enumerate(members):
             parts.setdefault(chunk.start, (chunk, outputs, row))
         bar.update()
     return parts, compile_seconds, compiled
 
 
-def _run_block(group: RunGroup, block: Problem, index, out_dir, progress, count) -> dict:
-    """One group's methods on one block ``index`` = (block, blocks): planned, run (or resumed),
-    unpadded; ``count``: ``[rounds done, planned]`` of the group's earlier blocks, updated
-    (progress). Returns ``{method name: Attributions}``."""
+def _method_runs(resolved, problem: Problem, path, feature_level) -> list[_MethodRun]:
+    runs = []
+    for method in resolved:
+        walks = uses_walks(method, problem, path, feature_level)
+        x_ref = None
+        if not (walks and method.zero_reference):
+            x_ref = method.reference(problem.prepared.features_on_device)
+        if walks:
+            program = walk_program(method, problem, x_ref)
+        else:
+            program = general_program(method, problem, x_ref, feature_level)
+        replicated = put(program.replicated, problem.mesh, P())
+        runs.append(_MethodRun(method, walks, x_ref, program, replicated))
+    return runs
+
+
+def _run_block(run: _MethodRun, block: Problem, index, out_dir, progress, count) -> Attributions:
+    """One method on one block ``index`` = (block, blocks): planned, run (or resumed), unpadded;
+    ``count``: ``[rounds done, planned]`` of the method's earlier blocks, updated (progress)."""
     start = time.perf_counter()
     devices = block.mesh.devices.size
-    program = group.program
+    program = run.program
     chunks = plan_chunks(
         block.union,
         program.bytes_per_copy,
@@ -121,36 +156,33 @@ def _run_block(group: RunGroup, block: Problem, index, out_dir, progress, count)
         program.hops,
     )
     rounds = group_rounds(chunks, devices)
-    resumes = [method_resume(out_dir, run, block, chunks, rounds, index) for run in group.runs]
-    name = " + ".join(run.method.name for run in group.runs)
+    resume = _resume_for(out_dir, run, block, chunks, rounds, index)
+    name = run.method.name
     label = name if index[1] == 1 else f"{name} (block {index[0] + 1} of {index[1]})"
     count[1] += len(rounds)
     with Progress(count[1], progress, label, done=count[0]) as bar:
-        parts, compile_seconds, compiled = _run_rounds(group, block, rounds, resumes, bar)
+        parts, compile_seconds, compiled = _run_rounds(
+            program, run.replicated, block, rounds, resume, bar
+        )
     count[0] += len(rounds)
-    names = [run.method.name for run in group.runs]
-    results = {}
-    for member, (run, resume) in enumerate(zip(group.runs, resumes, strict=True)):
-        rows = [
-            _unpad(block.union, chunk, outputs[member], row, block, run.method.level)
-            for chunk, outputs, row in (parts[s] for s in sorted(parts))
-        ]
-        level, target_level = run.method.level, block.prepared.level
-        result = concatenate(run.method.name, rows, {}, level=level, target_level=target_level)
-        stats = {
-            "seconds": time.perf_counter() - start,
-            "chunks": len(chunks),
-            "rounds": len(rounds),
-            "compile_seconds": compile_seconds,
-            "programs_compiled": compiled,
-            "resumed_rounds": resume.resumed,
-            "fused_with": [other for other in names if other != run.method.name],
-        }
-        results[run.method.name] = dataclasses.replace(result, stats=stats)
-    return results
+    rows = [
+        _unpad(block.union, chunk, outputs, row, block, run.method.level)
+        for chunk, outputs, row in (parts[s] for s in sorted(parts))
+    ]
+    level, target_level = run.method.level, block.prepared.level
+    result = concatenate(name, rows, {}, level=level, target_level=target_level)
+    stats = {
+        "seconds": time.perf_counter() - start,
+        "chunks": len(chunks),
+        "rounds": len(rounds),
+        "compile_seconds": compile_seconds,
+        "programs_compiled": compiled,
+        "resumed_rounds": resume.resumed,
+    }
+    return dataclasses.replace(result, stats=stats)
 
 
-def _block_view(problem: Problem, groups: list[RunGroup], union: Union, start: int, stop: int):
+def _block_view(problem: Problem, runs, union: Union, start: int, stop: int):
     """The problem restricted to targets ``start:stop`` (and each program's per-target inputs)."""
     view = dataclasses.replace(
         problem,
@@ -160,12 +192,12 @@ def _block_view(problem: Problem, groups: list[RunGroup], union: Union, start: i
         logits=problem.logits[start:stop],
     )
     sliced = [
-        group._replace(
-            program=group.program._replace(
-                per_target={k: v[start:stop] for k, v in group.program.per_target.items()}
+        run._replace(
+            program=run.program._replace(
+                per_target={k: v[start:stop] for k, v in run.program.per_target.items()}
             )
         )
-        for group in groups
+        for run in runs
     ]
     return view, sliced
 
@@ -202,20 +234,21 @@ def block_results(
         for position, index in enumerate(todo):
             union, prep_seconds = pending.result()
             pending = build(todo[position + 1]) if position + 1 < len(todo) else None
-            view, sliced = _block_view(problem, made.groups, union, *blocks[index])
-            results = {}
-            for number, group in enumerate(sliced):
-                where = (index, len(blocks))
-                results |= _run_block(group, view, where, out_dir, progress, counts[number])
-            results = {run.method.name: results[run.method.name] for run in made.methods}
+            view, sliced = _block_view(problem, made, union, *blocks[index])
+            results = {
+                run.method.name: _run_block(
+                    run, view, (index, len(blocks)), out_dir, progress, counts[run.method.name]
+                )
+                for run in sliced
+            }
             del union, view
             yield index, results, prep_seconds
 
 
 def setup(
     model, params, data, *, methods, targets, classes, path, memory_budget_mb, host_memory_mb,
-    feature_level, devices, limits: dict | None = None, fuse_methods: bool = True,
-) -> tuple[Problem, Callable[[], Runs], list[tuple[int, int]]]:  # fmt: skip
+    feature_level, devices, limits: dict | None = None,
+) -> tuple[Problem, Callable[[], list[_MethodRun]], list[tuple[int, int]]]:  # fmt: skip
     """Everything before the blocks run: the problem, the blocks, and each method's program
     (made on the first call of the returned function, then kept: :func:`block_results` makes
     them while the first block's union is built). ``limits``: the keywords of
@@ -261,9 +294,7 @@ def setup(
         memory_budget_mb * 2**20,
         cache_unions=fits,
     )
-    runs = functools.cache(
-        lambda: method_runs(resolved, problem, path, feature_level, fuse_methods)
-    )
+    runs = functools.cache(lambda: _method_runs(resolved, problem, path, feature_level))
     return problem, runs, pipeline_blocks(estimate) if fits else blocks
 
 
@@ -283,15 +314,8 @@ def explain(
     out_dir: str | Path | None = None,
     progress: bool | None = None,
     devices: Sequence[jax.Device] | None = None,
-    fuse_methods: bool = True,
 ) -> dict[str, Attributions]:
-    """Attributions of every target for each method, in one jit-compiled, sharded run.
-
-    Methods that read the same chunk structure run as one program per chunk (:mod:`._fused`):
-    the union is gathered and the forward pass run once for all of them, and each method's
-    results are bit for bit those of a call with that method alone (when the chunks are the
-    same; a fused chunk plans every member's memory, so a tight ``memory_budget_mb`` may cut
-    it into more chunks). ``stats["fused_with"]`` names the methods a program was shared with.
+    """Attributions of every target for each method, in one jit-compiled, sharded run per method.
 
     Args:
       model: a built-in model (:class:`~jgattr.models.GCN`, GAT, GIN, GraphSAGE) or an
@@ -320,8 +344,6 @@ def explain(
       progress: report progress (``True``: a bar on a terminal, plain lines elsewhere; ``None``:
         a bar on a terminal only; ``False``: never).
       devices: devices to shard targets over (default: all of ``jax.devices()``).
-      fuse_methods: run the methods that can share a chunk as one program (:mod:`._fused`);
-        ``False``: one program per method, each chunk planned for that method's memory alone.
 
     Returns:
       ``{method name: Attributions}``.
@@ -333,7 +355,7 @@ def explain(
     problem, runs, blocks = setup(
         model, params, data, methods=methods, targets=targets, classes=classes, path=path,
         memory_budget_mb=memory_budget_mb, host_memory_mb=host_memory_mb,
-        feature_level=feature_level, devices=devices, fuse_methods=fuse_methods,
+        feature_level=feature_level, devices=devices,
         limits={"max_host_mb": max_host_mb, "progress": progress},
     )  # fmt: skip
     parts: dict[str, list] = {}
@@ -343,7 +365,7 @@ def explain(
         for name, result in results.items():
             parts.setdefault(name, []).append(result)
     joined = {}
-    for run in runs().methods:
+    for run in runs():
         name, blocks_done = run.method.name, parts[run.method.name]
         result = concatenate_results(blocks_done)
         if out_dir is not None:  # every block done: its kept rounds are no longer needed

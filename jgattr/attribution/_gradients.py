@@ -19,7 +19,6 @@ from jgattr.attribution._linearize import (
     make_relu_average,
     sampled_relu_average,
     select_class,
-    softmax,
 )
 from jgattr.attribution._method_types import (
     OUTPUTS,
@@ -36,7 +35,7 @@ from jgattr.attribution._quadrature import quadrature
 def target_scores(model: UnionModel, classes: Array, output: str) -> Callable[[Array], Array]:
     def scores(x: Array) -> Array:
         logits = model.logits(x)
-        return select_class(softmax(logits) if output == "probability" else logits, classes)
+        return select_class(jax.nn.softmax(logits) if output == "probability" else logits, classes)
 
     return scores
 

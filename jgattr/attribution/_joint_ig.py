@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jgattr._types import Array
-from jgattr.attribution._linearize import select_class, softmax
+from jgattr.attribution._linearize import select_class
 from jgattr.attribution._method_types import (
     METHOD_LEVELS,
     OUTPUTS,
@@ -26,7 +26,7 @@ from jgattr.attribution._quadrature import quadrature
 def _joint_scores(model: UnionModel, classes: Array, output: str) -> Callable[[tuple], Array]:
     def scores(point: tuple[Array, Array]) -> Array:
         logits = model.joint_logits(*point)
-        return select_class(softmax(logits) if output == "probability" else logits, classes)
+        return select_class(jax.nn.softmax(logits) if output == "probability" else logits, classes)
 
     return scores
 

@@ -22,23 +22,8 @@ from jgattr.attribution._subgraphs import InEdges, Union, computation_graphs, gr
 from jgattr.data import SparseFeatures
 from jgattr.models import Explainable
 
-# A dense X with fewer non-zeros than _SPARSE_DENSITY is read as sparse (P = X W over them).
-# The sparse product gathers and scatters [nnz, D] rows, which XLA:CPU runs well while they are
-# few: Cora's 49k non-zeros (1.3%) 0.7 ms against 2.0 ms dense, but pubmed-structure's 986k
-# (10%) 106 ms against 6 ms (load 5). So an X with more than _MANY_NONZEROS non-zeros stays dense
-# above _DENSE_FROM, unless its dense device copy would pass _DENSE_COPY_BYTES (memory).
-_SPARSE_DENSITY = 0.25
-_DENSE_FROM = 0.04
-_MANY_NONZEROS = 1 << 18
-_DENSE_COPY_BYTES = 1 << 28
+_SPARSE_DENSITY = 0.25  # below this fraction of non-zeros, P = X W is a sparse product
 _ROWS_PER_SCAN = 1 << 24  # feature entries scanned at once (non-zeros, finiteness)
-
-
-def _reads_faster_dense(nonzeros: int, x: np.ndarray) -> bool:
-    """Whether ``X W`` of a dense ``x`` with ``nonzeros`` non-zeros is faster as a dense matmul
-    (many non-zeros above :data:`_DENSE_FROM`) and its dense device copy affordable."""
-    many = nonzeros > _MANY_NONZEROS and nonzeros > _DENSE_FROM * x.size
-    return many and x.size * x.dtype.itemsize <= _DENSE_COPY_BYTES
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -103,9 +88,7 @@ class PreparedGraph:
     def sparse_features(self) -> SparseFeatures | None:
         """X's non-zeros on the devices when X is sparse (bag-of-words), else None.
 
-        Of a dense X, found a block of rows at a time, so no ``[N, F]`` temporary is made; a
-        dense X of more than 25% non-zeros stays dense, and so does one with many non-zeros
-        above 4% (:func:`_reads_faster_dense`)."""
+        Of a dense X, found a block of rows at a time, so no ``[N, F]`` temporary is made."""
         x = self.graph.nodes
         if isinstance(x, SparseFeatures):
             return jax.tree.map(jnp.asarray, x)
@@ -118,8 +101,6 @@ class PreparedGraph:
             if sum(map(len, rows)) > _SPARSE_DENSITY * x.size:
                 return None
         rows, cols = np.concatenate(rows), np.concatenate(cols)
-        if _reads_faster_dense(rows.shape[0], x):
-            return None
         return jax.tree.map(jnp.asarray, SparseFeatures(rows, cols, x[rows, cols], x.shape))
 
     def input_graph(self, model: Explainable) -> jraph.GraphsTuple:

@@ -17,7 +17,7 @@ from jgattr.attribution._forward import InputForward, reference_inputs
 from jgattr.attribution._general import general_chunk, layer_hops, uses_projection
 from jgattr.attribution._method_types import Method
 from jgattr.attribution._subgraphs import Union
-from jgattr.attribution._walks import walk_chunk, walk_chunks, walk_prep
+from jgattr.attribution._walks import walk_chunk, walk_prep
 from jgattr.models import Explainable
 
 
@@ -50,9 +50,6 @@ class ChunkProgram(NamedTuple):
       bytes_per_edge: the same per union edge.
       hops: K when each chunk carries the edges of its layers ``2..K`` (``_plan.layer_edges``);
         0 otherwise.
-      run_many: ``(replicated of each, chunk of each) -> [outputs]``: several programs of this
-        ``key`` on one chunk in one pass (:mod:`._fused`), sharing more than one program per
-        member would; ``None``: the members run side by side.
     """
 
     key: Any
@@ -62,7 +59,6 @@ class ChunkProgram(NamedTuple):
     bytes_per_copy: float
     bytes_per_edge: float
     hops: int = 0
-    run_many: Callable | None = None
 
 
 def uses_walks(method: Method, problem: Problem, path: str, feature_level: bool) -> bool:
@@ -94,35 +90,27 @@ def uses_walks(method: Method, problem: Problem, path: str, feature_level: bool)
     return use
 
 
-def walk_programs(methods: list[Method], problem: Problem, x_refs: list) -> list[ChunkProgram]:
-    """Each walk-sum method's program, their whole-graph tables made in one jitted program
-    (:func:`walk_prep`); ``x_refs``: per method X̂, or ``None`` for a zero reference."""
+def walk_program(method: Method, problem: Problem, x_ref) -> ChunkProgram:
     graph = problem.prepared.input_graph(problem.model)
-    prepared = walk_prep(tuple(methods), problem.model)(
+    tables, top, expected = walk_prep(method, problem.model)(
         problem.params,
         graph,
         problem.at_input.projected,
         problem.at_input.pre,
-        tuple(x_refs),
+        x_ref,
         jnp.asarray(problem.nodes),
         jnp.asarray(problem.classes),
     )
+    width = max(int(k.shape[1]) for k in tables.kernels)
     itemsize = np.dtype(graph.nodes.dtype).itemsize
-    programs = []
-    for tables, top, expected in prepared:
-        width = max(int(k.shape[1]) for k in tables.kernels)
-        programs.append(
-            ChunkProgram(
-                key=("walks", problem.model.num_layers),
-                run=walk_chunk(problem.model.num_layers),
-                run_many=walk_chunks(problem.model.num_layers),
-                replicated=(graph.edges, tables),
-                per_target={"top": np.asarray(top), "expected": np.asarray(expected)},
-                bytes_per_copy=itemsize * (3 * width + 2),
-                bytes_per_edge=itemsize * 3 * width,
-            )
-        )
-    return programs
+    return ChunkProgram(
+        key=("walks", problem.model.num_layers),
+        run=walk_chunk(problem.model.num_layers),
+        replicated=(graph.edges, tables),
+        per_target={"top": np.asarray(top), "expected": np.asarray(expected)},
+        bytes_per_copy=itemsize * (3 * width + 2),
+        bytes_per_edge=itemsize * 3 * width,
+    )
 
 
 def general_program(method: Method, problem: Problem, x_ref, feature_level: bool):

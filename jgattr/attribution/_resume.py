@@ -15,7 +15,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import jax
 import numpy as np
 
 from jgattr._io import atomic_write_bytes, atomic_write_json
@@ -91,35 +90,6 @@ class Resume:
         buffer = io.BytesIO()
         np.savez(buffer, **outputs)
         atomic_write_bytes(self._file(index), buffer.getvalue())
-
-
-def method_resume(out_dir, run, problem, chunks, rounds, block: tuple[int, int]):
-    """Where finished rounds of one method's exact computation are kept (nothing without
-    ``out_dir``): ``run`` has its ``method``, ``walks`` and ``x_ref``; ``problem`` the block's
-    targets and the graph; ``block``: (index, number of blocks)."""
-    if out_dir is None:
-        return Resume(None, "")
-    method, graph, x_ref = run.method, problem.prepared.graph, run.x_ref
-    x_ref = method.reference(problem.prepared.features_on_device) if x_ref is None else x_ref
-    params = jax.tree.leaves(jax.tree.map(np.asarray, problem.params))
-    key = fingerprint(
-        method, run.walks, problem.nodes, problem.classes, graph.nodes, graph.senders,
-        graph.receivers, graph.edges, jax.tree.map(np.asarray, x_ref), [c.bucket for c in chunks],
-        *params,
-    )  # fmt: skip
-    folder = Path(out_dir) / "parts" / f"{parts_prefix(method)}{block[0]:06d}"
-    return Resume(folder, key, len(rounds), block=block)
-
-
-def resumed_round(resumes: list[Resume], index: int) -> tuple | None:
-    """Round ``index`` of every member as a previous run kept it, or ``None`` when one lacks it."""
-    outputs = []
-    for resume in resumes:
-        kept = resume.load(index)
-        if kept is None:
-            return None
-        outputs.append(kept)
-    return tuple(outputs)
 
 
 def parts_prefix(method: Any) -> str:

@@ -13,9 +13,7 @@ def method_stats(
     method: Method, walks: bool, result: Attributions, parts: list[dict], prep: float, devices: int
 ) -> dict:
     """The stats of one method over a call: its blocks' ``parts`` summed, the result's size and
-    completeness deltas, the process's peak RSS. ``walks``: the fast (walk-sum) path ran.
-    ``fused_with``: the other methods its program ran with (:mod:`._fused`); its seconds and
-    compile seconds are then those of the shared program."""
+    completeness deltas, the process's peak RSS. ``walks``: the fast (walk-sum) path ran."""
     delta = np.abs(result.delta[np.isfinite(result.delta)])
     total = lambda name: sum(part[name] for part in parts)
     return {
@@ -37,5 +35,4 @@ def method_stats(
         "resumed_rounds": total("resumed_rounds"),
         "devices": devices,
         "prep_seconds": round(prep, 4),
-        "fused_with": parts[0]["fused_with"] if parts else [],
     }

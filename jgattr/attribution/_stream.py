@@ -43,7 +43,6 @@ def _add(totals: dict, result: Attributions, tolerance: float | None) -> None:
     delta = np.abs(result.delta[np.isfinite(result.delta)])
     for name in (*_COUNTED[:-1], "resumed_rounds"):
         totals[name] = totals.get(name, 0) + result.stats[name]
-    totals["fused_with"] = result.stats["fused_with"]
     totals["blocks_run"] = totals.get("blocks_run", 0) + 1
     totals["delta_sum"] = totals.get("delta_sum", 0.0) + float(delta.sum())
     totals["delta_count"] = totals.get("delta_count", 0) + int(delta.size)
@@ -59,7 +58,7 @@ def _final_stats(run, totals: dict, prep: float, bytes_written: int, devices: in
     there); ``targets`` and ``pairs`` are completed from the whole folder by the caller."""
     count = totals.pop("delta_count", 0)
     total_delta = totals.pop("delta_sum", 0.0)
-    totals = {**dict.fromkeys((*_COUNTED, "resumed_rounds"), 0), "fused_with": [], **totals}
+    totals = {**dict.fromkeys((*_COUNTED, "resumed_rounds"), 0), **totals}
     return {
         **{k: round(v, 4) if isinstance(v, float) else v for k, v in totals.items()},
         "method": run.method.name,
@@ -91,7 +90,6 @@ def explain_to_folder(
     progress: bool | None = None,
     devices: Sequence[jax.Device] | None = None,
     resume_rounds: bool = False,
-    fuse_methods: bool = True,
 ) -> dict[str, Path]:
     """Explain every target, writing each block's results to ``out_dir/attributions_<method>/``.
 
@@ -111,7 +109,6 @@ def explain_to_folder(
       resume_rounds: also keep each unfinished block's finished rounds under
         ``out_dir/parts`` (as :func:`~jgattr.attribution.explain`'s ``out_dir``), so that an
         interrupted block resumes mid-way, not from its start.
-      fuse_methods: as for :func:`~jgattr.attribution.explain`.
 
     Returns:
       ``{method name: result folder}``; read one with ``Attributions.load(folder, targets=...)``
@@ -128,11 +125,11 @@ def explain_to_folder(
     problem, make_runs, blocks = setup(
         model, params, data, methods=methods, targets=targets, classes=classes, path=path,
         memory_budget_mb=memory_budget_mb, host_memory_mb=host_memory_mb,
-        feature_level=False, devices=devices or jax.local_devices(), fuse_methods=fuse_methods,
+        feature_level=False, devices=devices or jax.local_devices(),
         limits={"joined": False, "top_k": top_k_sources, "max_host_mb": max_host_mb,
                 "progress": progress},
     )  # fmt: skip
-    runs = make_runs().methods  # the writers' fingerprints need them before the first block
+    runs = make_runs()  # the writers' fingerprints need them before the first block
     writers = {
         run.method.name: ShardWriter(
             Path(out_dir) / f"attributions_{run.method.name}",

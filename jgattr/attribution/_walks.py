@@ -10,12 +10,12 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import jraph
-import numpy as np
 
 from jgattr._scan_blocks import ROWS_PER_BLOCK, in_blocks
 from jgattr._types import Array
 from jgattr.attribution._cache import BoundedCache
 from jgattr.attribution._method_types import Method, WalkForward
+from jgattr.attribution._plan import segment_totals
 from jgattr.models import Explainable
 
 _JITTED: BoundedCache = BoundedCache("jitted_walk_prep", 256)
@@ -71,103 +71,54 @@ def walk_chunk(num_layers: int):
     ``Â[a_t, j] top_t`` (only the target copy has a gradient at the top). At each hidden layer the
     relevance is ``Σ a ⊙ (ΔHᶜ W_c)``, then ``g = (a W_cᵀ) ⊙ Mᶜ`` and ``a ← Âᵀ g`` (messages sent
     back along every union edge). At conv 1 each union edge ``φ → j`` (graph edge ``e``) gives
-    ``w_e ⟨a[j], Q[e]⟩`` to copy φ. ``(weights, tables, chunk) -> outputs``: one method
-    (:func:`walk_chunks` with one member).
-    """
-    many = walk_chunks(num_layers)
-    return lambda weights, tables, chunk: many([(weights, tables)], [chunk])[0]
-
-
-def _segment_sums(parts: list[Array], segments: Array, count: int) -> list[Array]:
-    """``segment_sum`` of each of ``parts`` (``[U]`` or ``[U, H]``), as one scatter of their
-    columns side by side: the segment ids are read once for every member of a fused chunk."""
-    columns = [part.reshape(part.shape[0], -1) for part in parts]
-    summed = jax.ops.segment_sum(jnp.concatenate(columns, axis=1), segments, num_segments=count)
-    bounds = np.cumsum([c.shape[1] for c in columns])[:-1].tolist()
-    pieces = jnp.split(summed, bounds, axis=1)
-    return [
-        piece.reshape(count, *part.shape[1:]) for piece, part in zip(pieces, parts, strict=True)
-    ]
-
-
-def walk_chunks(num_layers: int):
-    """:func:`walk_chunk` for several walk-sum methods on the same chunk at once (methods fused).
-
-    ``(replicated, chunks) -> [outputs]``: per method ``(weights, tables)`` and its chunk (the
-    same structure, its own ``top`` and ``expected``). The structure's gathers are shared, and
-    every ``segment_sum`` runs once on the methods' columns side by side; each method's
-    arithmetic is its own, so its outputs are those of a run alone.
+    ``w_e ⟨a[j], Q[e]⟩`` to copy φ.
     """
 
-    def run(replicated, chunks):
-        weights, chunk = replicated[0][0], chunks[0]  # the same graph and structure for all
-        tables = [member[1] for member in replicated]
+    def run(weights, tables: WalkTables, chunk):
         node, senders, receivers = chunk["copy_node"], chunk["senders"], chunk["receivers"]
-        copies, targets = node.shape[0], chunk["target_copy"].shape[0]
         edge_weights = weights[chunk["edge_id"]] * chunk["edge_mask"].astype(weights.dtype)
         top_edge = chunk["top_edge"]
         top_weights = jnp.where(top_edge >= 0, weights[jnp.maximum(top_edge, 0)], 0.0)
-        a = [top_weights[:, None] * own["top"][chunk["copy_target"]] for own in chunks]
+        a = top_weights[:, None] * chunk["top"][chunk["copy_target"]]
         hidden_totals = []
         for conv in range(num_layers - 1, -1, -1):
             if conv == 0:  # K = 1: a = ∂/∂P
-                values = [
-                    gathered_dot(a_m, None, t.edge_table, node)
-                    for a_m, t in zip(a, tables, strict=True)
-                ]
+                values = gathered_dot(a, None, tables.edge_table, node)
                 break
-            per_copy = [
-                gathered_dot(a_m, None, t.hidden_projections[conv - 1], node)
-                for a_m, t in zip(a, tables, strict=True)
-            ]
-            hidden_totals.append(_segment_sums(per_copy, chunk["copy_target"], targets))
+            projection = tables.hidden_projections[conv - 1]
+            hidden_totals.append(segment_totals(gathered_dot(a, None, projection, node), chunk))
             if conv == 1:
-                per_walk = [
-                    edge_weights * gathered_dot(a_m, receivers, t.edge_table, chunk["edge_id"])
-                    for a_m, t in zip(a, tables, strict=True)
-                ]
-                values = _segment_sums(per_walk, senders, copies)
+                per_walk = edge_weights * gathered_dot(
+                    a, receivers, tables.edge_table, chunk["edge_id"]
+                )
+                values = jax.ops.segment_sum(per_walk, senders, num_segments=node.shape[0])
                 break
-            messages = [
-                edge_weights[:, None]
-                * ((a_m @ t.kernels[conv].T) * t.masks[conv - 1][node])[receivers]
-                for a_m, t in zip(a, tables, strict=True)
-            ]
-            a = _segment_sums(messages, senders, copies)
-        totals = _segment_sums(values, chunk["copy_target"], targets)
-        return [
-            {
-                "values": values[m],
-                "expected": chunks[m]["expected"],
-                "layer_totals": jnp.stack(
-                    [totals[m], *(layer[m] for layer in reversed(hidden_totals))], axis=-1
-                ),
-            }
-            for m in range(len(chunks))
-        ]
+            g = (a @ tables.kernels[conv].T) * tables.masks[conv - 1][node]
+            messages = edge_weights[:, None] * g[receivers]
+            a = jax.ops.segment_sum(messages, senders, num_segments=node.shape[0])
+        totals = [segment_totals(values, chunk), *reversed(hidden_totals)]
+        return {
+            "values": values,
+            "expected": chunk["expected"],
+            "layer_totals": jnp.stack(totals, axis=-1),
+        }
 
     return run
 
 
-def walk_prep(methods: tuple[Method, ...], model: Explainable):
-    """Jitted reference forwards, linearizations and walk tables of ``methods`` (one program).
+def walk_prep(method: Method, model: Explainable):
+    """Jitted reference forward, linearization and walk tables of one method (one program).
 
-    ``(params, graph, projected, pre, x_refs, nodes, classes) -> [(tables, top [T, C],
-    expected [T])]``, one triple per method; ``x_refs``: per method its reference X̂, or ``None``
-    for a zero reference (then ``P̂ = 0``, no matmul). Several methods in one program share
-    what they have in common (XLA's common-subexpression elimination): the reference pass of
-    the same X̂, and with it the ReLU masks' inputs.
+    ``(params, graph, projected, pre, x_ref, nodes, classes) -> (tables, top [T, C],
+    expected [T])``; ``x_ref`` is ``None`` for a zero reference (then ``P̂ = 0``, no matmul).
     """
 
-    def prepare(params, graph, projected, pre, x_refs, nodes, classes):
+    def prepare(params, graph, projected, pre, x_ref, nodes, classes):
         kernels = model.walk_sum.kernels(params)
-        prepared = []
-        for method, x_ref in zip(methods, x_refs, strict=True):
-            projected_ref = jnp.zeros_like(projected) if x_ref is None else x_ref @ kernels[0]
-            pre_ref = model.walk_sum.pre_activations(params, graph, projected_ref)
-            forward = WalkForward(pre, pre_ref, projected, projected_ref)
-            linear = method.linearize(forward, nodes, classes)
-            prepared.append((_walk_tables(linear, kernels, graph), linear.top, linear.expected))
-        return prepared
+        projected_ref = jnp.zeros_like(projected) if x_ref is None else x_ref @ kernels[0]
+        pre_ref = model.walk_sum.pre_activations(params, graph, projected_ref)
+        forward = WalkForward(pre, pre_ref, projected, projected_ref)
+        linear = method.linearize(forward, nodes, classes)
+        return _walk_tables(linear, kernels, graph), linear.top, linear.expected
 
-    return _JITTED.get_or_make((methods, model), lambda: jax.jit(prepare))[0]
+    return _JITTED.get_or_make((method, model), lambda: jax.jit(prepare))[0]
